@@ -1,0 +1,346 @@
+"""Files in, citable segments out: parse, clean, segment, find places, store.
+
+A document is parsed completely before the store is touched, then written in a
+single transaction, so a file that fails leaves the store exactly as it was
+and the other files still go in.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import tomllib
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import layout, pdftext, places, segment
+from .models import DOCUMENT_KINDS
+from .parsed import ParsedDocument, ParsedPage, PlaceRef
+from .store import Store
+
+SUPPORTED = {".pdf", ".txt"}
+MANIFEST = "manifest.toml"
+
+
+class IngestError(Exception):
+    """A file that cannot be ingested; the message is the reason."""
+
+
+@dataclass
+class IngestOptions:
+    kind: str | None = None
+    cities: list[str] = field(default_factory=list)
+    countries: list[str] = field(default_factory=list)
+    title: str | None = None
+    engine: str = "pdfium"
+    transcript: bool | None = None  # None: detect
+    meta: dict[str, Any] = field(default_factory=dict)
+    origin: str = "option"  # who stated the cities and countries: option | manifest
+
+
+@dataclass
+class IngestResult:
+    path: Path
+    status: str  # ingested | skipped | failed
+    document_id: int | None = None
+    reason: str = ""
+    pages: int = 0
+    segments: int = 0
+
+    def line(self) -> str:
+        if self.status == "ingested":
+            return f"ingested {self.path}: {self.pages} pages, {self.segments} segments " \
+                   f"(document {self.document_id})"
+        if self.status == "skipped":
+            return f"skipped {self.path}: {self.reason}"
+        return f"error: {self.path}: {self.reason}"
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+# ------------------------------------------------------------------ language
+_STOPWORDS: dict[str, set[str]] = {}
+
+
+def detect_language(text: str) -> str:
+    """The language whose stop words cover most of the text (offline, from spaCy's lists)."""
+    sample = text[:20000]
+    if not sample.strip():
+        return "und"
+    letters = [c for c in sample if c.isalpha()]
+    if letters:
+        arabic = sum(1 for c in letters if "\u0600" <= c <= "\u06ff")
+        if arabic > 0.3 * len(letters):
+            return "ar"
+    words = re.findall(r"[^\W\d_]+", sample.lower())
+    if len(words) < 5:
+        return "und"
+    if not _STOPWORDS:
+        import importlib
+
+        for lang in ("en", "fr", "de", "it", "es", "nl", "sv", "pt"):
+            module = importlib.import_module(f"spacy.lang.{lang}.stop_words")
+            _STOPWORDS[lang] = set(module.STOP_WORDS)
+    scores = {lang: sum(1 for w in words if w in stops) for lang, stops in _STOPWORDS.items()}
+    best = max(scores, key=lambda k: scores[k])
+    return best if scores[best] >= 0.15 * len(words) else "und"
+
+
+# ------------------------------------------------------------------- parsing
+def parse_file(path: Path, options: IngestOptions | None = None,
+               sha256: str | None = None) -> ParsedDocument:
+    """Read and segment one file into a ParsedDocument; raise IngestError with the reason."""
+    options = options or IngestOptions()
+    suffix = path.suffix.lower()
+    if options.kind is not None and options.kind not in DOCUMENT_KINDS:
+        raise IngestError(f"unknown kind {options.kind!r} (choose {', '.join(DOCUMENT_KINDS)})")
+    pdf_title = None
+    if suffix == ".pdf" or (suffix not in SUPPORTED and _looks_like_pdf(path)):
+        try:
+            pages = pdftext.read_all_pages(path, options.engine)
+        except pdftext.PdfError as exc:
+            raise IngestError(str(exc)) from exc
+        lines = layout.document_lines(pages)
+        parsed_pages = [ParsedPage(p.number, p.width, p.height) for p in pages]
+        pdf_title = _pdf_title(path)
+    elif suffix == ".txt":
+        raw = path.read_bytes()
+        if not raw.strip():
+            raise IngestError("empty file (no text)")
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise IngestError("not UTF-8 text") from None
+        lines = segment.text_segments(text)
+        parsed_pages = [ParsedPage(1, 0.0, 0.0)]
+    else:
+        raise IngestError(f"unsupported file type {suffix or '(none)'}: give a .pdf or .txt file")
+
+    transcript = options.transcript
+    if transcript is None and options.kind is not None:
+        transcript = None if options.kind == "transcript" else False
+    segments = segment.segment_lines(lines, transcript)
+    if not segments:
+        raise IngestError("no extractable text (scanned images or an empty document?)")
+    text = segment.assemble(segments)
+    language = detect_language(text)
+
+    explicit_cities = {c: places.lookup_city(c) for c in options.cities}
+    explicit_countries = [places.lookup_country(c) for c in options.countries]
+    counts = places.annotate(segments, language, extra=explicit_cities)
+    cases = _cases(counts, list(explicit_cities.values()), explicit_countries, options.origin)
+
+    for page in parsed_pages:
+        on_page = [s for s in segments if s.page_start <= page.number <= s.page_end]
+        if on_page:
+            page.char_start = min(s.char_start for s in on_page)
+            page.char_end = max(s.char_end for s in on_page)
+    is_transcript = any(s.speaker for s in segments)
+    kind = options.kind or (
+        "transcript" if is_transcript else _guess_kind(path, len(parsed_pages), pdf_title)
+    )
+    title = options.title or pdf_title or _first_heading(segments) or path.stem
+    meta = dict(options.meta)
+    if is_transcript:
+        meta.setdefault("speakers", sorted({s.speaker for s in segments if s.speaker}))
+    return ParsedDocument(
+        title=title.strip()[:300],
+        kind=kind,
+        source_file=path.name,
+        sha256=sha256 or sha256_file(path),
+        language=language,
+        pages=parsed_pages,
+        segments=segments,
+        text=text,
+        meta=meta,
+        cases=cases,
+    )
+
+
+def _cases(
+    counts: Counter[PlaceRef],
+    cities: list[PlaceRef],
+    countries: list[PlaceRef],
+    origin: str,
+) -> list[tuple[PlaceRef, str, int]]:
+    """Explicit cities and countries win; detection adds what the body text names often."""
+    cases: list[tuple[PlaceRef, str, int]] = []
+    for place in cities + countries:
+        cases.append((place, origin, counts.get(place, 0)))
+    if not cities:
+        for place, n in counts.most_common():
+            if place.kind in ("city", "region") and n >= 2:
+                cases.append((place, "detected", n))
+    if not countries:
+        country_counts: Counter[tuple[str, str]] = Counter()
+        for place, n in counts.items():
+            if place.country_code and place.country:
+                country_counts[(place.country_code, place.country)] += n
+        for (code, name), n in country_counts.most_common():
+            if n >= 2:
+                cases.append((PlaceRef(name=name, kind="country", country_code=code,
+                                       country=name), "detected", n))
+    seen: set[tuple[str, str, str | None]] = set()
+    unique = []
+    for place, how, n in cases:
+        if place.key not in seen:
+            seen.add(place.key)
+            unique.append((place, how, n))
+    return unique
+
+
+def _looks_like_pdf(path: Path) -> bool:
+    try:
+        with path.open("rb") as fh:
+            return fh.read(5) == b"%PDF-"
+    except OSError:
+        return False
+
+
+def _pdf_title(path: Path) -> str | None:
+    try:
+        import pypdfium2 as pdfium
+
+        pdf = pdfium.PdfDocument(str(path))
+        try:
+            title = (pdf.get_metadata_dict().get("Title") or "").strip()
+        finally:
+            pdf.close()
+    except Exception:
+        return None
+    if len(title) < 4 or title.lower() in {"untitled", "microsoft word"} or re.fullmatch(
+        r"\S+\.[A-Za-z0-9]{2,4}", title
+    ):
+        return None
+    return title
+
+
+def _first_heading(segments: Iterable[Any]) -> str | None:
+    for seg in segments:
+        if seg.kind == "heading" and len(seg.text) > 3:
+            return str(seg.text)
+        if seg.kind in ("paragraph", "turn"):
+            break
+    return None
+
+
+def _guess_kind(path: Path, pages: int, title: str | None) -> str:
+    name = f"{path.stem} {title or ''}".lower()
+    if "brief" in name:
+        return "brief"
+    if "report" in name or pages >= 20:
+        return "report"
+    return "other"
+
+
+# ----------------------------------------------------------------- ingesting
+def load_manifest(folder: Path) -> dict[str, dict[str, Any]]:
+    """A folder's manifest.toml, keyed by file name: metadata stated by the corpus."""
+    path = folder / MANIFEST
+    if not path.exists():
+        return {}
+    data = tomllib.loads(path.read_text(encoding="utf-8"))
+    out = {}
+    for entry in data.get("document", []):
+        out[Path(entry["file"]).name] = entry
+    return out
+
+
+def expand_paths(paths: Iterable[Path]) -> list[tuple[Path, dict[str, Any]]]:
+    """Files to ingest, folders walked in name order, with any manifest entry for each."""
+    found: list[tuple[Path, dict[str, Any]]] = []
+    for path in paths:
+        if path.is_dir():
+            manifests: dict[Path, dict[str, dict[str, Any]]] = {}
+            for file in sorted(p for p in path.rglob("*") if p.is_file()):
+                if file.suffix.lower() not in SUPPORTED:
+                    continue
+                entries = _manifest_for(file, path, manifests)
+                found.append((file, entries.get(file.name, {})))
+        else:
+            found.append((path, {}))
+    return found
+
+
+def _manifest_for(file: Path, root: Path, cache: dict[Path, dict[str, dict[str, Any]]]
+                  ) -> dict[str, dict[str, Any]]:
+    folder = file.parent
+    while True:
+        if folder not in cache:
+            cache[folder] = load_manifest(folder)
+        if cache[folder] and any(
+            (folder / e["file"]).resolve() == file.resolve() for e in cache[folder].values()
+        ):
+            return {file.name: next(e for e in cache[folder].values()
+                                    if (folder / e["file"]).resolve() == file.resolve())}
+        if folder == root or folder.parent == folder:
+            return {}
+        folder = folder.parent
+
+
+def options_for(base: IngestOptions, entry: dict[str, Any]) -> IngestOptions:
+    """Options win over the manifest; the manifest wins over detection."""
+    if not entry:
+        return base
+    meta = {k: v for k, v in entry.items() if k not in {"file", "title", "kind"}}
+    meta.update(base.meta)
+    return IngestOptions(
+        kind=base.kind or entry.get("kind"),
+        cities=base.cities or list(entry.get("cities", [])),
+        countries=base.countries or list(entry.get("countries", [])),
+        title=base.title or entry.get("title"),
+        engine=base.engine,
+        transcript=base.transcript,
+        meta=meta,
+        origin="option" if (base.cities or base.countries) else "manifest",
+    )
+
+
+def ingest_file(store: Store, path: Path, options: IngestOptions | None = None) -> IngestResult:
+    options = options or IngestOptions()
+    try:
+        if not path.exists():
+            raise IngestError("file not found")
+        if path.is_dir():
+            raise IngestError("is a folder")
+        sha = sha256_file(path)
+        existing = store.document_by_sha(sha)
+        if existing is not None:
+            return IngestResult(path, "skipped", existing.id,
+                                f"already in the store as document {existing.id} "
+                                f"({existing.source_file})")
+        parsed = parse_file(path, options, sha256=sha)
+        doc_id = store.add_document(parsed)
+    except (IngestError, ValueError, OSError) as exc:
+        return IngestResult(path, "failed", reason=str(exc) or type(exc).__name__)
+    except Exception as exc:  # a parser bug must not stop the other files
+        first = (str(exc).strip().splitlines() or [""])[0][:200]
+        return IngestResult(path, "failed", reason=f"unexpected {type(exc).__name__}: {first}")
+    return IngestResult(path, "ingested", doc_id, pages=parsed.page_count,
+                        segments=len(parsed.segments))
+
+
+def ingest_paths(
+    store: Store,
+    paths: Iterable[Path],
+    options: IngestOptions | None = None,
+    on_result: Callable[[IngestResult], None] | None = None,
+    files: list[tuple[Path, dict[str, Any]]] | None = None,
+) -> list[IngestResult]:
+    base = options or IngestOptions()
+    results = []
+    for path, entry in files if files is not None else expand_paths(paths):
+        result = ingest_file(store, path, options_for(base, entry))
+        results.append(result)
+        if on_result is not None:
+            on_result(result)
+    return results

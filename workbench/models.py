@@ -1,0 +1,190 @@
+"""The schema, designed once for every capability of the workbench.
+
+Positions are always character offsets into the document's normalised text
+(``Document.text``); every other notion of position (PDF coordinates, REFI-QDA
+selections) is converted at the edges. Tables that later features fill (codes,
+codings, model versions, audit) exist from the first schema on so that stores
+created today keep working when those features land.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, DateTime, Index, LargeBinary, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+DOCUMENT_KINDS = ("brief", "report", "transcript", "other")
+SEGMENT_KINDS = ("heading", "paragraph", "list_item", "turn", "footnote")
+CODING_ORIGINS = ("human", "model")
+CODING_STATUSES = ("suggested", "accepted", "rejected")
+PLACE_KINDS = ("city", "region", "country")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Document(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    title: str
+    kind: str = Field(default="other", index=True)
+    source_file: str
+    sha256: str = Field(unique=True, index=True)
+    page_count: int = 0
+    language: str = "und"
+    ingested_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
+    text: str = Field(default="", sa_column=Column(Text, nullable=False))
+    meta: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class Page(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    document_id: int = Field(foreign_key="document.id", ondelete="CASCADE", index=True)
+    number: int
+    width: float = 0.0
+    height: float = 0.0
+    char_start: int = 0
+    char_end: int = 0
+
+    __table_args__ = (UniqueConstraint("document_id", "number"),)
+
+
+class Segment(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    document_id: int = Field(foreign_key="document.id", ondelete="CASCADE")
+    order: int
+    kind: str = "paragraph"
+    page_start: int
+    page_end: int
+    char_start: int
+    char_end: int
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    speaker: str | None = Field(default=None, index=True)
+    # [[start, end], ...] relative to the segment text: sentence boundaries from spaCy
+    sentences: list[list[int]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+
+    __table_args__ = (
+        UniqueConstraint("document_id", "order"),
+        Index("ix_segment_document_chars", "document_id", "char_start"),
+    )
+
+
+class Place(SQLModel, table=True):
+    """A gazetteer entry met in the corpus: one row per distinct place."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(index=True)
+    kind: str  # city | region | country
+    country_code: str | None = Field(default=None, index=True)
+    country: str | None = None
+    region: str | None = None
+    population: int | None = None
+    geonameid: int | None = None
+
+    __table_args__ = (UniqueConstraint("name", "kind", "country_code"),)
+
+
+class DocumentPlace(SQLModel, table=True):
+    """A case attribute of a document: the cities, regions and countries it covers.
+
+    ``origin`` says who said so (an explicit option, the corpus manifest, or
+    detection), because explicit statements win over detection.
+    """
+
+    document_id: int = Field(foreign_key="document.id", ondelete="CASCADE", primary_key=True)
+    place_id: int = Field(foreign_key="place.id", primary_key=True)
+    origin: str = "detected"  # option | manifest | detected
+    mentions: int = 0
+
+
+class SegmentPlace(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    segment_id: int = Field(foreign_key="segment.id", ondelete="CASCADE", index=True)
+    place_id: int = Field(foreign_key="place.id", index=True)
+    char_start: int  # relative to the segment text
+    char_end: int
+    surface: str
+
+
+class CodebookVersion(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
+    source: str = ""
+    sha256: str = ""
+    note: str = ""
+
+
+class Code(SQLModel, table=True):
+    """A stable code id (FP01, OB03, ...) and its current definition."""
+
+    id: str = Field(primary_key=True)
+    name: str
+    group: str = Field(index=True)
+    parent_id: str | None = None
+    version: int = 1
+    definition: str = ""
+    details: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    user_defined: bool = False
+    active: bool = True
+
+
+class CodeVersion(SQLModel, table=True):
+    """Every definition a code has had, so a coding knows which one it used."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    code_id: str = Field(foreign_key="code.id", index=True)
+    version: int
+    codebook_version_id: int | None = Field(default=None, foreign_key="codebookversion.id")
+    name: str
+    definition: str = ""
+    details: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
+
+    __table_args__ = (UniqueConstraint("code_id", "version"),)
+
+
+class ModelVersion(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
+    active: bool = False
+    kind: str = "tfidf-ovr"
+    params: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    metrics: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    artifact: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    training_size: int = 0
+    codebook_version_id: int | None = Field(default=None, foreign_key="codebookversion.id")
+
+
+class Coding(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    segment_id: int = Field(foreign_key="segment.id", ondelete="CASCADE", index=True)
+    code_id: str = Field(foreign_key="code.id", index=True)
+    code_version_id: int | None = Field(default=None, foreign_key="codeversion.id")
+    coder: str = Field(index=True)
+    origin: str = "human"  # human | model
+    model_version_id: int | None = Field(default=None, foreign_key="modelversion.id")
+    score: float | None = None
+    status: str = Field(default="accepted", index=True)  # suggested | accepted | rejected
+    memo: str = ""
+    # a sub-span of the segment (document offsets) where a coder coded less than the segment
+    char_start: int | None = None
+    char_end: int | None = None
+    created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
+
+    __table_args__ = (UniqueConstraint("segment_id", "code_id", "coder", "origin"),)
+
+
+class AuditEvent(SQLModel, table=True):
+    """Append-only log of changes: who, when, what, before and after."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow, index=True, sa_type=DateTime(timezone=True))
+    actor: str = ""
+    action: str
+    entity: str
+    entity_id: str = ""
+    before: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    after: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))

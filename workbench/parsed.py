@@ -1,0 +1,80 @@
+"""Plain data that flows from parsing to the store: no SQL, no PDF objects.
+
+Keeping the parsed document a pure value lets the whole document be built (and
+fail) before the store is touched, which is what makes an ingest all-or-nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class PlaceRef:
+    """A gazetteer place, identified independently of any store."""
+
+    name: str
+    kind: str  # city | region | country
+    country_code: str | None = None
+    country: str | None = None
+    region: str | None = None
+    population: int | None = None
+    geonameid: int | None = None
+
+    @property
+    def key(self) -> tuple[str, str, str | None]:
+        return (self.name, self.kind, self.country_code)
+
+
+@dataclass(frozen=True)
+class PlaceMention:
+    place: PlaceRef
+    start: int  # relative to the segment text
+    end: int
+    surface: str
+
+
+@dataclass
+class ParsedSegment:
+    kind: str
+    text: str
+    page_start: int
+    page_end: int
+    speaker: str | None = None
+    char_start: int = 0  # filled when the document text is assembled
+    char_end: int = 0
+    sentences: list[list[int]] = field(default_factory=list)
+    places: list[PlaceMention] = field(default_factory=list)
+
+
+@dataclass
+class ParsedPage:
+    number: int
+    width: float
+    height: float
+    char_start: int = 0
+    char_end: int = 0
+
+
+@dataclass
+class ParsedDocument:
+    title: str
+    kind: str
+    source_file: str
+    sha256: str
+    language: str
+    pages: list[ParsedPage]
+    segments: list[ParsedSegment]
+    text: str = ""
+    meta: dict[str, Any] = field(default_factory=dict)
+    # case attributes: (place, origin) where origin is option | manifest | detected
+    cases: list[tuple[PlaceRef, str, int]] = field(default_factory=list)
+
+    @property
+    def page_count(self) -> int:
+        return len(self.pages)
+
+    def all_places(self) -> list[PlaceRef]:
+        found = [m.place for seg in self.segments for m in seg.places]
+        return found + [place for place, _origin, _n in self.cases]
