@@ -91,10 +91,11 @@ def _strip_line_numbers(frags: list[Fragment]) -> list[Fragment]:
     candidates = [(f, int(m.group(1)), m.end()) for f, m in numbered if m]
     if len(candidates) < 5:
         return frags
-    by_edge: dict[int, list[tuple[Fragment, int, int]]] = {}
-    for item in candidates:
-        by_edge.setdefault(round(item[0].x0 / 4), []).append(item)
-    margin = sorted(max(by_edge.values(), key=len), key=lambda item: item[0].top)
+    # numbers may be right-aligned (" 9", "10"): the column is a band, not one edge
+    left = min(item[0].x0 for item in candidates)
+    band = 1.2 * statistics.median(item[0].size for item in candidates)
+    margin = sorted((item for item in candidates if item[0].x0 <= left + band),
+                    key=lambda item: item[0].top)
     values = [v for _f, v, _e in margin]
     ascending = sum(1 for a, b in zip(values, values[1:], strict=False) if b == a + 1)
     if len(margin) < 5 or ascending < 0.8 * (len(margin) - 1):

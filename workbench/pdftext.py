@@ -282,10 +282,11 @@ def _pdfplumber_pages(path: Path) -> Iterator[PageText]:
     except PDFPasswordIncorrect as exc:
         raise PdfError("encrypted PDF: a password is required to open it") from exc
     except Exception as exc:  # pdfminer raises many types for broken files
-        reason = str(exc) or type(exc).__name__
-        if not reason or "password" in reason.lower():
-            reason = "encrypted PDF: a password is required to open it"
-        raise PdfError(f"damaged or not a PDF ({reason})") from exc
+        if any(isinstance(a, PDFPasswordIncorrect) for a in exc.args) or isinstance(
+            exc.__context__, PDFPasswordIncorrect
+        ):
+            raise PdfError("encrypted PDF: a password is required to open it") from exc
+        raise PdfError(f"damaged or not a PDF ({str(exc) or type(exc).__name__})") from exc
     try:
         for page in pdf.pages:
             try:

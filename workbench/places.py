@@ -122,7 +122,25 @@ def gazetteer() -> dict[str, PlaceRef]:
         entries[form.removeprefix("the ")] = PlaceRef(
             name=_country_name(code), kind="country", country_code=code,
             country=_country_name(code))
-    return {k: v for k, v in entries.items() if k not in STOP or k in KEEP}
+    common = _common_words()
+    return {
+        k: v for k, v in entries.items()
+        if k in KEEP or (k not in STOP and not (v.kind == "city" and (
+            len(k) < 3 or k.lower() in common)))
+    }
+
+
+def _common_words() -> set[str]:
+    """Ordinary words of the corpus languages: a town called "As", "Par" or "Trim" is
+    far more often the word than the place."""
+    import importlib
+
+    from .segment import english_words
+
+    words = set(english_words())
+    for lang in ("en", "fr", "de", "it", "es", "nl", "sv", "pt"):
+        words |= set(importlib.import_module(f"spacy.lang.{lang}.stop_words").STOP_WORDS)
+    return words
 
 
 def _find_city(gc: object, name: str, country_code: str) -> PlaceRef | None:

@@ -100,13 +100,13 @@ def join_lines(lines: Iterable[str], vocabulary: Counter[str] | None = None) -> 
 def _is_word(token: str, vocab: Counter[str]) -> bool:
     if len(token) < 2:
         return False
-    return vocab.get(token, 0) > 0 or token in _english_words()
+    return vocab.get(token, 0) > 0 or token in english_words()
 
 
 _WORDS: set[str] | None = None
 
 
-def _english_words() -> set[str]:
+def english_words() -> set[str]:
     """English word forms from spacy-lookups-data (offline), to tell compounds from breaks."""
     global _WORDS
     if _WORDS is None:
@@ -157,21 +157,20 @@ def build_blocks(lines: list[Line]) -> list[Block]:
     gap = _typical_gap(lines, size)
     blocks: list[Block] = []
     footnotes: list[Block] = []
-    current: Block | None = None
+    current: Block | None = None  # the body block a line may continue
+    note: Block | None = None  # the footnote being read, if the last line was one
     for line in lines:
         text = line.text.strip()
         kind = _line_kind(line, size)
         if kind == "footnote" and FOOTNOTE_START.match(text):
-            current = Block("footnote", [line])
-            footnotes.append(current)
+            note = Block("footnote", [line])
+            footnotes.append(note)
             continue
-        if kind == "footnote" and current is not None and current.kind == "footnote" \
-                and current.lines[-1].page == line.page:
-            current.lines.append(line)
+        if kind == "footnote" and note is not None and note.lines[-1].page == line.page:
+            note.lines.append(line)
             continue
-        if current is not None and current.kind != "footnote" and _continues(
-            current, line, kind, size, gap
-        ):
+        note = None
+        if current is not None and _continues(current, line, kind, size, gap):
             current.lines.append(line)
             continue
         if kind == "footnote":

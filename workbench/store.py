@@ -99,7 +99,9 @@ class Store:
     # ---------------------------------------------------------------- documents
     def document_by_sha(self, sha256: str) -> models.Document | None:
         with self.session() as s:
-            return s.exec(select(models.Document).where(models.Document.sha256 == sha256)).first()
+            return s.scalars(
+                select(models.Document).where(models.Document.sha256 == sha256)
+            ).first()
 
     def add_document(self, doc: ParsedDocument) -> int:
         """Write a parsed document, its pages, segments and places in one transaction."""
@@ -272,17 +274,17 @@ class Store:
     def segments(self, document_id: int) -> list[models.Segment]:
         with self.session() as s:
             return list(
-                s.exec(
+                s.scalars(
                     select(models.Segment)
                     .where(models.Segment.document_id == document_id)
                     .order_by(models.Segment.order)
-                ).scalars()
+                )
             )
 
     def document_places(self, document_id: int) -> list[tuple[models.Place, str, int]]:
         m = models
         with self.session() as s:
-            rows = s.exec(
+            rows = s.execute(
                 select(m.Place, m.DocumentPlace.origin, m.DocumentPlace.mentions)
                 .join(m.DocumentPlace, m.DocumentPlace.place_id == m.Place.id)
                 .where(m.DocumentPlace.document_id == document_id)

@@ -1,0 +1,166 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from workbench.ingest import IngestOptions, detect_language, ingest_file, ingest_paths, parse_file
+
+from .conftest import CORPUS, dump_sqlite, fixture_pdf
+
+
+def _db_path(store) -> Path:
+    return Path(store.url.removeprefix("sqlite:///"))
+
+
+def test_transcript_fixture_turns_and_speakers(store):
+    result = ingest_file(store, fixture_pdf("interview-admin-1.pdf"))
+    assert result.status == "ingested", result.reason
+    doc = store.document(result.document_id)
+    assert doc.kind == "transcript"
+    segs = store.segments(result.document_id)
+    turns = [s for s in segs if s.kind == "turn"]
+    assert {s.speaker for s in turns} == {"Max Bigman", "admin-1"}
+    assert len(turns) > 60
+    first = next(s for s in turns if s.speaker == "Max Bigman")
+    assert first.text.startswith("And I keep forgetting to send out these IRB")
+    assert first.text.endswith("after we hang up?")
+    # the running header is not inside any turn, and offsets point at the text
+    for s in segs:
+        assert "Interview transcript: admin-1" not in s.text
+        assert doc.text[s.char_start:s.char_end] == s.text
+        assert s.sentences and s.sentences[0][0] == 0
+
+
+def test_paragraph_across_page_break_with_pages(store, generated):
+    result = ingest_file(store, generated["page_break"], IngestOptions(kind="report"))
+    assert result.status == "ingested", result.reason
+    segs = store.segments(result.document_id)
+    body = [s for s in segs if s.kind == "paragraph"]
+    long = max(body, key=lambda s: len(s.text))
+    assert (long.page_start, long.page_end) == (1, 2)
+    assert "Working Paper" not in long.text
+    footnotes = [s for s in segs if s.kind == "footnote"]
+    assert footnotes and footnotes[0].text.startswith("12 Interview with a city official")
+    first = segs[0]
+    assert "Hilden has a welcome office¹² for every newcomer." in first.text
+    places = store.segment_places(result.document_id)
+    assert "Hilden" in places[first.id]
+    assert "Mechelen" in places[long.id]
+
+
+def test_explicit_city_and_country_win(store, generated):
+    opts = IngestOptions(cities=["Sala"], countries=["Sweden"])
+    result = ingest_file(store, generated["text"], opts)
+    assert result.status == "ingested"
+    cases = {(p.name, p.kind, origin) for p, origin, _n in store.document_places(
+        result.document_id)}
+    assert ("Sala", "city", "option") in cases
+    assert ("Sweden", "country", "option") in cases
+    assert not any(origin == "detected" and kind == "city" for _n, kind, origin in cases)
+
+
+def test_detected_places_for_text(store, generated):
+    result = ingest_file(store, generated["text"])
+    cases = {(p.name, origin) for p, origin, _n in store.document_places(result.document_id)}
+    assert ("Bolzano", "detected") in cases
+    assert ("Italy", "detected") in cases
+
+
+def test_same_file_twice_is_skipped(store, generated):
+    first = ingest_file(store, generated["two_column"])
+    second = ingest_file(store, generated["two_column"])
+    assert first.status == "ingested"
+    assert second.status == "skipped" and "already in the store" in second.reason
+    assert store.counts()["documents"] == 1
+
+
+@pytest.mark.parametrize("name,reason", [
+    ("encrypted", "encrypted"), ("truncated", ""), ("not_pdf", "not a PDF"),
+    ("empty", "empty file"),
+])
+def test_bad_generated_files_leave_store_unchanged(store, generated, name, reason):
+    ingest_file(store, generated["text"])
+    before = dump_sqlite(_db_path(store))
+    result = ingest_file(store, generated[name])
+    if name == "truncated" and result.status == "ingested":
+        pytest.skip("PDFium recovered the truncated file: nothing to compare")
+    assert result.status == "failed"
+    assert reason in result.reason
+    assert "\n" not in result.line() and str(generated[name]) in result.line()
+    assert dump_sqlite(_db_path(store)) == before
+
+
+@pytest.mark.parametrize("name,reason", [
+    ("password-example.pdf", "encrypted"), ("empty.pdf", "empty file"),
+    ("malformed-from-issue-932.pdf", "no extractable text"),
+])
+def test_bad_fixture_files_leave_store_unchanged(store, name, reason):
+    before = dump_sqlite(_db_path(store))
+    result = ingest_file(store, fixture_pdf(name))
+    assert result.status == "failed" and reason in result.reason
+    assert dump_sqlite(_db_path(store)) == before
+
+
+def test_failure_inside_the_store_write_rolls_back(store, generated, monkeypatch):
+    ingest_file(store, generated["text"])
+    before = dump_sqlite(_db_path(store))
+    from workbench import store as store_mod
+
+    real = store_mod.Store._upsert_places
+
+    def broken(self, conn, places):
+        ids = real(self, conn, places)
+        raise OSError("disk full while writing places")
+
+    monkeypatch.setattr(store_mod.Store, "_upsert_places", broken)
+    result = ingest_file(store, generated["page_break"])
+    assert result.status == "failed" and "disk full" in result.reason
+    assert dump_sqlite(_db_path(store)) == before
+
+
+def test_folder_with_good_and_bad_files(store, generated, tmp_path):
+    folder = tmp_path / "mixed"
+    folder.mkdir()
+    for key in ("two_column", "encrypted", "text"):
+        (folder / generated[key].name).write_bytes(generated[key].read_bytes())
+    (folder / "image.png").write_bytes(b"\x89PNG")
+    results = ingest_paths(store, [folder])
+    status = {r.path.name: r.status for r in results}
+    assert status == {"two-column.pdf": "ingested", "encrypted.pdf": "failed",
+                      "notes.txt": "ingested"}
+
+
+def test_unsupported_file_named_explicitly(store, tmp_path):
+    path = tmp_path / "report.docx"
+    path.write_bytes(b"PK\x03\x04 not really")
+    result = ingest_file(store, path)
+    assert result.status == "failed" and "unsupported file type .docx" in result.reason
+
+
+def test_language_detection():
+    assert detect_language("Le conseil municipal de la ville a adopté le plan pour les "
+                           "nouveaux arrivants et les familles.") == "fr"
+    assert detect_language("The city council adopted a plan for the newcomers and "
+                           "their families in the town.") == "en"
+
+
+def test_french_report_fixture():
+    doc = parse_file(fixture_pdf("chelsea_pdta.pdf"))
+    assert doc.language == "fr"
+    assert doc.page_count == 65
+    assert len(doc.segments) > 300
+    assert any(s.page_start == 65 for s in doc.segments)
+
+
+def test_demo_corpus_manifest_metadata(store):
+    if not (CORPUS / "manifest.toml").exists():
+        pytest.fail("corpus/manifest.toml is missing")
+    results = ingest_paths(store, [CORPUS])
+    assert [r.status for r in results] == ["ingested"] * 4, [r.line() for r in results]
+    docs = {d.source_file: d for d in store.documents()}
+    cor = next(d for name, d in docs.items() if name.startswith("002"))
+    assert {"Mechelen", "Solna", "Hilden"} <= set(cor.places)
+    for d in docs.values():
+        assert d.kind in ("brief", "report")
+        assert d.language == "en"
