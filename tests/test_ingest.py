@@ -110,7 +110,7 @@ def test_failure_inside_the_store_write_rolls_back(store, generated, monkeypatch
     real = store_mod.Store._upsert_places
 
     def broken(self, conn, places):
-        ids = real(self, conn, places)
+        real(self, conn, places)
         raise OSError("disk full while writing places")
 
     monkeypatch.setattr(store_mod.Store, "_upsert_places", broken)

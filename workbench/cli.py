@@ -57,11 +57,7 @@ def ingest(
     options = ingest_mod.IngestOptions(kind=kind, cities=city or [], countries=country or [],
                                        title=title, engine=engine, transcript=transcript)
     results = _run_ingest(store, paths, options)
-    failed = [r for r in results if r.status == "failed"]
-    done = sum(r.status == "ingested" for r in results)
-    skipped = sum(r.status == "skipped" for r in results)
-    out.print(f"{done} ingested, {skipped} skipped, {len(failed)} failed")
-    if failed:
+    if any(r.status == "failed" for r in results):
         raise typer.Exit(1)
 
 
@@ -81,7 +77,12 @@ def _run_ingest(store: Store, paths: list[Path], options: ingest_mod.IngestOptio
             typer.echo(result.line(), err=result.status == "failed")
             progress.advance(task)
 
-        return ingest_mod.ingest_paths(store, paths, options, on_result=report, files=files)
+        results = ingest_mod.ingest_paths(store, paths, options, on_result=report, files=files)
+    count = {status: sum(r.status == status for r in results)
+             for status in ("ingested", "skipped", "failed")}
+    typer.echo(f"{count['ingested']} ingested, {count['skipped']} skipped, "
+               f"{count['failed']} failed")
+    return results
 
 
 @app.command()
@@ -137,8 +138,8 @@ def search(query: str, db: DbOption = None,
     except Exception as exc:
         err.print(f"error: bad search query {query!r}: {exc}", markup=False)
         raise typer.Exit(2) from exc
-    for seg_id, doc_id, text in hits:
-        out.print(f"[doc {doc_id} seg {seg_id}] {text[:200]}", markup=False, highlight=False)
+    for seg_id, doc_id, _text, snippet in hits:
+        typer.echo(f"doc {doc_id} seg {seg_id}: {snippet}")
     out.print(f"{len(hits)} hits")
 
 

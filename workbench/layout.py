@@ -10,6 +10,7 @@ interleaves the columns of a two-column paper.
 
 from __future__ import annotations
 
+import itertools
 import re
 import statistics
 from collections import Counter
@@ -97,7 +98,7 @@ def _strip_line_numbers(frags: list[Fragment]) -> list[Fragment]:
     margin = sorted((item for item in candidates if item[0].x0 <= left + band),
                     key=lambda item: item[0].top)
     values = [v for _f, v, _e in margin]
-    ascending = sum(1 for a, b in zip(values, values[1:], strict=False) if b == a + 1)
+    ascending = sum(1 for a, b in itertools.pairwise(values) if b == a + 1)
     if len(margin) < 5 or ascending < 0.8 * (len(margin) - 1):
         return frags
     changed: dict[int, Fragment | None] = {}

@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 import re
 from collections import Counter
+
 import spacy
 from spacy.language import Language
 from spacy.matcher import PhraseMatcher
@@ -55,7 +56,7 @@ REGIONS: dict[str, str] = {
 # Capitalised words that are also place names somewhere; dropped unless a document
 # names them as its cases.
 STOP = {
-    "Union", "March", "May", "Nice", "Reading", "Split", "Mobile", "Split", "Police", "Of",
+    "Union", "March", "May", "Nice", "Reading", "Split", "Mobile", "Police", "Of",
     "Most", "Best", "Van", "Male", "Bar", "Marco", "Como", "Berg", "Sala", "Mission",
     "Industry", "Commerce", "Progress", "Unity", "Liberty", "Independence", "Victoria",
     "Florence", "Hope", "Paris", "Rome", "Luxembourg", "Malta", "Georgia", "Jordan", "Chad",
@@ -237,7 +238,7 @@ def annotate(
         spans = [(e.start_char, e.end_char, e.text) for e in doc.ents]
         if matcher is not None:
             taken = {(a, b) for a, b, _ in spans}
-            for match_id, start, end in matcher(doc):
+            for _match_id, start, end in matcher(doc):
                 span = doc[start:end]
                 if (span.start_char, span.end_char) not in taken and not any(
                     a <= span.start_char < b for a, b, _ in spans

@@ -9,6 +9,7 @@ joined by blank lines, and every offset in the store points into it.
 
 from __future__ import annotations
 
+import itertools
 import re
 import statistics
 import unicodedata
@@ -114,7 +115,7 @@ def english_words() -> set[str]:
             from spacy.lookups import load_lookups
 
             table = load_lookups("en", ["lemma_lookup"]).get_table("lemma_lookup")
-            _WORDS = {k for k in table.keys() if isinstance(k, str)} | {
+            _WORDS = {k for k in table if isinstance(k, str)} | {
                 v for v in table.values() if isinstance(v, str)
             }
         except Exception:  # lookups missing: fall back to the document's own words
@@ -142,7 +143,7 @@ def body_size(lines: list[Line]) -> float:
 def _typical_gap(lines: list[Line], size: float) -> float:
     gaps = [
         b.top - a.bottom
-        for a, b in zip(lines, lines[1:], strict=False)
+        for a, b in itertools.pairwise(lines)
         if a.page == b.page and a.col == b.col and abs(a.size - size) < 0.5
         and abs(b.size - size) < 0.5 and 0 <= b.top - a.bottom < 2 * size
     ]
@@ -194,7 +195,7 @@ def _continues(block: Block, line: Line, kind: str, size: float, gap: float) -> 
     prev = block.lines[-1]
     text = line.text.strip()
     prev_text = prev.text.strip()
-    if URL_ONLY.match(text) or URL_ONLY.match(prev_text) and block.kind != "list_item":
+    if URL_ONLY.match(text) or URL_ONLY.match(prev_text):
         return False
     if block.kind == "heading":
         return kind == "heading" and line.page == prev.page and \

@@ -27,7 +27,8 @@ _FTS_SQL = [
     """CREATE TRIGGER IF NOT EXISTS segment_fts_ai AFTER INSERT ON segment BEGIN
         INSERT INTO segment_fts(rowid, text) VALUES (new.id, new.text); END""",
     """CREATE TRIGGER IF NOT EXISTS segment_fts_ad AFTER DELETE ON segment BEGIN
-        INSERT INTO segment_fts(segment_fts, rowid, text) VALUES ('delete', old.id, old.text); END""",
+        INSERT INTO segment_fts(segment_fts, rowid, text)
+        VALUES ('delete', old.id, old.text); END""",
     """CREATE TRIGGER IF NOT EXISTS segment_fts_au AFTER UPDATE OF text ON segment BEGIN
         INSERT INTO segment_fts(segment_fts, rowid, text) VALUES ('delete', old.id, old.text);
         INSERT INTO segment_fts(rowid, text) VALUES (new.id, new.text); END""",
@@ -306,20 +307,23 @@ class Store:
                 out.setdefault(seg_id, []).append(name)
         return out
 
-    def search(self, query: str, limit: int = 50) -> list[tuple[int, int, str]]:
-        """Full-text search: (segment id, document id, text) ranked by relevance."""
+    def search(self, query: str, limit: int = 50) -> list[tuple[int, int, str, str]]:
+        """Full-text search: (segment id, document id, text, snippet) ranked by relevance.
+
+        The snippet marks matches with [brackets] around the hit, for a terminal."""
         if not self.is_sqlite:
             raise NotImplementedError("full-text search on this database arrives with issue 6")
         with self.engine.connect() as conn:
             rows = conn.execute(
                 text(
-                    "SELECT s.id, s.document_id, s.text FROM segment_fts f "
+                    "SELECT s.id, s.document_id, s.text, "
+                    "snippet(segment_fts, 0, '[', ']', '…', 24) FROM segment_fts f "
                     "JOIN segment s ON s.id = f.rowid WHERE segment_fts MATCH :q "
                     "ORDER BY rank LIMIT :n"
                 ),
                 {"q": query, "n": limit},
             ).all()
-        return [(r[0], r[1], r[2]) for r in rows]
+        return [(r[0], r[1], r[2], r[3]) for r in rows]
 
     def counts(self) -> dict[str, int]:
         m = models
