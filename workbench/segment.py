@@ -26,6 +26,9 @@ URL_ONLY = re.compile(r"^\s*(?:https?://|www\.)\S+\s*$", re.IGNORECASE)
 TERMINAL = re.compile(r"[.!?:;…][\"'’”)\]¹²³⁴⁵⁶⁷⁸⁹⁰]*$")
 FOOTNOTE_START = re.compile(r"^\s*(?:[¹²³⁴⁵⁶⁷⁸⁹⁰]+|\d{1,3}[.)]?)\s*\S")
 SUPERSCRIPT_DIGITS = "⁰¹²³⁴⁵⁶⁷⁸⁹"
+# control and format characters except the newline and the soft hyphen (a line-end marker)
+CONTROL = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u206f"
+                     "\ufeff\ufff0-\ufffd]")
 # "Name:", "Q:", "MR. SMITH:", "[00:12:31] Name:", "Name [00:12:31]:", "Name (00:12):"
 TIMESTAMP = r"[\[(]?\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d+)?[\])]?"
 SPEAKER_LINE = re.compile(
@@ -57,8 +60,7 @@ def normalise(text: str) -> str:
     text = unicodedata.normalize("NFC", text)
     text = text.replace("\u00a0", " ").replace("\t", " ").replace("\ufb01", "fi")
     text = text.replace("\ufb02", "fl")
-    text = "".join(ch for ch in text if ch == "\n" or unicodedata.category(ch)[0] != "C"
-                   or ch == SOFT_HYPHEN)
+    text = CONTROL.sub("", text)
     return re.sub(r"[ ]{2,}", " ", text)
 
 
