@@ -164,3 +164,12 @@ def test_demo_corpus_manifest_metadata(store):
     for d in docs.values():
         assert d.kind in ("brief", "report")
         assert d.language == "en"
+
+
+def test_manifest_empty_cities_means_eu_wide(store):
+    results = ingest_paths(store, [CORPUS])
+    assert all(r.status == "ingested" for r in results)
+    docs = {d.source_file[:3]: d for d in store.documents()}
+    assert docs["001"].places == [] and docs["004"].places == []
+    assert docs["000"].places[:2] == ["Milan", "Rome"] or set(docs["000"].places) == {
+        "Milan", "Rome"}

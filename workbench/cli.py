@@ -9,7 +9,6 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 from . import ingest as ingest_mod
 from .config import ENV_DB
@@ -54,7 +53,7 @@ def ingest(
         err.print(f"error: --kind must be one of {', '.join(DOCUMENT_KINDS)}", markup=False)
         raise typer.Exit(2)
     store = _store(db)
-    options = ingest_mod.IngestOptions(kind=kind, cities=city or [], countries=country or [],
+    options = ingest_mod.IngestOptions(kind=kind, cities=city, countries=country,
                                        title=title, engine=engine, transcript=transcript)
     results = _run_ingest(store, paths, options)
     if any(r.status == "failed" for r in results):
@@ -93,11 +92,14 @@ def documents(db: DbOption = None) -> None:
     if not docs:
         out.print("The store is empty: run `workbench ingest FILE...` or `workbench demo`.")
         return
-    table = Table("id", "title", "kind", "lang", "pages", "segments", "speakers", "cities")
+    rows = [("id", "kind", "lang", "pages", "segments", "speakers", "title", "cities")]
     for d in docs:
-        table.add_row(str(d.id), d.title[:60], d.kind, d.language, str(d.page_count),
-                      str(d.segments), str(d.speakers), ", ".join(d.places[:6]) or "EU-wide")
-    out.print(table)
+        title = d.title if len(d.title) <= 50 else d.title[:49] + "…"
+        rows.append((str(d.id), d.kind, d.language, str(d.page_count), str(d.segments),
+                     str(d.speakers), title, ", ".join(d.places) or "(no city)"))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]) - 1)]
+    for r in rows:
+        typer.echo("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=False)) + "  " + r[-1])
 
 
 @app.command()

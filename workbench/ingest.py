@@ -32,8 +32,9 @@ class IngestError(Exception):
 @dataclass
 class IngestOptions:
     kind: str | None = None
-    cities: list[str] = field(default_factory=list)
-    countries: list[str] = field(default_factory=list)
+    # None: not stated, so detect; a list (even empty) is a statement that wins
+    cities: list[str] | None = None
+    countries: list[str] | None = None
     title: str | None = None
     engine: str = "pdfium"
     transcript: bool | None = None  # None: detect
@@ -134,10 +135,12 @@ def parse_file(path: Path, options: IngestOptions | None = None,
     text = segment.assemble(segments)
     language = detect_language(text)
 
-    explicit_cities = {c: places.lookup_city(c) for c in options.cities}
-    explicit_countries = [places.lookup_country(c) for c in options.countries]
+    explicit_cities = {c: places.lookup_city(c) for c in options.cities or []}
+    explicit_countries = (None if options.countries is None
+                          else [places.lookup_country(c) for c in options.countries])
     counts = places.annotate(segments, language, extra=explicit_cities)
-    cases = _cases(counts, list(explicit_cities.values()), explicit_countries, options.origin)
+    cases = _cases(counts, None if options.cities is None else list(explicit_cities.values()),
+                   explicit_countries, options.origin)
 
     for page in parsed_pages:
         on_page = [s for s in segments if s.page_start <= page.number <= s.page_end]
@@ -168,19 +171,20 @@ def parse_file(path: Path, options: IngestOptions | None = None,
 
 def _cases(
     counts: Counter[PlaceRef],
-    cities: list[PlaceRef],
-    countries: list[PlaceRef],
+    cities: list[PlaceRef] | None,
+    countries: list[PlaceRef] | None,
     origin: str,
 ) -> list[tuple[PlaceRef, str, int]]:
-    """Explicit cities and countries win; detection adds what the body text names often."""
+    """Stated cities and countries win (an empty list says "none": an EU-wide document);
+    where nothing is stated, detection adds what the body text names at least twice."""
     cases: list[tuple[PlaceRef, str, int]] = []
-    for place in cities + countries:
+    for place in (cities or []) + (countries or []):
         cases.append((place, origin, counts.get(place, 0)))
-    if not cities:
+    if cities is None:
         for place, n in counts.most_common():
             if place.kind in ("city", "region") and n >= 2:
                 cases.append((place, "detected", n))
-    if not countries:
+    if countries is None:
         country_counts: Counter[tuple[str, str]] = Counter()
         for place, n in counts.items():
             if place.country_code and place.country:
@@ -295,13 +299,14 @@ def options_for(base: IngestOptions, entry: dict[str, Any]) -> IngestOptions:
     meta.update(base.meta)
     return IngestOptions(
         kind=base.kind or entry.get("kind"),
-        cities=base.cities or list(entry.get("cities", [])),
-        countries=base.countries or list(entry.get("countries", [])),
+        cities=base.cities if base.cities is not None else entry.get("cities"),
+        countries=base.countries if base.countries is not None else entry.get("countries"),
         title=base.title or entry.get("title"),
         engine=base.engine,
         transcript=base.transcript,
         meta=meta,
-        origin="option" if (base.cities or base.countries) else "manifest",
+        origin="option" if (base.cities is not None or base.countries is not None)
+        else "manifest",
     )
 
 
