@@ -16,7 +16,7 @@ import statistics
 from collections import Counter
 from dataclasses import dataclass
 
-from .pdftext import Fragment, PageText
+from .pdftext import Fragment, PageText, group_rows
 
 PAGE_NUMBER = re.compile(
     r"^(?:page|p\.|seite|pagina|página)?\s*[-–—]?\s*(?:\d{1,4}|[ivxlcdm]{1,6})"
@@ -198,19 +198,13 @@ def _fill(frags: list[Fragment]) -> float:
 
 def _visual_lines(frags: list[Fragment]) -> list[list[Fragment]]:
     """Single-column text: fragments whose vertical cores overlap form one line."""
-    items = sorted(frags, key=lambda f: (f.top, f.x0))
-    lines: list[list[Fragment]] = []
-    bottom = -1e9
-    for f in items:
-        shrink = 0.3 * f.height
-        top, bot = f.top + shrink, f.bottom - shrink
-        if lines and top < bottom:
-            lines[-1].append(f)
-            bottom = max(bottom, bot)
-        else:
-            lines.append([f])
-            bottom = bot
-    return [sorted(line, key=lambda f: f.x0) for line in lines]
+    rows = group_rows(frags, _core)
+    return [sorted(row, key=lambda f: f.x0) for row in rows]
+
+
+def _core(f: Fragment) -> tuple[float, float]:
+    shrink = 0.3 * f.height
+    return f.top + shrink, f.bottom - shrink
 
 
 def _order(frags: list[Fragment], size: float) -> list[list[list[Fragment]]]:

@@ -12,10 +12,12 @@ documents.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
+T = TypeVar("T")
 SUPERSCRIPTS = str.maketrans("0123456789*", "⁰¹²³⁴⁵⁶⁷⁸⁹*")
 SOFT_HYPHEN = "\u00ad"
 MARKER_CHARS = set("0123456789*†‡")
@@ -104,19 +106,27 @@ def _run_core(run: list[_Char]) -> tuple[float, float]:
     return top + shrink, bottom - shrink
 
 
-def _visual_groups(runs: list[list[_Char]]) -> list[list[_Char]]:
-    """Runs whose vertical cores overlap are one visual line, ordered left to right."""
-    keyed = [(_run_core(r), r) for r in runs if any(ch.x1 > ch.x0 for ch in r)]
-    keyed.sort(key=lambda k: k[0][0])
-    groups: list[list[list[_Char]]] = []
+def group_rows(items: Iterable[T], core: Callable[[T], tuple[float, float]]) -> list[list[T]]:
+    """Items whose vertical cores (top, bottom) overlap, chained top-down, form one row.
+
+    Used for glyph runs here and for fragments in ``layout``: cores, not full boxes,
+    so that a descender touching the next line's ascender does not join two lines."""
+    keyed = sorted(((core(item), item) for item in items), key=lambda k: k[0][0])
+    rows: list[list[T]] = []
     bottom = -1e9
-    for (top, bot), run in keyed:
-        if groups and top < bottom:
-            groups[-1].append(run)
+    for (top, bot), item in keyed:
+        if rows and top < bottom:
+            rows[-1].append(item)
             bottom = max(bottom, bot)
         else:
-            groups.append([run])
+            rows.append([item])
             bottom = bot
+    return rows
+
+
+def _visual_groups(runs: list[list[_Char]]) -> list[list[_Char]]:
+    """Runs whose vertical cores overlap are one visual line, ordered left to right."""
+    groups = group_rows((r for r in runs if any(ch.x1 > ch.x0 for ch in r)), _run_core)
     out = []
     for group in groups:
         if len(group) > 1 and not any(_is_rtl(ch.c) for run in group for ch in run):
