@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -10,7 +11,12 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from . import annotations as ann
+from . import codebook as cb
 from . import ingest as ingest_mod
+from . import queue as queue_mod
+from . import suggest as suggest_mod
+from . import train as train_mod
 from .config import ENV_DB
 from .models import DOCUMENT_KINDS
 from .store import Store
@@ -164,6 +170,277 @@ def demo(
     counts = store.counts()
     out.print(f"{counts['documents']} documents, {counts['pages']} pages, "
               f"{counts['segments']} segments, {counts['segment_places']} place mentions")
+
+
+# ------------------------------------------------------------------ codebook
+codebook_app = typer.Typer(help="Validate, load and extend the codebook.", no_args_is_help=True)
+app.add_typer(codebook_app, name="codebook")
+CodebookFile = Annotated[Path, typer.Argument(help="Codebook TOML file.")]
+
+
+def _book(path: Path) -> cb.Codebook:
+    try:
+        return cb.load(path)
+    except cb.CodebookError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from exc
+
+
+@codebook_app.command("validate")
+def codebook_validate(path: CodebookFile = cb.DEFAULT_CODEBOOK) -> None:
+    """Check a codebook file: ids and names as specified, every field, known references."""
+    book = _book(path)
+    groups = ", ".join(f"{g} {sum(c.group == g for c in book.codes)}" for g in book.groups)
+    typer.echo(f"{path}: valid, {len(book.codes)} codes ({groups}), version {book.version}")
+
+
+@codebook_app.command("load")
+def codebook_load(path: CodebookFile = cb.DEFAULT_CODEBOOK, db: DbOption = None) -> None:
+    """Load the codebook into the store; codes whose content changed get a new version."""
+    book = _book(path)
+    store = _store(db)
+    version, changed = store.load_codebook(book)
+    if version is None:
+        typer.echo(f"codebook unchanged: {len(book.codes)} codes already in the store")
+    else:
+        typer.echo(f"codebook version {version}: {len(changed)} codes new or changed")
+
+
+@codebook_app.command("add-code")
+def codebook_add_code(
+    code_id: str, name: Annotated[str, typer.Option()], group: Annotated[str, typer.Option()],
+    definition: Annotated[str, typer.Option()],
+    indicator: Annotated[list[str] | None, typer.Option(help="Indicator term (repeatable).")]
+    = None,
+    db: DbOption = None,
+) -> None:
+    """Add a researcher's own code to the store."""
+    store = _store(db)
+    try:
+        store.add_user_code(cb.user_code(code_id, name, group, definition, indicator))
+    except (cb.CodebookError, ValueError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    typer.echo(f"added code {code_id.upper()}")
+
+
+# --------------------------------------------------------------- annotations
+@app.command("annotations")
+def annotations_load(
+    path: Path, db: DbOption = None,
+    coder: Annotated[str | None, typer.Option(help="Coder name (default: the file's)")] = None,
+) -> None:
+    """Load an annotation file (JSON lines) as accepted human codings."""
+    store = _store(db)
+    try:
+        report = ann.load(store, path, coder)
+    except ann.AnnotationError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    typer.echo(f"{report.matched} of {report.lines} segments matched, "
+               f"{report.codings} codings recorded")
+    for miss in report.unmatched[:10]:
+        typer.echo(f"warning: no segment for {miss}", err=True)
+    if report.unmatched:
+        raise typer.Exit(1)
+
+
+# ---------------------------------------------------------------- suggestions
+def _code_defs(store: Store) -> list[cb.CodeDef]:
+    codes = store.codes()
+    if not codes:
+        typer.echo("error: the store has no codebook: run `workbench codebook load`", err=True)
+        raise typer.Exit(1)
+    return [cb.CodeDef(id=c.id, name=c.name, group=c.group, definition=c.definition,
+                       indicators=tuple(c.details.get("indicators", []))) for c in codes]
+
+
+def _suggester(store: Store) -> suggest_mod.Suggester:
+    model, version = train_mod.load_active(store)
+    suggester = suggest_mod.Suggester(_code_defs(store), model)
+    suggester.version = version if suggester.model is not None else None
+    return suggester
+
+
+@app.command()
+def suggest(
+    input: Annotated[Path | None, typer.Option("--input", help="JSONL of {id, text}.")] = None,
+    output: Annotated[Path | None, typer.Option("--output", help="JSONL to write.")] = None,
+    document: Annotated[int | None, typer.Option(help="Store suggestions for a document.")]
+    = None,
+    all_documents: Annotated[bool, typer.Option("--all", help="... for every document.")]
+    = False,
+    db: DbOption = None,
+) -> None:
+    """Suggest codes: a JSONL batch (--input/--output) or into the store (--document/--all)."""
+    store = _store(db)
+    suggester = _suggester(store)
+    if input is not None:
+        if output is None:
+            typer.echo("error: --input needs --output", err=True)
+            raise typer.Exit(2)
+        n = suggest_batch(suggester, input, output)
+        typer.echo(f"{n} segments suggested -> {output}")
+        return
+    if document is None and not all_documents:
+        typer.echo("error: give --input/--output, --document ID or --all", err=True)
+        raise typer.Exit(2)
+    if document is not None and store.document(document) is None:
+        typer.echo(f"error: no document {document}", err=True)
+        raise typer.Exit(1)
+    segments = store.segments_for_suggestion(document)
+    rows = []
+    with _progress(len(segments) > 2000) as progress:
+        task = progress.add_task("suggesting", total=len(segments))
+        for start in range(0, len(segments), 1000):
+            chunk = segments[start:start + 1000]
+            for (seg_id, _text), row in zip(
+                chunk, suggester.suggest([t for _i, t in chunk]), strict=True
+            ):
+                rows.extend({"segment_id": seg_id, "code_id": s.code, "coder": "model",
+                             "score": round(s.score, 4), "model_version_id": suggester.version,
+                             "memo": s.reason} for s in row if s.suggested)
+            progress.advance(task, len(chunk))
+    stored = store.replace_suggestions(rows, [i for i, _t in segments])
+    source = f"model {suggester.version}" if suggester.version else "indicators (no model yet)"
+    typer.echo(f"{stored} suggestions stored for {len(segments)} segments ({source})")
+
+
+def suggest_batch(suggester: suggest_mod.Suggester, source: Path, target: Path) -> int:
+    """The batch contract: one {"id", "codes": [...every code, by score]} line per input."""
+    try:
+        lines = [json.loads(line) for line in source.read_text(encoding="utf-8").splitlines()
+                 if line.strip()]
+    except (OSError, json.JSONDecodeError) as exc:
+        typer.echo(f"error: {source}: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    bad = [i for i, row in enumerate(lines, 1)
+           if not isinstance(row, dict) or "id" not in row or not isinstance(row.get("text"), str)]
+    if bad:
+        typer.echo(f"error: {source}:{bad[0]}: each line needs \"id\" and a \"text\" string",
+                   err=True)
+        raise typer.Exit(1)
+    with target.open("w", encoding="utf-8") as fh:
+        for start in range(0, len(lines), 2000):
+            chunk = lines[start:start + 2000]
+            for row, found in zip(chunk, suggester.suggest([r["text"] for r in chunk]),
+                                  strict=True):
+                fh.write(json.dumps({"id": row["id"], "codes": [s.as_dict() for s in found]},
+                                    ensure_ascii=False) + "\n")
+    return len(lines)
+
+
+def _progress(enabled: bool) -> Progress:
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                    TimeElapsedColumn(), console=err, transient=True, disable=not enabled)
+
+
+# ------------------------------------------------------------------- training
+@app.command()
+def train(
+    db: DbOption = None,
+    folds: Annotated[int, typer.Option(help="Cross-validation folds (grouped by document).")]
+    = 5,
+    force: Annotated[bool, typer.Option(help="Activate even if worse than the active model.")]
+    = False,
+    no_char: Annotated[bool, typer.Option("--no-char", help="Word n-grams only.")] = False,
+    c: Annotated[float | None, typer.Option("--C", help="Inverse regularisation.")] = None,
+) -> None:
+    """Fit a new model version from accepted and rejected codings, evaluate it, store it."""
+    store = _store(db)
+    params: dict[str, object] = {}
+    if no_char:
+        params["use_char"] = False
+    if c is not None:
+        params["C"] = c
+    with _progress(True) as progress:
+        task = progress.add_task("training", total=folds + 1)
+
+        def step(message: str, done: int, total: int) -> None:
+            progress.update(task, description=message, completed=done, total=total)
+
+        try:
+            result = train_mod.train(store, _code_defs(store), params, folds, force, step)
+        except ValueError as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(1) from exc
+    _print_metrics(result.metrics)
+    typer.echo(result.message)
+
+
+def _print_metrics(metrics: dict) -> None:
+    model, base = metrics["model"], metrics["keyword_baseline"]
+    typer.echo(f"{metrics['segments']} labelled segments from {metrics['documents']} documents,"
+               f" {metrics['folds']}-fold cross-validation grouped by document")
+    typer.echo(f"{'code':6} {'prec':>6} {'recall':>6} {'F1':>6} {'support':>7}   keyword F1")
+    for code, row in model["per_code"].items():
+        typer.echo(f"{code:6} {row['precision']:6.2f} {row['recall']:6.2f} {row['f1']:6.2f} "
+                   f"{row['support']:7d}   {base['per_code'][code]['f1']:6.2f}")
+    typer.echo(f"macro-F1 {model['macro_f1']:.3f} (keywords {base['macro_f1']:.3f}), "
+               f"micro-F1 {model['micro_f1']:.3f} (keywords {base['micro_f1']:.3f}), "
+               f"LRAP {model['lrap']:.3f} (keywords {base['lrap']:.3f})")
+
+
+models_app = typer.Typer(help="Model versions: list, show, activate (roll back).",
+                         invoke_without_command=True)
+app.add_typer(models_app, name="models")
+
+
+@models_app.callback()
+def models_list(ctx: typer.Context, db: DbOption = None) -> None:
+    """List model versions; the active one is marked with *."""
+    if ctx.invoked_subcommand is not None:
+        return
+    store = _store(db)
+    versions = store.model_versions()
+    if not versions:
+        typer.echo("no model yet: run `workbench train`")
+        return
+    for v in versions:
+        m = v.metrics.get("model", {})
+        b = v.metrics.get("keyword_baseline", {})
+        typer.echo(f"{'*' if v.active else ' '} {v.id:3d}  {v.created_at:%Y-%m-%d %H:%M}  "
+                   f"{v.training_size:6d} segments  macro-F1 {m.get('macro_f1', 0):.3f}  "
+                   f"LRAP {m.get('lrap', 0):.3f}  keywords {b.get('macro_f1', 0):.3f}")
+
+
+@models_app.command("activate")
+def models_activate(version: int, db: DbOption = None) -> None:
+    """Make a model version the active one (roll back or forward)."""
+    store = _store(db)
+    try:
+        store.activate_model(version)
+    except ValueError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    typer.echo(f"model {version} is active")
+
+
+@models_app.command("show")
+def models_show(version: int, db: DbOption = None) -> None:
+    """Per-code quality of a model version."""
+    store = _store(db)
+    v = store.model_version(version)
+    if v is None:
+        typer.echo(f"error: no model version {version}", err=True)
+        raise typer.Exit(1)
+    _print_metrics(v.metrics)
+
+
+@app.command()
+def queue(
+    coder: Annotated[str, typer.Option(help="Whose queue.")],
+    n: Annotated[int, typer.Option("-n", help="How many segments.")] = 10,
+    db: DbOption = None,
+) -> None:
+    """The next segments to code: most informative first, spread over documents and cities."""
+    store = _store(db)
+    items = queue_mod.next_segments(store, _suggester(store), coder, n)
+    if not items:
+        typer.echo(f"nothing left to code for {coder}")
+    for it in items:
+        typer.echo(f"seg {it.segment_id} doc {it.document_id} {it.city or '(no city)'} "
+                   f"uncertainty {it.uncertainty:.2f}: {it.text[:120]}")
 
 
 def main() -> None:  # pragma: no cover - console entry for `python -m workbench.cli`

@@ -177,6 +177,21 @@ class Coding(SQLModel, table=True):
     __table_args__ = (UniqueConstraint("segment_id", "code_id", "coder", "origin"),)
 
 
+class Review(SQLModel, table=True):
+    """A coder has coded this segment completely: codes not accepted are negatives.
+
+    Without it, "no code fits" leaves no trace, and the classifier could not learn
+    from the many segments (titles, method text, citations) that carry no code.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    segment_id: int = Field(foreign_key="segment.id", ondelete="CASCADE", index=True)
+    coder: str
+    created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
+
+    __table_args__ = (UniqueConstraint("segment_id", "coder"),)
+
+
 class AuditEvent(SQLModel, table=True):
     """Append-only log of changes: who, when, what, before and after."""
 

@@ -86,7 +86,7 @@ def _country_name(code: str) -> str:
     return getattr(c, "common_name", None) or c.name
 
 
-GAZETTEER_VERSION = 1  # bump when the rules below change, to rebuild cached gazetteers
+GAZETTEER_VERSION = 2  # bump when the rules below change, to rebuild cached gazetteers
 
 
 def _cache_file(name: str) -> Path:
@@ -197,7 +197,7 @@ def _common_words() -> set[str]:
     far more often the word than the place."""
     import importlib
 
-    from .segment import english_words
+    from .lexicon import english_words
 
     words = set(english_words())
     for lang in ("en", "fr", "de", "it", "es", "nl", "sv", "pt"):

@@ -18,6 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from .layout import Line
+from .lexicon import english_words
 from .parsed import ParsedSegment
 from .pdftext import SOFT_HYPHEN
 
@@ -104,25 +105,6 @@ def _is_word(token: str, vocab: Counter[str]) -> bool:
     if len(token) < 2:
         return False
     return vocab.get(token, 0) > 0 or token in english_words()
-
-
-_WORDS: set[str] | None = None
-
-
-def english_words() -> set[str]:
-    """English word forms from spacy-lookups-data (offline), to tell compounds from breaks."""
-    global _WORDS
-    if _WORDS is None:
-        try:
-            from spacy.lookups import load_lookups
-
-            table = load_lookups("en", ["lemma_lookup"]).get_table("lemma_lookup")
-            _WORDS = {k for k in table if isinstance(k, str)} | {
-                v for v in table.values() if isinstance(v, str)
-            }
-        except Exception:  # lookups missing: fall back to the document's own words
-            _WORDS = set()
-    return _WORDS
 
 
 def document_vocabulary(lines: Iterable[Line]) -> Counter[str]:

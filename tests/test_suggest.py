@@ -1,0 +1,82 @@
+from __future__ import annotations
+
+import numpy as np
+
+from workbench.codebook import CodeDef
+from workbench.suggest import Indicators, Suggester, fit_model, inflect, uncertainty
+
+CODES = [
+    CodeDef("HS01", "Housing", "HS", "Housing shortage.", indicators=("housing", "rent")),
+    CodeDef("VO01", "Volunteers", "VO", "Volunteer work.", indicators=("volunteer",
+                                                                       "civil society")),
+    CodeDef("LA01", "Language", "LA", "Language courses.", indicators=("language course",)),
+]
+
+
+def test_inflections_from_lookup_tables():
+    assert {"volunteer", "volunteers"} <= inflect("volunteer")
+    assert "language courses" in inflect("language course")
+
+
+def test_indicators_match_inflected_forms_once_each():
+    hits = Indicators(CODES).match(["Volunteers and a volunteer help; rents are high.",
+                                    "Nothing here."])
+    assert hits[0] == {"VO01": ["volunteer"], "HS01": ["rent"]}
+    assert hits[1] == {}
+
+
+def test_keyword_fallback_contract():
+    s = Suggester(CODES)
+    [row] = s.suggest(["Volunteers from civil society run language courses."])
+    assert [x.code for x in row][:2] == ["VO01", "LA01"]
+    assert row[0].score == 0.75 and row[0].suggested
+    assert "indicators: volunteer, civil society" == row[0].reason
+    assert all(0 <= x.score <= 1 for x in row)
+    assert not row[2].suggested and row[2].score == 0
+
+
+def _data(n: int = 60):
+    rng = np.random.default_rng(0)
+    texts, Y = [], []
+    for i in range(n):
+        kind = i % 3
+        words = {0: "flats landlords overcrowded dwellings shortage",
+                 1: "helpers association unpaid neighbours mentoring",
+                 2: "classes grammar teachers lessons vocabulary"}[kind]
+        filler = " ".join(rng.choice(["the", "town", "council", "said", "year"], 6))
+        texts.append(f"{words} {filler} {i}")
+        y = [-1, -1, -1]
+        y[kind] = 1
+        y[(kind + 1) % 3] = 0
+        Y.append(y)
+    return texts, np.array(Y)
+
+
+def test_model_learns_beyond_indicators_and_gives_word_reasons():
+    texts, Y = _data()
+    model = fit_model(texts, Y, [c.id for c in CODES], {"use_char": False, "min_df": 1})
+    assert model.trained.all()
+    s = Suggester(CODES, model)
+    [row] = s.suggest(["Landlords let overcrowded flats to newcomers."])
+    assert row[0].code == "HS01" and row[0].suggested
+    assert "words:" in row[0].reason and ("landlords" in row[0].reason
+                                          or "overcrowded" in row[0].reason)
+
+
+def test_rejections_are_negative_only_for_their_code():
+    texts, Y = _data()
+    Y2 = Y.copy()
+    Y2[:, 2] = -1  # nothing known about LA01
+    model = fit_model(texts, Y2, [c.id for c in CODES], {"use_char": False, "min_df": 1})
+    assert list(model.trained) == [True, True, False]
+    s = Suggester(CODES, model)
+    [row] = s.suggest(["They run a language course."])
+    la = next(x for x in row if x.code == "LA01")
+    assert la.score == 0.5 and la.suggested  # the indicator decides for the untrained code
+
+
+def test_uncertainty_peaks_at_threshold():
+    scores = np.array([[0.5, 0.99], [0.01, 0.99], [0.3, 0.3]])
+    th = np.array([0.5, 0.5])
+    u = uncertainty(scores, th)
+    assert u[0] == 1.0 and u[1] < u[2] < u[0]

@@ -1,0 +1,54 @@
+"""The active-learning queue: which segments a coder should code next.
+
+Ordered so that the coder's answer teaches the model most (the segments whose
+scores sit closest to a threshold), mixed across documents and cities so that a
+session does not dwell on one report.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .store import Store
+from .suggest import Suggester, uncertainty
+
+
+@dataclass
+class QueueItem:
+    segment_id: int
+    document_id: int
+    city: str | None
+    uncertainty: float
+    text: str
+
+
+def next_segments(store: Store, suggester: Suggester, coder: str, n: int = 10,
+                  min_chars: int = 40) -> list[QueueItem]:
+    candidates = store.queue_candidates(coder, min_chars)
+    if not candidates:
+        return []
+    scores, thresholds, _hits = suggester.score_matrix([text for _i, text, _d in candidates])
+    unsure = uncertainty(scores, thresholds)
+    context = store.segment_context([sid for sid, _t, _d in candidates])
+    return mix(
+        [QueueItem(sid, doc, context.get(sid, (doc, None))[1], float(u), text)
+         for (sid, text, doc), u in zip(candidates, unsure, strict=True)],
+        n,
+    )
+
+
+def mix(items: list[QueueItem], n: int) -> list[QueueItem]:
+    """Most uncertain first within each (document, city) bucket; buckets take turns,
+    the least served bucket first and, among those, the one with the most uncertain
+    item left."""
+    buckets: dict[tuple[int, str | None], list[QueueItem]] = {}
+    for item in sorted(items, key=lambda it: (-it.uncertainty, it.segment_id)):
+        buckets.setdefault((item.document_id, item.city), []).append(item)
+    served = dict.fromkeys(buckets, 0)
+    out: list[QueueItem] = []
+    while len(out) < n and any(buckets.values()):
+        key = min((k for k, v in buckets.items() if v),
+                  key=lambda k: (served[k], -buckets[k][0].uncertainty))
+        out.append(buckets[key].pop(0))
+        served[key] += 1
+    return out

@@ -1,0 +1,290 @@
+"""Code suggestions: the codebook's indicators (spaCy) and a trainable classifier.
+
+Every suggestion has a score in [0, 1], whether it passes that code's threshold
+(tuned per code by cross-validation in ``train``, not a fixed 0.5), and a reason a
+researcher can read: the indicator terms found, and the words that pushed the
+model's score up. With no trained model, or for a code the model has no data
+for, the indicators alone decide.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import spacy
+from spacy.language import Language
+from spacy.matcher import PhraseMatcher
+
+from .codebook import CodeDef
+from .lexicon import inflections
+
+KEYWORD_THRESHOLD = 0.5  # one indicator found
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    code: str
+    score: float
+    suggested: bool
+    reason: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"code": self.code, "score": round(self.score, 4), "suggested": self.suggested,
+                "reason": self.reason}
+
+
+# ---------------------------------------------------------------- indicators
+@functools.cache
+def _nlp() -> Language:
+    """A tokenizer only: matching runs on lower-cased tokens, so no model is needed."""
+    return spacy.blank("en")
+
+
+def inflect(term: str) -> set[str]:
+    """A term and its inflected variants: the last word of a phrase takes the inflection
+    ("volunteer" -> volunteers, volunteering; "one-stop shop" -> one-stop shops)."""
+    term = " ".join(term.lower().split())
+    words = term.split(" ")
+    last = words[-1]
+    variants = {term}
+    for form in inflections().get(last, frozenset()) | {last}:
+        variants.add(" ".join([*words[:-1], form]))
+    return variants
+
+
+class Indicators:
+    """The codebook's indicator terms matched with a spaCy PhraseMatcher on lower case.
+
+    Terms made only of stop words are dropped: they would fire everywhere.
+    """
+
+    def __init__(self, codes: Sequence[CodeDef]) -> None:
+        nlp = _nlp()
+        stop = nlp.Defaults.stop_words
+        self.codes = [c.id for c in codes]
+        self.matcher = PhraseMatcher(nlp.vocab, attr="LOWER")
+        self._term: dict[int, tuple[str, str]] = {}
+        for code in codes:
+            for term in code.indicators:
+                if all(w in stop for w in term.lower().split()):
+                    continue
+                key = f"{code.id}|{term}"
+                patterns = [nlp.make_doc(v) for v in sorted(inflect(term))]
+                self.matcher.add(key, patterns)
+                self._term[nlp.vocab.strings[key]] = (code.id, term)
+
+    def match(self, texts: Iterable[str]) -> list[dict[str, list[str]]]:
+        """For each text: code id -> the indicator terms found (each term once)."""
+        nlp = _nlp()
+        out = []
+        for doc in nlp.tokenizer.pipe(texts, batch_size=512):
+            found: dict[str, list[str]] = {}
+            for match_id, _start, _end in self.matcher(doc):
+                code, term = self._term[match_id]
+                terms = found.setdefault(code, [])
+                if term not in terms:
+                    terms.append(term)
+            out.append(found)
+        return out
+
+    def scores(self, hits: list[dict[str, list[str]]]) -> np.ndarray:
+        """Keyword-only scores: one indicator 0.5, two 0.75, three 0.875..."""
+        index = {c: j for j, c in enumerate(self.codes)}
+        s = np.zeros((len(hits), len(self.codes)))
+        for i, found in enumerate(hits):
+            for code, terms in found.items():
+                s[i, index[code]] = 1.0 - 0.5 ** len(terms)
+        return s
+
+
+# --------------------------------------------------------------------- model
+def default_params() -> dict[str, Any]:
+    return {"word_ngrams": [1, 2], "char_ngrams": [3, 5], "min_df": 2, "C": 4.0,
+            "max_features": 60000, "use_char": True}
+
+
+TOKEN = r"(?u)\b[^\W\d_][\w\-]+\b"
+
+
+def _stop_words() -> list[str]:
+    """spaCy's English stop words, cut the way the vectorizer cuts words ("we've" -> "we")."""
+    import re
+
+    return sorted({t for w in _nlp().Defaults.stop_words for t in re.findall(TOKEN, w)})
+
+
+def make_vectorizer(params: dict[str, Any]) -> Any:
+    """TF-IDF over words (spaCy's stop words removed) and, optionally, characters."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.pipeline import FeatureUnion
+
+    word = TfidfVectorizer(ngram_range=tuple(params["word_ngrams"]), min_df=params["min_df"],
+                           sublinear_tf=True, stop_words=_stop_words(),
+                           max_features=params["max_features"],
+                           token_pattern=TOKEN)
+    parts = [("word", word)]
+    if params.get("use_char", True):
+        parts.append(("char", TfidfVectorizer(
+            analyzer="char_wb", ngram_range=tuple(params["char_ngrams"]),
+            min_df=params["min_df"], sublinear_tf=True, max_features=params["max_features"])))
+    return FeatureUnion(parts)
+
+
+@dataclass
+class Model:
+    """A fitted classifier: one logistic regression per code that had both classes."""
+
+    codes: list[str]
+    params: dict[str, Any]
+    vectorizer: Any
+    coef: np.ndarray  # features x codes
+    intercept: np.ndarray  # codes
+    trained: np.ndarray  # bool per code: False -> indicators decide
+    thresholds: np.ndarray = field(default_factory=lambda: np.zeros(0))
+
+    def decision(self, X: Any) -> np.ndarray:
+        return np.asarray(X @ self.coef) + self.intercept
+
+    def scores(self, texts: Sequence[str]) -> np.ndarray:
+        X = self.vectorizer.transform(texts)
+        return 1.0 / (1.0 + np.exp(-self.decision(X)))
+
+    def word_names(self) -> np.ndarray:
+        """Names of the word features, which come first in the feature union."""
+        if getattr(self, "_names", None) is None:
+            self._names = self.vectorizer.transformer_list[0][1].get_feature_names_out()
+        return self._names
+
+
+def fit_model(texts: Sequence[str], Y: np.ndarray, codes: list[str],
+              params: dict[str, Any] | None = None,
+              progress: Callable[[int, int], None] | None = None) -> Model:
+    """Fit a vectorizer on the texts and one classifier per code on its known labels.
+
+    ``Y`` holds 1, 0, or -1 for unknown: a code is trained only on segments where a
+    coder decided on it, so a rejected suggestion is negative evidence for that code
+    alone, and a fully reviewed segment is negative for every code it lacks.
+    """
+    from sklearn.linear_model import LogisticRegression
+
+    params = {**default_params(), **(params or {})}
+    vectorizer = make_vectorizer(params)
+    X = vectorizer.fit_transform(texts).tocsr()
+    n_features = X.shape[1]
+    coef = np.zeros((n_features, len(codes)))
+    intercept = np.full(len(codes), -10.0)
+    trained = np.zeros(len(codes), dtype=bool)
+    for j in range(len(codes)):
+        known = Y[:, j] >= 0
+        y = Y[known, j]
+        if progress:
+            progress(j + 1, len(codes))
+        if known.sum() < 2 or len(set(y.tolist())) < 2:
+            continue
+        clf = LogisticRegression(C=params["C"], class_weight="balanced", solver="liblinear",
+                                 max_iter=200)
+        clf.fit(X[known], y)
+        coef[:, j] = clf.coef_[0]
+        intercept[j] = clf.intercept_[0]
+        trained[j] = True
+    return Model(codes=list(codes), params=params, vectorizer=vectorizer, coef=coef,
+                 intercept=intercept, trained=trained,
+                 thresholds=np.full(len(codes), 0.5))
+
+
+# ----------------------------------------------------------------- suggester
+class Suggester:
+    """Scores every code of the active codebook for each text, with reasons."""
+
+    def __init__(self, codes: Sequence[CodeDef], model: Model | None = None) -> None:
+        self.codes = [c.id for c in codes]
+        self.indicators = Indicators(codes)
+        self.model = model if model is not None and model.codes == self.codes else None
+        self.version: int | None = None
+
+    def score_matrix(self, texts: Sequence[str]
+                     ) -> tuple[np.ndarray, np.ndarray, list[dict[str, list[str]]]]:
+        """Scores and thresholds (texts x codes) and the indicator hits behind them."""
+        hits = self.indicators.match(texts)
+        keyword = self.indicators.scores(hits)
+        thresholds = np.full(len(self.codes), KEYWORD_THRESHOLD)
+        if self.model is None:
+            return keyword, thresholds, hits
+        scores = self.model.scores(texts)
+        trained = self.model.trained
+        scores[:, ~trained] = keyword[:, ~trained]
+        thresholds = np.where(trained, self.model.thresholds, KEYWORD_THRESHOLD)
+        return scores, thresholds, hits
+
+    def suggest(self, texts: Sequence[str], reasons_for_top: int = 3
+                ) -> list[list[Suggestion]]:
+        scores, thresholds, hits = self.score_matrix(texts)
+        terms = self._model_terms(texts, scores, thresholds, reasons_for_top)
+        out = []
+        for i in range(len(texts)):
+            row = []
+            order = np.argsort(-scores[i], kind="stable")
+            for rank, j in enumerate(order):
+                code = self.codes[j]
+                passed = bool(scores[i, j] >= thresholds[j])
+                reason = ""
+                if passed or rank < reasons_for_top:
+                    reason = self._reason(code, hits[i].get(code, []), terms.get((i, j), []),
+                                          j)
+                row.append(Suggestion(code, float(scores[i, j]), passed, reason))
+            out.append(row)
+        return out
+
+    def _reason(self, code: str, indicators: list[str], words: list[str], j: int) -> str:
+        parts = []
+        if indicators:
+            parts.append("indicators: " + ", ".join(indicators[:4]))
+        if words:
+            parts.append("words: " + ", ".join(words[:4]))
+        if not parts:
+            trained = self.model is not None and bool(self.model.trained[j])
+            return "model score, no single word stands out" if trained else \
+                "no indicator term found"
+        return "; ".join(parts)
+
+    def _model_terms(self, texts: Sequence[str], scores: np.ndarray, thresholds: np.ndarray,
+                     top: int) -> dict[tuple[int, int], list[str]]:
+        """The words whose weight pushed each shown code's score up the most."""
+        if self.model is None:
+            return {}
+        names = self.model.word_names()
+        word_vec = self.model.vectorizer.transformer_list[0][1]
+        X = word_vec.transform(texts).tocsr()
+        out: dict[tuple[int, int], list[str]] = {}
+        for i in range(len(texts)):
+            row = X.getrow(i)
+            if row.nnz == 0:
+                continue
+            shown = set(np.argsort(-scores[i])[:top]) | set(
+                np.nonzero(scores[i] >= thresholds)[0])
+            for j in shown:
+                if not self.model.trained[j]:
+                    continue
+                contrib = row.data * self.model.coef[row.indices, j]
+                best = np.argsort(-contrib)[:4]
+                out[(i, int(j))] = [str(names[row.indices[b]]) for b in best if contrib[b] > 0]
+        return out
+
+
+def uncertainty(scores: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
+    """How close a segment's scores sit to their thresholds (1 = on a threshold).
+
+    The segments whose answer teaches the model most are those it cannot place.
+    """
+    if scores.size == 0:
+        return np.zeros(scores.shape[0])
+    logit = np.log(np.clip(scores, 1e-6, 1 - 1e-6) / np.clip(1 - scores, 1e-6, 1))
+    at = np.log(np.clip(thresholds, 1e-6, 1 - 1e-6) / np.clip(1 - thresholds, 1e-6, 1))
+    distance = np.min(np.abs(logit - at), axis=1)
+    return np.exp(-distance)
+
+

@@ -1,0 +1,251 @@
+"""Training and honest evaluation of the suggestion model.
+
+A model is judged on documents it did not see: k-fold cross-validation grouped
+by document. Thresholds are tuned per code inside each training fold (a nested
+split), never on the fold being scored, and the keyword-only baseline is scored
+on the same folds, so the two numbers can be compared.
+"""
+
+from __future__ import annotations
+
+import io
+import pickle
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .codebook import CodeDef
+from .store import Store
+from .suggest import KEYWORD_THRESHOLD, Indicators, Model, default_params, fit_model
+
+Progress = Callable[[str, int, int], None]
+WORSE_BY = 0.005  # macro-F1 below the active model by more than this is "worse"
+
+
+@dataclass
+class Dataset:
+    texts: list[str]
+    groups: np.ndarray  # document id per segment
+    Y: np.ndarray  # 1 / 0 / -1 (unknown)
+    codes: list[str]
+    reviewed: np.ndarray  # bool: fully coded segment
+
+    def __len__(self) -> int:
+        return len(self.texts)
+
+
+def dataset_from_store(store: Store, codes: list[str]) -> Dataset:
+    rows = store.labelled_segments()
+    Y = np.full((len(rows), len(codes)), -1, dtype=int)
+    index = {c: j for j, c in enumerate(codes)}
+    for i, row in enumerate(rows):
+        for code, value in row["labels"].items():
+            if code in index:
+                Y[i, index[code]] = value
+    return Dataset(
+        texts=[r["text"] for r in rows],
+        groups=np.array([r["document_id"] for r in rows]),
+        Y=Y,
+        codes=list(codes),
+        reviewed=np.array([r["reviewed"] for r in rows], dtype=bool),
+    )
+
+
+# -------------------------------------------------------------- thresholds
+def tune_thresholds(scores: np.ndarray, Y: np.ndarray, default: float = 0.5) -> np.ndarray:
+    """Per code, the score cut-off with the best F1 on known labels.
+
+    Codes with fewer than two positives keep the default: a threshold tuned on one
+    example is noise.
+    """
+    out = np.full(Y.shape[1], default)
+    for j in range(Y.shape[1]):
+        known = Y[:, j] >= 0
+        y, s = Y[known, j], scores[known, j]
+        if y.sum() < 2:
+            continue
+        order = np.argsort(-s)
+        s_sorted, y_sorted = s[order], y[order]
+        tp = np.cumsum(y_sorted)
+        predicted = np.arange(1, len(y_sorted) + 1)
+        f1 = 2 * tp / (predicted + y.sum())
+        # only cut between distinct scores
+        distinct = np.r_[s_sorted[1:] != s_sorted[:-1], True]
+        f1 = np.where(distinct, f1, -1)
+        best = int(np.argmax(f1))
+        nxt = s_sorted[best + 1] if best + 1 < len(s_sorted) else 0.0
+        out[j] = float((s_sorted[best] + nxt) / 2)
+    return out
+
+
+# --------------------------------------------------------------- evaluation
+def _folds(groups: np.ndarray, k: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    from sklearn.model_selection import GroupKFold
+
+    n_groups = len(set(groups.tolist()))
+    if n_groups < 2:
+        raise ValueError("cross-validation needs labelled segments from at least two documents")
+    splitter = GroupKFold(n_splits=min(k, n_groups))
+    return list(splitter.split(np.zeros(len(groups)), groups=groups))
+
+
+def _oof_scores(data: Dataset, idx: np.ndarray, params: dict[str, Any], k: int) -> np.ndarray:
+    """Out-of-fold scores on ``idx`` (grouped inner split), for threshold tuning."""
+    scores = np.zeros((len(idx), len(data.codes)))
+    groups = data.groups[idx]
+    if len(set(groups.tolist())) < 2:
+        return scores
+    for tr, te in _folds(groups, k):
+        model = fit_model([data.texts[i] for i in idx[tr]], data.Y[idx[tr]], data.codes,
+                          params)
+        scores[te] = model.scores([data.texts[i] for i in idx[te]])
+    return scores
+
+
+def fit_with_thresholds(data: Dataset, idx: np.ndarray, params: dict[str, Any],
+                        inner_k: int = 3) -> Model:
+    oof = _oof_scores(data, idx, params, inner_k)
+    model = fit_model([data.texts[i] for i in idx], data.Y[idx], data.codes, params)
+    model.thresholds = tune_thresholds(oof, data.Y[idx])
+    return model
+
+
+def _prf(pred: np.ndarray, Y: np.ndarray, codes: list[str]) -> dict[str, Any]:
+    per_code = {}
+    tp_all = fp_all = fn_all = 0
+    f1s = []
+    for j, code in enumerate(codes):
+        known = Y[:, j] >= 0
+        y, p = Y[known, j], pred[known, j]
+        tp = int(((p == 1) & (y == 1)).sum())
+        fp = int(((p == 1) & (y == 0)).sum())
+        fn = int(((p == 0) & (y == 1)).sum())
+        support = int(y.sum())
+        precision = tp / (tp + fp) if tp + fp else 0.0
+        recall = tp / (tp + fn) if tp + fn else 0.0
+        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+        per_code[code] = {"precision": round(precision, 4), "recall": round(recall, 4),
+                          "f1": round(f1, 4), "support": support}
+        if support:
+            f1s.append(f1)
+        tp_all, fp_all, fn_all = tp_all + tp, fp_all + fp, fn_all + fn
+    micro_p = tp_all / (tp_all + fp_all) if tp_all + fp_all else 0.0
+    micro_r = tp_all / (tp_all + fn_all) if tp_all + fn_all else 0.0
+    micro = 2 * micro_p * micro_r / (micro_p + micro_r) if micro_p + micro_r else 0.0
+    return {"per_code": per_code, "macro_f1": round(float(np.mean(f1s)) if f1s else 0.0, 4),
+            "micro_f1": round(micro, 4)}
+
+
+def _lrap(scores: np.ndarray, Y: np.ndarray, reviewed: np.ndarray) -> float:
+    from sklearn.metrics import label_ranking_average_precision_score
+
+    rows = reviewed & (Y == 1).any(axis=1)
+    if not rows.any():
+        return 0.0
+    return round(float(label_ranking_average_precision_score(
+        (Y[rows] == 1).astype(int), scores[rows])), 4)
+
+
+def cross_validate(data: Dataset, code_defs: list[CodeDef], params: dict[str, Any] | None = None,
+                   k: int = 5, progress: Progress | None = None) -> dict[str, Any]:
+    """Grouped k-fold metrics of the model and of the keyword baseline on the same folds."""
+    params = {**default_params(), **(params or {})}
+    folds = _folds(data.groups, k)
+    indicators = Indicators(code_defs)
+    model_scores = np.zeros(data.Y.shape)
+    model_pred = np.zeros(data.Y.shape, dtype=int)
+    keyword_scores = indicators.scores(indicators.match(data.texts))
+    keyword_pred = (keyword_scores >= KEYWORD_THRESHOLD).astype(int)
+    for n, (train_idx, test_idx) in enumerate(folds, start=1):
+        if progress:
+            progress(f"fold {n}/{len(folds)}", n - 1, len(folds) + 1)
+        model = fit_with_thresholds(data, train_idx, params)
+        s = model.scores([data.texts[i] for i in test_idx])
+        kw = keyword_scores[test_idx]
+        s[:, ~model.trained] = kw[:, ~model.trained]
+        th = np.where(model.trained, model.thresholds, KEYWORD_THRESHOLD)
+        model_scores[test_idx] = s
+        model_pred[test_idx] = (s >= th).astype(int)
+    model_metrics = _prf(model_pred, data.Y, data.codes)
+    model_metrics["lrap"] = _lrap(model_scores, data.Y, data.reviewed)
+    keyword_metrics = _prf(keyword_pred, data.Y, data.codes)
+    keyword_metrics["lrap"] = _lrap(keyword_scores, data.Y, data.reviewed)
+    return {
+        "folds": len(folds),
+        "grouped_by": "document",
+        "segments": len(data),
+        "documents": len(set(data.groups.tolist())),
+        "model": model_metrics,
+        "keyword_baseline": keyword_metrics,
+        "params": params,
+    }
+
+
+# ------------------------------------------------------------------ training
+@dataclass
+class TrainResult:
+    version_id: int
+    metrics: dict[str, Any]
+    activated: bool
+    message: str
+
+
+def dumps(model: Model) -> bytes:
+    buffer = io.BytesIO()
+    pickle.dump(model, buffer, protocol=pickle.HIGHEST_PROTOCOL)
+    return buffer.getvalue()
+
+
+def loads(blob: bytes) -> Model:
+    """Artifacts come from this project's own store, written by ``dumps``."""
+    return pickle.loads(blob)
+
+
+def train(store: Store, code_defs: list[CodeDef], params: dict[str, Any] | None = None,
+          k: int = 5, force: bool = False, progress: Progress | None = None) -> TrainResult:
+    """Fit, evaluate and store a new model version; activate it unless it is worse.
+
+    "Worse" is judged on the same folds: the active version's parameters are
+    cross-validated on today's data next to the new ones.
+    """
+    codes = [c.id for c in code_defs]
+    data = dataset_from_store(store, codes)
+    if len(data) < 10:
+        raise ValueError(f"only {len(data)} labelled segments: code at least 10 before training")
+    params = {**default_params(), **(params or {})}
+    metrics = cross_validate(data, code_defs, params, k, progress)
+    active = store.active_model()
+    comparison = None
+    if active is not None and not force:
+        if active.params == params and active.metrics.get("segments") == len(data):
+            comparison = active.metrics["model"]["macro_f1"]
+        else:
+            comparison = cross_validate(data, code_defs, active.params, k)["model"]["macro_f1"]
+        metrics["active_on_same_folds"] = {"version": active.id, "macro_f1": comparison}
+    if progress:
+        progress("final model", k, k + 1)
+    model = fit_with_thresholds(data, np.arange(len(data)), params)
+    version = store.add_model_version({
+        "kind": "tfidf-logreg-ovr", "params": params, "metrics": metrics,
+        "artifact": dumps(model), "training_size": len(data),
+    })
+    new = metrics["model"]["macro_f1"]
+    if force or comparison is None or new >= comparison - WORSE_BY:
+        store.activate_model(version)
+        how = "forced" if force and comparison is not None else "activated"
+        message = f"model {version} {how}: macro-F1 {new:.3f}"
+        if comparison is not None:
+            message += f" (active model on the same folds: {comparison:.3f})"
+        return TrainResult(version, metrics, True, message)
+    return TrainResult(version, metrics, False,
+                       f"model {version} kept inactive: macro-F1 {new:.3f} is below the active "
+                       f"model's {comparison:.3f} on the same folds (use --force to activate)")
+
+
+def load_active(store: Store) -> tuple[Model | None, int | None]:
+    active = store.active_model()
+    if active is None or active.artifact is None:
+        return None, None
+    return loads(active.artifact), active.id
