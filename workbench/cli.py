@@ -156,7 +156,7 @@ def demo(
     db: DbOption = None,
     corpus: Annotated[Path, typer.Option(help="Folder of the demo corpus.")] = REPO_CORPUS,
 ) -> None:
-    """Ingest the demo corpus (skipping what is already in) and print a summary."""
+    """Set up the demo: corpus, codebook, starter annotations, a first model, suggestions."""
     folder = corpus / "pdfs" if (corpus / "pdfs").is_dir() else corpus
     if not folder.is_dir():
         err.print(f"error: demo corpus not found at {folder}", markup=False)
@@ -165,11 +165,19 @@ def demo(
     results = _run_ingest(store, [corpus], ingest_mod.IngestOptions())
     if any(r.status == "failed" for r in results):
         raise typer.Exit(1)
-    out.print(f"\nStore: {store.url}")
+    codebook_load(cb.DEFAULT_CODEBOOK, db=db)
+    starter = corpus / "annotations" / "starter.jsonl"
+    if starter.exists():
+        annotations_load(starter, db=db, coder=None)
+    if store.active_model() is None:
+        train(db=db, folds=5, force=False, char=False, c=None)
+    suggest(input=None, output=None, document=None, all_documents=True, db=db)
+    typer.echo(f"\nStore: {store.url}")
     documents(db=db)
     counts = store.counts()
-    out.print(f"{counts['documents']} documents, {counts['pages']} pages, "
-              f"{counts['segments']} segments, {counts['segment_places']} place mentions")
+    typer.echo(f"{counts['documents']} documents, {counts['pages']} pages, "
+               f"{counts['segments']} segments, {counts['segment_places']} place mentions, "
+               f"{counts['codings']} codings")
 
 
 # ------------------------------------------------------------------ codebook
@@ -343,14 +351,15 @@ def train(
     = 5,
     force: Annotated[bool, typer.Option(help="Activate even if worse than the active model.")]
     = False,
-    no_char: Annotated[bool, typer.Option("--no-char", help="Word n-grams only.")] = False,
+    char: Annotated[bool, typer.Option("--char", help="Add character n-grams (slower).")]
+    = False,
     c: Annotated[float | None, typer.Option("--C", help="Inverse regularisation.")] = None,
 ) -> None:
     """Fit a new model version from accepted and rejected codings, evaluate it, store it."""
     store = _store(db)
     params: dict[str, object] = {}
-    if no_char:
-        params["use_char"] = False
+    if char:
+        params["use_char"] = True
     if c is not None:
         params["C"] = c
     with _progress(True) as progress:

@@ -104,7 +104,8 @@ class Indicators:
 # --------------------------------------------------------------------- model
 def default_params() -> dict[str, Any]:
     return {"word_ngrams": [1, 2], "char_ngrams": [3, 5], "min_df": 2, "C": 4.0,
-            "max_features": 60000, "use_char": True}
+            "max_features": 60000, "use_char": False, "indicator_weight": 1.0,
+            "class_weight": "balanced"}
 
 
 TOKEN = r"(?u)\b[^\W\d_][\w\-]+\b"
@@ -127,11 +128,27 @@ def make_vectorizer(params: dict[str, Any]) -> Any:
                            max_features=params["max_features"],
                            token_pattern=TOKEN)
     parts = [("word", word)]
-    if params.get("use_char", True):
+    if params.get("use_char", False):
         parts.append(("char", TfidfVectorizer(
             analyzer="char_wb", ngram_range=tuple(params["char_ngrams"]),
             min_df=params["min_df"], sublinear_tf=True, max_features=params["max_features"])))
     return FeatureUnion(parts)
+
+
+def indicator_features(hits: list[dict[str, list[str]]], codes: list[str],
+                       weight: float) -> Any:
+    """How many of each code's indicators a text holds, as extra model features: the
+    codebook's knowledge carries the model where labelled examples are few."""
+    from scipy.sparse import csr_matrix
+
+    index = {c: j for j, c in enumerate(codes)}
+    rows, cols, vals = [], [], []
+    for i, found in enumerate(hits):
+        for code, terms in found.items():
+            rows.append(i)
+            cols.append(index[code])
+            vals.append(weight * min(len(terms), 3))
+    return csr_matrix((vals, (rows, cols)), shape=(len(hits), len(codes)))
 
 
 @dataclass
@@ -145,13 +162,52 @@ class Model:
     intercept: np.ndarray  # codes
     trained: np.ndarray  # bool per code: False -> indicators decide
     thresholds: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    indicator_terms: dict[str, list[str]] = field(default_factory=dict)
+    # per code: weight of the classifier against the indicators (1 = classifier only),
+    # chosen by cross-validation in ``train``
+    blend: np.ndarray = field(default_factory=lambda: np.zeros(0))
+
+    def features(self, texts: Sequence[str],
+                 hits: list[dict[str, list[str]]] | None = None) -> Any:
+        from scipy.sparse import hstack
+
+        X = self.vectorizer.transform(texts)
+        weight = self.params.get("indicator_weight", 0.0)
+        if not weight:
+            return X.tocsr()
+        if hits is None:
+            hits = self.indicators().match(texts)
+        return hstack([X, indicator_features(hits, self.codes, weight)]).tocsr()
+
+    def indicators(self) -> Indicators:
+        if getattr(self, "_indicators", None) is None:
+            self._indicators = Indicators([CodeDef(c, c, "", "", indicators=tuple(t))
+                                           for c, t in self.indicator_terms.items()])
+        return self._indicators
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state.pop("_indicators", None)  # a spaCy matcher: rebuilt from the terms on load
+        return state
 
     def decision(self, X: Any) -> np.ndarray:
         return np.asarray(X @ self.coef) + self.intercept
 
-    def scores(self, texts: Sequence[str]) -> np.ndarray:
-        X = self.vectorizer.transform(texts)
-        return 1.0 / (1.0 + np.exp(-self.decision(X)))
+    def probabilities(self, texts: Sequence[str],
+                      hits: list[dict[str, list[str]]] | None = None) -> np.ndarray:
+        """The classifier's own probabilities, before blending with the indicators."""
+        return 1.0 / (1.0 + np.exp(-self.decision(self.features(texts, hits))))
+
+    def scores(self, texts: Sequence[str],
+               hits: list[dict[str, list[str]]] | None = None) -> np.ndarray:
+        if hits is None:
+            hits = self.indicators().match(texts) if self.indicator_terms else [{}] * len(texts)
+        keyword = self.indicators().scores(hits) if self.indicator_terms else np.zeros(
+            (len(texts), len(self.codes)))
+        blend = self.blend if self.blend.size else np.ones(len(self.codes))
+        mixed = blend * self.probabilities(texts, hits) + (1 - blend) * keyword
+        mixed[:, ~self.trained] = keyword[:, ~self.trained]
+        return mixed
 
     def word_names(self) -> np.ndarray:
         """Names of the word features, which come first in the feature union."""
@@ -162,7 +218,9 @@ class Model:
 
 def fit_model(texts: Sequence[str], Y: np.ndarray, codes: list[str],
               params: dict[str, Any] | None = None,
-              progress: Callable[[int, int], None] | None = None) -> Model:
+              progress: Callable[[int, int], None] | None = None,
+              code_defs: Sequence[CodeDef] = (),
+              hits: list[dict[str, list[str]]] | None = None) -> Model:
     """Fit a vectorizer on the texts and one classifier per code on its known labels.
 
     ``Y`` holds 1, 0, or -1 for unknown: a code is trained only on segments where a
@@ -173,7 +231,14 @@ def fit_model(texts: Sequence[str], Y: np.ndarray, codes: list[str],
 
     params = {**default_params(), **(params or {})}
     vectorizer = make_vectorizer(params)
-    X = vectorizer.fit_transform(texts).tocsr()
+    vectorizer.fit(texts)
+    terms = {c.id: list(c.indicators) for c in code_defs}
+    model = Model(codes=list(codes), params=params, vectorizer=vectorizer,
+                  coef=np.zeros((0, len(codes))), intercept=np.zeros(len(codes)),
+                  trained=np.zeros(len(codes), dtype=bool), indicator_terms=terms)
+    if not terms:
+        params["indicator_weight"] = 0.0
+    X = model.features(texts, hits)
     n_features = X.shape[1]
     coef = np.zeros((n_features, len(codes)))
     intercept = np.full(len(codes), -10.0)
@@ -185,15 +250,16 @@ def fit_model(texts: Sequence[str], Y: np.ndarray, codes: list[str],
             progress(j + 1, len(codes))
         if known.sum() < 2 or len(set(y.tolist())) < 2:
             continue
-        clf = LogisticRegression(C=params["C"], class_weight="balanced", solver="liblinear",
-                                 max_iter=200)
+        clf = LogisticRegression(C=params["C"], class_weight=params.get("class_weight"),
+                                 solver="liblinear", max_iter=200)
         clf.fit(X[known], y)
         coef[:, j] = clf.coef_[0]
         intercept[j] = clf.intercept_[0]
         trained[j] = True
-    return Model(codes=list(codes), params=params, vectorizer=vectorizer, coef=coef,
-                 intercept=intercept, trained=trained,
-                 thresholds=np.full(len(codes), 0.5))
+    model.coef, model.intercept, model.trained = coef, intercept, trained
+    model.thresholds = np.full(len(codes), 0.5)
+    model.blend = np.full(len(codes), 0.5)
+    return model
 
 
 # ----------------------------------------------------------------- suggester
@@ -214,7 +280,8 @@ class Suggester:
         thresholds = np.full(len(self.codes), KEYWORD_THRESHOLD)
         if self.model is None:
             return keyword, thresholds, hits
-        scores = self.model.scores(texts)
+        same_terms = list(self.model.indicator_terms) == self.codes
+        scores = self.model.scores(texts, hits if same_terms else None)
         trained = self.model.trained
         scores[:, ~trained] = keyword[:, ~trained]
         thresholds = np.where(trained, self.model.thresholds, KEYWORD_THRESHOLD)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import io
 import pickle
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -31,12 +31,18 @@ class Dataset:
     Y: np.ndarray  # 1 / 0 / -1 (unknown)
     codes: list[str]
     reviewed: np.ndarray  # bool: fully coded segment
+    code_defs: list[CodeDef] = field(default_factory=list)
+    hits: list[dict[str, list[str]]] = field(default_factory=list)
+
+    def take(self, idx: np.ndarray) -> tuple[list[str], list[dict[str, list[str]]]]:
+        return [self.texts[i] for i in idx], [self.hits[i] for i in idx]
 
     def __len__(self) -> int:
         return len(self.texts)
 
 
-def dataset_from_store(store: Store, codes: list[str]) -> Dataset:
+def dataset_from_store(store: Store, code_defs: list[CodeDef]) -> Dataset:
+    codes = [c.id for c in code_defs]
     rows = store.labelled_segments()
     Y = np.full((len(rows), len(codes)), -1, dtype=int)
     index = {c: j for j, c in enumerate(codes)}
@@ -50,6 +56,8 @@ def dataset_from_store(store: Store, codes: list[str]) -> Dataset:
         Y=Y,
         codes=list(codes),
         reviewed=np.array([r["reviewed"] for r in rows], dtype=bool),
+        code_defs=list(code_defs),
+        hits=Indicators(code_defs).match([r["text"] for r in rows]),
     )
 
 
@@ -98,17 +106,53 @@ def _oof_scores(data: Dataset, idx: np.ndarray, params: dict[str, Any], k: int) 
     if len(set(groups.tolist())) < 2:
         return scores
     for tr, te in _folds(groups, k):
-        model = fit_model([data.texts[i] for i in idx[tr]], data.Y[idx[tr]], data.codes,
-                          params)
-        scores[te] = model.scores([data.texts[i] for i in idx[te]])
+        texts, hits = data.take(idx[tr])
+        model = fit_model(texts, data.Y[idx[tr]], data.codes, params,
+                          code_defs=data.code_defs, hits=hits)
+        scores[te] = model.probabilities(*data.take(idx[te]))
     return scores
+
+
+BLENDS = (0.0, 0.25, 0.5, 0.75, 1.0)
+MIN_POSITIVES_TO_TUNE = 5
+# With fewer positives than that, the classifier has seen too little to lead: it gets a
+# quarter of the say and the indicators the rest (chosen by grouped CV on the starter set).
+DEFAULT_BLEND = 0.25
+
+
+def choose_blend_and_thresholds(model_scores: np.ndarray, keyword: np.ndarray, Y: np.ndarray
+                                ) -> tuple[np.ndarray, np.ndarray]:
+    """Per code, the mix of classifier and indicators, and the threshold, with the best
+    out-of-fold F1. Codes with too few positives to tune keep the default mix at 0.5."""
+    blend = np.full(Y.shape[1], DEFAULT_BLEND)
+    thresholds = np.full(Y.shape[1], 0.5)
+    for j in range(Y.shape[1]):
+        known = Y[:, j] >= 0
+        y = Y[known, j]
+        if y.sum() < MIN_POSITIVES_TO_TUNE:
+            continue
+        best = (-1.0, 0.5, 0.5)
+        for a in BLENDS:
+            s = a * model_scores[known, j] + (1 - a) * keyword[known, j]
+            th = tune_thresholds(s[:, None], y[:, None])[0]
+            pred = s >= th
+            tp = float((pred & (y == 1)).sum())
+            f1 = 2 * tp / (pred.sum() + y.sum()) if pred.sum() + y.sum() else 0.0
+            if f1 > best[0] + 1e-9:
+                best = (f1, a, th)
+        blend[j], thresholds[j] = best[1], best[2]
+    return blend, thresholds
 
 
 def fit_with_thresholds(data: Dataset, idx: np.ndarray, params: dict[str, Any],
                         inner_k: int = 3) -> Model:
+    """Fit on ``idx``; choose blend and thresholds on inner out-of-fold scores."""
     oof = _oof_scores(data, idx, params, inner_k)
-    model = fit_model([data.texts[i] for i in idx], data.Y[idx], data.codes, params)
-    model.thresholds = tune_thresholds(oof, data.Y[idx])
+    texts, hits = data.take(idx)
+    model = fit_model(texts, data.Y[idx], data.codes, params, code_defs=data.code_defs,
+                      hits=hits)
+    keyword = model.indicators().scores(hits)
+    model.blend, model.thresholds = choose_blend_and_thresholds(oof, keyword, data.Y[idx])
     return model
 
 
@@ -156,13 +200,13 @@ def cross_validate(data: Dataset, code_defs: list[CodeDef], params: dict[str, An
     indicators = Indicators(code_defs)
     model_scores = np.zeros(data.Y.shape)
     model_pred = np.zeros(data.Y.shape, dtype=int)
-    keyword_scores = indicators.scores(indicators.match(data.texts))
+    keyword_scores = indicators.scores(data.hits)
     keyword_pred = (keyword_scores >= KEYWORD_THRESHOLD).astype(int)
     for n, (train_idx, test_idx) in enumerate(folds, start=1):
         if progress:
             progress(f"fold {n}/{len(folds)}", n - 1, len(folds) + 1)
         model = fit_with_thresholds(data, train_idx, params)
-        s = model.scores([data.texts[i] for i in test_idx])
+        s = model.scores(*data.take(test_idx))
         kw = keyword_scores[test_idx]
         s[:, ~model.trained] = kw[:, ~model.trained]
         th = np.where(model.trained, model.thresholds, KEYWORD_THRESHOLD)
@@ -210,8 +254,7 @@ def train(store: Store, code_defs: list[CodeDef], params: dict[str, Any] | None 
     "Worse" is judged on the same folds: the active version's parameters are
     cross-validated on today's data next to the new ones.
     """
-    codes = [c.id for c in code_defs]
-    data = dataset_from_store(store, codes)
+    data = dataset_from_store(store, code_defs)
     if len(data) < 10:
         raise ValueError(f"only {len(data)} labelled segments: code at least 10 before training")
     params = {**default_params(), **(params or {})}
