@@ -125,9 +125,10 @@ def main() -> None:
     for name, secs in results.items():
         print(f"{name:52} {secs:8.2f} {total_pages / secs:9.1f}")
     ours = results["workbench whole ingest (parse + SQLite store)"]
-    print(f"\nwhole ingest vs bare pdfplumber: {results['pdfplumber extract_text (bare)'] / ours:.2f}x"
-          " (above 1 means faster)")
-    print(f"whole ingest vs bare pypdfium2:  {results['pypdfium2 get_text_range (bare)'] / ours:.2f}x")
+    plumber = results["pdfplumber extract_text (bare)"]
+    pdfium_secs = results["pypdfium2 get_text_range (bare)"]
+    print(f"\nwhole ingest vs bare pdfplumber: {plumber / ours:.2f}x (above 1 means faster)")
+    print(f"whole ingest vs bare pypdfium2:  {pdfium_secs / ours:.2f}x")
 
     longest = max(paths, key=pages_of)
     with tempfile.TemporaryDirectory() as tmp:

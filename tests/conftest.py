@@ -141,3 +141,40 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     )
     return {"two_column": two, "page_break": flow, "encrypted": encrypted,
             "truncated": truncated, "not_pdf": not_pdf, "empty": empty, "text": text}
+
+
+@pytest.fixture(scope="session")
+def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo corpus ingested, the codebook and starter annotations loaded (no model):
+    built once; tests that write get their own copy through ``demo_store``."""
+    from workbench import annotations, codebook
+    from workbench.ingest import ingest_paths
+    from workbench.store import Store
+
+    path = tmp_path_factory.mktemp("demo") / "demo.db"
+    store = Store(f"sqlite:///{path}")
+    results = ingest_paths(store, [CORPUS])
+    assert all(r.status == "ingested" for r in results), [r.line() for r in results]
+    store.load_codebook(codebook.load())
+    report = annotations.load(store, CORPUS / "annotations" / "starter.jsonl")
+    assert not report.unmatched
+    store.close()
+    return path
+
+
+@pytest.fixture
+def demo_store(demo_db: Path, tmp_path: Path):
+    import shutil
+
+    from workbench.store import Store
+
+    copy = tmp_path / "demo.db"
+    src = sqlite3.connect(demo_db)
+    dst = sqlite3.connect(copy)
+    src.backup(dst)
+    src.close()
+    dst.close()
+    shutil.copystat(demo_db, copy)
+    s = Store(f"sqlite:///{copy}")
+    yield s
+    s.close()

@@ -80,6 +80,73 @@ def test_demo_command_ingests_corpus_into_default_store(tmp_path):
     assert res.returncode == 0, res.stderr
     assert (tmp_path / "workbench.db").exists()
     assert "4 documents" in res.stdout
+    assert "codebook version 1: 36 codes" in res.stdout
+    assert "629 of 629 segments matched" in res.stdout
+    assert "model 1 activated" in res.stdout and "suggestions stored" in res.stdout
     again = run("demo", cwd=tmp_path, env={"WORKBENCH_DB": ""})
     assert again.returncode == 0 and "4 skipped" in again.stdout
+    assert "codebook unchanged" in again.stdout and "model 2" not in again.stdout
     assert CORPUS.exists()
+
+
+def test_suggest_train_models_cycle(tmp_path, demo_db):
+    import json
+    import sqlite3
+
+    db = tmp_path / "cycle.db"
+    src, dst = sqlite3.connect(demo_db), sqlite3.connect(db)
+    src.backup(dst)
+    src.close()
+    dst.close()
+    env = {"WORKBENCH_DB": str(db)}
+    inp = tmp_path / "in.jsonl"
+    inp.write_text(
+        json.dumps({"id": "a1", "text": "Volunteers and NGOs run the welcome desk."}) + "\n"
+        + json.dumps({"id": 7, "text": "Rents are high and flats are overcrowded."}) + "\n")
+    out = tmp_path / "out.jsonl"
+    res = run("suggest", "--input", str(inp), "--output", str(out), cwd=tmp_path, env=env)
+    assert res.returncode == 0, res.stderr
+    lines = [json.loads(x) for x in out.read_text().splitlines()]
+    assert [x["id"] for x in lines] == ["a1", 7]
+    for line in lines:
+        codes = line["codes"]
+        assert len(codes) == 36 and {c["code"] for c in codes} == {c["code"] for c in codes}
+        assert [c["score"] for c in codes] == sorted((c["score"] for c in codes), reverse=True)
+        assert all(set(c) == {"code", "score", "suggested", "reason"} for c in codes)
+        assert all(0 <= c["score"] <= 1 for c in codes)
+    assert lines[0]["codes"][0]["code"] == "FP08" and lines[0]["codes"][0]["suggested"]
+    assert "indicators:" in lines[0]["codes"][0]["reason"]
+
+    trained = run("train", "--folds", "4", cwd=tmp_path, env=env)
+    assert trained.returncode == 0, trained.stderr
+    assert "model 1 activated" in trained.stdout and "keywords" in trained.stdout
+    listed = run("models", cwd=tmp_path, env=env)
+    assert listed.stdout.lstrip().startswith("*   1")
+    stored = run("suggest", "--document", "2", cwd=tmp_path, env=env)
+    assert stored.returncode == 0 and "(model 1)" in stored.stdout
+    con = sqlite3.connect(db)
+    n, versions = con.execute(
+        "SELECT count(*), group_concat(DISTINCT model_version_id) FROM coding c "
+        "JOIN segment s ON s.id = c.segment_id WHERE c.origin = 'model' AND s.document_id = 2"
+    ).fetchone()
+    con.close()
+    assert n > 0 and versions == "1"
+    missing = run("models", "activate", "9", cwd=tmp_path, env=env)
+    assert missing.returncode == 1 and "no model version 9" in missing.stderr
+
+
+def test_suggest_bad_input_is_refused(tmp_path, demo_db):
+    inp = tmp_path / "in.jsonl"
+    inp.write_text('{"id": 1, "text": "fine"}\n{"text": "no id"}\n')
+    res = run("suggest", "--input", str(inp), "--output", str(tmp_path / "o.jsonl"),
+              cwd=tmp_path, env={"WORKBENCH_DB": str(demo_db)})
+    assert res.returncode == 1 and f"{inp}:2" in res.stderr
+
+
+def test_codebook_validate_command(tmp_path):
+    ok = run("codebook", "validate", cwd=tmp_path)
+    assert ok.returncode == 0 and "valid, 36 codes (FP 10, OB 14, RE 12)" in ok.stdout
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[codebook]\nname = 'x'\n")
+    res = run("codebook", "validate", str(bad), cwd=tmp_path)
+    assert res.returncode == 1 and "FP01 (Integration from day one) is missing" in res.stderr

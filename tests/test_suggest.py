@@ -30,7 +30,7 @@ def test_keyword_fallback_contract():
     [row] = s.suggest(["Volunteers from civil society run language courses."])
     assert [x.code for x in row][:2] == ["VO01", "LA01"]
     assert row[0].score == 0.75 and row[0].suggested
-    assert "indicators: volunteer, civil society" == row[0].reason
+    assert row[0].reason == "indicators: volunteer, civil society"
     assert all(0 <= x.score <= 1 for x in row)
     assert not row[2].suggested and row[2].score == 0
 

@@ -168,10 +168,10 @@ class Model:
     blend: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
     def features(self, texts: Sequence[str],
-                 hits: list[dict[str, list[str]]] | None = None) -> Any:
+                 hits: list[dict[str, list[str]]] | None = None, X_text: Any = None) -> Any:
         from scipy.sparse import hstack
 
-        X = self.vectorizer.transform(texts)
+        X = self.vectorizer.transform(texts) if X_text is None else X_text
         weight = self.params.get("indicator_weight", 0.0)
         if not weight:
             return X.tocsr()
@@ -200,14 +200,22 @@ class Model:
 
     def scores(self, texts: Sequence[str],
                hits: list[dict[str, list[str]]] | None = None) -> np.ndarray:
+        return self.scores_and_features(texts, hits)[0]
+
+    def scores_and_features(self, texts: Sequence[str],
+                            hits: list[dict[str, list[str]]] | None = None
+                            ) -> tuple[np.ndarray, Any]:
+        """Blended scores, and the feature matrix behind them (for reasons)."""
         if hits is None:
             hits = self.indicators().match(texts) if self.indicator_terms else [{}] * len(texts)
         keyword = self.indicators().scores(hits) if self.indicator_terms else np.zeros(
             (len(texts), len(self.codes)))
         blend = self.blend if self.blend.size else np.ones(len(self.codes))
-        mixed = blend * self.probabilities(texts, hits) + (1 - blend) * keyword
+        X = self.features(texts, hits)
+        probability = 1.0 / (1.0 + np.exp(-self.decision(X)))
+        mixed = blend * probability + (1 - blend) * keyword
         mixed[:, ~self.trained] = keyword[:, ~self.trained]
-        return mixed
+        return mixed, X
 
     def word_names(self) -> np.ndarray:
         """Names of the word features, which come first in the feature union."""
@@ -231,34 +239,39 @@ def fit_model(texts: Sequence[str], Y: np.ndarray, codes: list[str],
 
     params = {**default_params(), **(params or {})}
     vectorizer = make_vectorizer(params)
-    vectorizer.fit(texts)
+    X_text = vectorizer.fit_transform(texts)
     terms = {c.id: list(c.indicators) for c in code_defs}
     model = Model(codes=list(codes), params=params, vectorizer=vectorizer,
                   coef=np.zeros((0, len(codes))), intercept=np.zeros(len(codes)),
                   trained=np.zeros(len(codes), dtype=bool), indicator_terms=terms)
     if not terms:
         params["indicator_weight"] = 0.0
-    X = model.features(texts, hits)
+    X = model.features(texts, hits, X_text)
     n_features = X.shape[1]
     coef = np.zeros((n_features, len(codes)))
     intercept = np.full(len(codes), -10.0)
     trained = np.zeros(len(codes), dtype=bool)
-    for j in range(len(codes)):
+    def fit_one(j: int) -> tuple[int, Any]:
         known = Y[:, j] >= 0
         y = Y[known, j]
+        if known.sum() < 2 or len(set(y.tolist())) < 2:
+            return j, None
+        clf = LogisticRegression(C=params["C"], class_weight=params.get("class_weight"),
+                                 solver="liblinear", max_iter=200, tol=1e-3)
+        return j, clf.fit(X[known], y)
+
+    for j in range(len(codes)):
+        _j, clf = fit_one(j)
         if progress:
             progress(j + 1, len(codes))
-        if known.sum() < 2 or len(set(y.tolist())) < 2:
+        if clf is None:
             continue
-        clf = LogisticRegression(C=params["C"], class_weight=params.get("class_weight"),
-                                 solver="liblinear", max_iter=200)
-        clf.fit(X[known], y)
         coef[:, j] = clf.coef_[0]
         intercept[j] = clf.intercept_[0]
         trained[j] = True
     model.coef, model.intercept, model.trained = coef, intercept, trained
     model.thresholds = np.full(len(codes), 0.5)
-    model.blend = np.full(len(codes), 0.5)
+    model.blend = np.ones(len(codes))  # classifier only, until training chooses a mix
     return model
 
 
@@ -275,22 +288,27 @@ class Suggester:
     def score_matrix(self, texts: Sequence[str]
                      ) -> tuple[np.ndarray, np.ndarray, list[dict[str, list[str]]]]:
         """Scores and thresholds (texts x codes) and the indicator hits behind them."""
+        scores, thresholds, hits, _X = self._score(texts)
+        return scores, thresholds, hits
+
+    def _score(self, texts: Sequence[str]
+               ) -> tuple[np.ndarray, np.ndarray, list[dict[str, list[str]]], Any]:
         hits = self.indicators.match(texts)
         keyword = self.indicators.scores(hits)
         thresholds = np.full(len(self.codes), KEYWORD_THRESHOLD)
         if self.model is None:
-            return keyword, thresholds, hits
+            return keyword, thresholds, hits, None
         same_terms = list(self.model.indicator_terms) == self.codes
-        scores = self.model.scores(texts, hits if same_terms else None)
+        scores, X = self.model.scores_and_features(texts, hits if same_terms else None)
         trained = self.model.trained
         scores[:, ~trained] = keyword[:, ~trained]
         thresholds = np.where(trained, self.model.thresholds, KEYWORD_THRESHOLD)
-        return scores, thresholds, hits
+        return scores, thresholds, hits, X
 
     def suggest(self, texts: Sequence[str], reasons_for_top: int = 3
                 ) -> list[list[Suggestion]]:
-        scores, thresholds, hits = self.score_matrix(texts)
-        terms = self._model_terms(texts, scores, thresholds, reasons_for_top)
+        scores, thresholds, hits, X = self._score(texts)
+        terms = self._model_terms(X, scores, thresholds, reasons_for_top)
         out = []
         for i in range(len(texts)):
             row = []
@@ -318,27 +336,30 @@ class Suggester:
                 "no indicator term found"
         return "; ".join(parts)
 
-    def _model_terms(self, texts: Sequence[str], scores: np.ndarray, thresholds: np.ndarray,
+    def _model_terms(self, X: Any, scores: np.ndarray, thresholds: np.ndarray,
                      top: int) -> dict[tuple[int, int], list[str]]:
         """The words whose weight pushed each shown code's score up the most."""
-        if self.model is None:
+        if self.model is None or X is None:
             return {}
         names = self.model.word_names()
-        word_vec = self.model.vectorizer.transformer_list[0][1]
-        X = word_vec.transform(texts).tocsr()
+        n_words = len(names)
+        indptr, indices, data = X.indptr, X.indices, X.data
+        tops = np.argsort(-scores, axis=1)[:, :top]
         out: dict[tuple[int, int], list[str]] = {}
-        for i in range(len(texts)):
-            row = X.getrow(i)
-            if row.nnz == 0:
+        for i in range(X.shape[0]):
+            lo, hi = indptr[i], indptr[i + 1]
+            cols, vals = indices[lo:hi], data[lo:hi]
+            words = cols < n_words  # word features come first; the rest are indicators
+            cols, vals = cols[words], vals[words]
+            if cols.size == 0:
                 continue
-            shown = set(np.argsort(-scores[i])[:top]) | set(
-                np.nonzero(scores[i] >= thresholds)[0])
+            shown = set(tops[i].tolist()) | set(np.nonzero(scores[i] >= thresholds)[0].tolist())
             for j in shown:
                 if not self.model.trained[j]:
                     continue
-                contrib = row.data * self.model.coef[row.indices, j]
+                contrib = vals * self.model.coef[cols, j]
                 best = np.argsort(-contrib)[:4]
-                out[(i, int(j))] = [str(names[row.indices[b]]) for b in best if contrib[b] > 0]
+                out[(i, j)] = [str(names[cols[b]]) for b in best if contrib[b] > 0]
         return out
 
 

@@ -1,0 +1,131 @@
+"""Suggestion speed, training time and model quality, in one run.
+
+    python bench/suggest.py [--sizes 1000,10000,100000] [--skip-quality]
+
+Builds a throwaway store from the demo corpus, codebook and starter annotations,
+then measures:
+- batch suggestion throughput (segments/s) through ``Suggester.suggest`` with the
+  trained model, and the share of it spent in the spaCy indicator matcher;
+- single-segment latency (median and 95th percentile of one-text calls);
+- the time of one model fit against the number of labelled segments (the starter
+  set resampled to 1k, 10k, 100k, with a few words shuffled per copy);
+- quality on the starter annotations: grouped (by document) cross-validated
+  macro-F1 and LRAP of the model against the keyword-only baseline, for the
+  default (word n-grams) and the word + character n-gram variant.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from workbench import annotations, codebook  # noqa: E402
+from workbench.cli import _code_defs  # noqa: E402
+from workbench.ingest import ingest_paths  # noqa: E402
+from workbench.store import Store  # noqa: E402
+from workbench.suggest import Suggester, fit_model  # noqa: E402
+from workbench.train import cross_validate, dataset_from_store, train  # noqa: E402
+
+
+def build_store(tmp: Path) -> Store:
+    store = Store(f"sqlite:///{tmp / 'bench.db'}")
+    ingest_paths(store, [ROOT / "corpus"])
+    store.load_codebook(codebook.load())
+    annotations.load(store, ROOT / "corpus" / "annotations" / "starter.jsonl")
+    return store
+
+
+def synthetic(texts: list[str], Y: np.ndarray, n: int, rng: np.random.Generator
+              ) -> tuple[list[str], np.ndarray]:
+    idx = rng.integers(0, len(texts), n)
+    out = []
+    for k, i in enumerate(idx):
+        words = texts[i].split()
+        if len(words) > 4:
+            a, b = rng.integers(0, len(words), 2)
+            words[a], words[b] = words[b], words[a]
+        out.append(" ".join(words) + f" v{k % 97}")
+    return out, Y[idx]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--sizes", default="1000,10000,100000")
+    ap.add_argument("--skip-quality", action="store_true")
+    args = ap.parse_args()
+    rng = np.random.default_rng(0)
+    with tempfile.TemporaryDirectory() as tmp:
+        store = build_store(Path(tmp))
+        defs = _code_defs(store)
+        data = dataset_from_store(store, defs)
+        print(f"starter annotations: {len(data)} segments, {len(defs)} codes, "
+              f"{int((data.Y == 1).sum())} positive labels")
+
+        start = time.perf_counter()
+        result = train(store, defs, k=5)
+        print(f"workbench train (5-fold grouped CV with nested threshold tuning + final fit): "
+              f"{time.perf_counter() - start:.1f} s")
+        from workbench.train import load_active
+
+        model, _v = load_active(store)
+        suggester = Suggester(defs, model)
+
+        texts = [t for _i, t in store.segments_for_suggestion()]
+        batch = (texts * (20000 // len(texts) + 1))[:20000]
+        suggester.suggest(batch[:200])  # warm up
+        start = time.perf_counter()
+        suggester.suggest(batch)
+        elapsed = time.perf_counter() - start
+        start = time.perf_counter()
+        suggester.indicators.match(batch)
+        matching = time.perf_counter() - start
+        start = time.perf_counter()
+        model.scores(batch)
+        scoring = time.perf_counter() - start
+        chars = np.mean([len(t) for t in batch])
+        print(f"\nbatch suggestion, {len(batch)} segments (avg {chars:.0f} chars): "
+              f"{elapsed:.2f} s = {len(batch) / elapsed:,.0f} segments/s")
+        print(f"  of which spaCy indicator matching {matching:.2f} s, model scoring "
+              f"(TF-IDF + indicators + linear) {scoring:.2f} s, ranking and reasons the rest")
+
+        lat = []
+        for t in texts[:300]:
+            s = time.perf_counter()
+            suggester.suggest([t])
+            lat.append((time.perf_counter() - s) * 1000)
+        lat.sort()
+        print(f"single segment: median {statistics.median(lat):.1f} ms, "
+              f"p95 {lat[int(0.95 * len(lat))]:.1f} ms")
+
+        print("\nmodel fit time (one fit: vectorizer + 36 per-code classifiers):")
+        for n in [int(x) for x in args.sizes.split(",") if x]:
+            tx, ty = synthetic(data.texts, data.Y, n, rng)
+            start = time.perf_counter()
+            fit_model(tx, ty, data.codes, code_defs=defs)
+            print(f"  {n:>7,} labelled segments: {time.perf_counter() - start:6.1f} s")
+
+        if not args.skip_quality:
+            print("\nquality on the starter annotations (grouped by document, 5 folds):")
+            print(f"  {'variant':32} {'macro-F1':>8} {'micro-F1':>8} {'LRAP':>6}")
+            base = result.metrics["keyword_baseline"]
+            print(f"  {'keyword-only baseline':32} {base['macro_f1']:8.3f} {base['micro_f1']:8.3f} "
+                  f"{base['lrap']:6.3f}")
+            for name, params in [("model: words (default)", {}),
+                                 ("model: words + characters", {"use_char": True}),
+                                 ("model: words, no indicator blend", {"indicator_weight": 0.0})]:
+                m = cross_validate(data, defs, params, 5)["model"]
+                print(f"  {name:32} {m['macro_f1']:8.3f} {m['micro_f1']:8.3f} {m['lrap']:6.3f}")
+        store.close()
+
+
+if __name__ == "__main__":
+    main()
