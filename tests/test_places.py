@@ -34,3 +34,8 @@ def test_case_sensitive():
 def test_lookup_country():
     assert lookup_country("Italy").country_code == "IT"
     assert lookup_country("Germany").name == "Germany"
+
+
+def test_countries_named_like_stop_listed_towns_stay_countries():
+    assert _places("Malta, Luxembourg and Turkey took part; Syria did not.") == [
+        "Malta", "Luxembourg", "Türkiye", "Syria"]

@@ -62,19 +62,18 @@ REGIONS: dict[str, str] = {
 
 # Capitalised words that are also place names somewhere; dropped unless a document
 # names them as its cases.
+# City names that are also ordinary words or names: dropped as cities (a country of the
+# same name, such as Malta or Luxembourg, stays). Ordinary English and stop words are
+# dropped by rule in ``gazetteer``; these are the ones the rule misses.
 STOP = {
-    "Union", "March", "May", "Nice", "Reading", "Split", "Mobile", "Police", "Of",
-    "Most", "Best", "Van", "Male", "Bar", "Marco", "Como", "Berg", "Sala", "Mission",
-    "Industry", "Commerce", "Progress", "Unity", "Liberty", "Independence", "Victoria",
-    "Florence", "Hope", "Paris", "Rome", "Luxembourg", "Malta", "Georgia", "Jordan", "Chad",
-    "Guinea", "Turkey", "Niger", "Sale", "Well", "Bath", "Deal", "Street", "Rugby",
-    "Corby", "Hull", "Wells", "Ely", "Goes", "Zug", "Bra", "Ede", "Hem", "Born", "Nord",
-    "Sud", "Ost", "West", "East", "North", "South", "Central", "Lead", "Temple", "Worth",
-    "Ville", "Center", "Centre", "European", "Europe", "Asia", "Africa", "America",
-    "Lanzo", "Hilden", "Chimay", "Gronau",
+    "Union", "March", "May", "Mobile", "Police", "Van", "Male", "Marco", "Como", "Berg",
+    "Sala", "Mission", "Industry", "Commerce", "Progress", "Unity", "Liberty",
+    "Independence", "Hope", "Luxembourg", "Malta", "Georgia", "Jordan", "Chad", "Guinea",
+    "Turkey", "Niger", "Sale", "Deal", "Street", "Rugby", "Corby", "Hull", "Wells", "Ely",
+    "Goes", "Zug", "Bra", "Ede", "Hem", "Born", "Nord", "Sud", "Ost", "Central", "Lead",
+    "Temple", "Worth", "Ville", "Center", "Centre", "European", "Europe", "Asia", "Africa",
+    "America", "Lanzo", "Cham", "Kasli",
 }
-# Allowed back: real cities in this corpus that the generic rules above would drop.
-KEEP = {"Paris", "Rome", "Florence", "Victoria", "Hilden", "Chimay", "Gronau"}
 
 
 def _country_name(code: str) -> str:
@@ -86,7 +85,7 @@ def _country_name(code: str) -> str:
     return getattr(c, "common_name", None) or c.name
 
 
-GAZETTEER_VERSION = 2  # bump when the rules below change, to rebuild cached gazetteers
+GAZETTEER_VERSION = 4  # bump when the rules below change, to rebuild cached gazetteers
 
 
 def _cache_file(name: str) -> Path:
@@ -179,16 +178,17 @@ def _build_gazetteer() -> dict[str, PlaceRef]:
         for form in {common, country.name}:
             if "," not in form:
                 entries[form] = ref
-    for form in ("the Netherlands", "Czechia", "the UK", "the United Kingdom", "Britain"):
-        code = {"the Netherlands": "NL", "Czechia": "CZ"}.get(form, "GB")
-        entries[form.removeprefix("the ")] = PlaceRef(
-            name=_country_name(code), kind="country", country_code=code,
-            country=_country_name(code))
+    # everyday names pycountry does not give as a name or common name
+    for form, code in (("Netherlands", "NL"), ("Czechia", "CZ"), ("UK", "GB"),
+                       ("United Kingdom", "GB"), ("Britain", "GB"), ("Turkey", "TR"),
+                       ("Russia", "RU"), ("Syria", "SY"), ("Iran", "IR"), ("Moldova", "MD"),
+                       ("Venezuela", "VE"), ("Bolivia", "BO"), ("Tanzania", "TZ")):
+        name = _country_name(code)
+        entries[form] = PlaceRef(name=name, kind="country", country_code=code, country=name)
     common = _common_words()
     return {
         k: v for k, v in entries.items()
-        if k in KEEP or (k not in STOP and not (v.kind == "city" and (
-            len(k) < 3 or k.lower() in common)))
+        if v.kind != "city" or (k not in STOP and len(k) >= 3 and k.lower() not in common)
     }
 
 
