@@ -97,6 +97,14 @@ def main() -> None:
         print(f"  of which spaCy indicator matching {matching:.2f} s, model scoring "
               f"(TF-IDF + indicators + linear) {scoring:.2f} s, ranking and reasons the rest")
 
+        from workbench.suggest import batch_json_lines
+
+        rows = list(enumerate(batch))
+        start = time.perf_counter()
+        n_lines = sum(1 for _ in batch_json_lines(suggester, rows))
+        elapsed = time.perf_counter() - start
+        print(f"batch contract (JSONL lines, all cores): {n_lines / elapsed:,.0f} segments/s")
+
         lat = []
         for t in texts[:300]:
             s = time.perf_counter()

@@ -329,12 +329,9 @@ def suggest_batch(suggester: suggest_mod.Suggester, source: Path, target: Path) 
                    err=True)
         raise typer.Exit(1)
     with target.open("w", encoding="utf-8") as fh:
-        for start in range(0, len(lines), 2000):
-            chunk = lines[start:start + 2000]
-            for row, found in zip(chunk, suggester.suggest([r["text"] for r in chunk]),
-                                  strict=True):
-                fh.write(json.dumps({"id": row["id"], "codes": [s.as_dict() for s in found]},
-                                    ensure_ascii=False) + "\n")
+        for line in suggest_mod.batch_json_lines(suggester,
+                                                 [(r["id"], r["text"]) for r in lines]):
+            fh.write(line + "\n")
     return len(lines)
 
 

@@ -10,6 +10,7 @@ for, the indicators alone decide.
 from __future__ import annotations
 
 import functools
+import os
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -103,7 +104,7 @@ class Indicators:
 
 # --------------------------------------------------------------------- model
 def default_params() -> dict[str, Any]:
-    return {"word_ngrams": [1, 2], "char_ngrams": [3, 5], "min_df": 2, "C": 4.0,
+    return {"word_ngrams": [1, 1], "char_ngrams": [3, 5], "min_df": 2, "C": 4.0,
             "max_features": 60000, "use_char": False, "indicator_weight": 1.0,
             "class_weight": "balanced"}
 
@@ -308,19 +309,25 @@ class Suggester:
     def suggest(self, texts: Sequence[str], reasons_for_top: int = 3
                 ) -> list[list[Suggestion]]:
         scores, thresholds, hits, X = self._score(texts)
-        terms = self._model_terms(X, scores, thresholds, reasons_for_top)
+        order = np.argsort(-scores, axis=1, kind="stable")
+        passed = scores >= thresholds
+        terms = self._model_terms(X, order[:, :reasons_for_top], passed)
+        # plain lists: indexing numpy scalars one by one costs more than the scoring
+        score_rows, passed_rows, order_rows = scores.tolist(), passed.tolist(), order.tolist()
+        codes = self.codes
         out = []
-        for i in range(len(texts)):
+        for i, (row_scores, row_passed, row_order) in enumerate(
+            zip(score_rows, passed_rows, order_rows, strict=True)
+        ):
+            found = hits[i]
             row = []
-            order = np.argsort(-scores[i], kind="stable")
-            for rank, j in enumerate(order):
-                code = self.codes[j]
-                passed = bool(scores[i, j] >= thresholds[j])
+            for rank, j in enumerate(row_order):
+                ok = row_passed[j]
                 reason = ""
-                if passed or rank < reasons_for_top:
-                    reason = self._reason(code, hits[i].get(code, []), terms.get((i, j), []),
-                                          j)
-                row.append(Suggestion(code, float(scores[i, j]), passed, reason))
+                if ok or rank < reasons_for_top:
+                    reason = self._reason(codes[j], found.get(codes[j], []),
+                                          terms.get((i, j), []), j)
+                row.append(Suggestion(codes[j], row_scores[j], ok, reason))
             out.append(row)
         return out
 
@@ -336,31 +343,68 @@ class Suggester:
                 "no indicator term found"
         return "; ".join(parts)
 
-    def _model_terms(self, X: Any, scores: np.ndarray, thresholds: np.ndarray,
-                     top: int) -> dict[tuple[int, int], list[str]]:
+    def _model_terms(self, X: Any, top: np.ndarray, passed: np.ndarray
+                     ) -> dict[tuple[int, int], list[str]]:
         """The words whose weight pushed each shown code's score up the most."""
         if self.model is None or X is None:
             return {}
         names = self.model.word_names()
         n_words = len(names)
+        trained = self.model.trained
         indptr, indices, data = X.indptr, X.indices, X.data
-        tops = np.argsort(-scores, axis=1)[:, :top]
         out: dict[tuple[int, int], list[str]] = {}
-        for i in range(X.shape[0]):
+        shown_rows, shown_cols = np.nonzero(passed)
+        shown: dict[int, set[int]] = {}
+        for i, j in zip(shown_rows.tolist(), shown_cols.tolist(), strict=True):
+            shown.setdefault(i, set()).add(j)
+        for i, row_top in enumerate(top.tolist()):
             lo, hi = indptr[i], indptr[i + 1]
             cols, vals = indices[lo:hi], data[lo:hi]
             words = cols < n_words  # word features come first; the rest are indicators
             cols, vals = cols[words], vals[words]
             if cols.size == 0:
                 continue
-            shown = set(tops[i].tolist()) | set(np.nonzero(scores[i] >= thresholds)[0].tolist())
-            for j in shown:
-                if not self.model.trained[j]:
+            for j in shown.get(i, set()) | set(row_top):
+                if not trained[j]:
                     continue
                 contrib = vals * self.model.coef[cols, j]
                 best = np.argsort(-contrib)[:4]
                 out[(i, j)] = [str(names[cols[b]]) for b in best if contrib[b] > 0]
         return out
+
+
+_WORKER: Suggester | None = None
+
+
+def _json_lines(rows: list[tuple[Any, str]]) -> list[str]:
+    import json
+
+    assert _WORKER is not None
+    found = _WORKER.suggest([text for _id, text in rows])
+    return [json.dumps({"id": rid, "codes": [s.as_dict() for s in sug]}, ensure_ascii=False)
+            for (rid, _text), sug in zip(rows, found, strict=True)]
+
+
+def batch_json_lines(suggester: Suggester, rows: list[tuple[Any, str]],
+                     processes: int | None = None, chunk: int = 2000) -> Iterable[str]:
+    """The batch contract's output lines, in input order, computed on every core.
+
+    Workers are forked with the suggester already in memory, and send back finished
+    JSON text, which is cheap to pass between processes.
+    """
+    global _WORKER
+    _WORKER = suggester
+    chunks = [rows[i:i + chunk] for i in range(0, len(rows), chunk)]
+    processes = processes or os.cpu_count() or 1
+    if processes < 2 or len(chunks) < 2:
+        for part in chunks:
+            yield from _json_lines(part)
+        return
+    import multiprocessing
+
+    with multiprocessing.get_context("fork").Pool(processes) as pool:
+        for lines in pool.imap(_json_lines, chunks):
+            yield from lines
 
 
 def uncertainty(scores: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
