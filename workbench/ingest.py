@@ -141,6 +141,7 @@ def parse_file(path: Path, options: IngestOptions | None = None,
     counts = places.annotate(segments, language, extra=explicit_cities)
     cases = _cases(counts, None if options.cities is None else list(explicit_cities.values()),
                    explicit_countries, options.origin)
+    places.assign_cases(segments, [p for p, _how, _n in cases if p.kind == "city"])
 
     for page in parsed_pages:
         on_page = [s for s in segments if s.page_start <= page.number <= s.page_end]

@@ -62,6 +62,8 @@ class Segment(SQLModel, table=True):
     char_end: int
     text: str = Field(sa_column=Column(Text, nullable=False))
     speaker: str | None = Field(default=None, index=True)
+    # the case city the segment is about (see ``places.assign_cases``); None: document-wide
+    case_place_id: int | None = Field(default=None, foreign_key="place.id", index=True)
     # [[start, end], ...] relative to the segment text: sentence boundaries from spaCy
     sentences: list[list[int]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
 

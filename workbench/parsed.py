@@ -46,6 +46,7 @@ class ParsedSegment:
     char_end: int = 0
     sentences: list[list[int]] = field(default_factory=list)
     places: list[PlaceMention] = field(default_factory=list)
+    case: PlaceRef | None = None  # the case city this segment speaks about, if any
 
 
 @dataclass
@@ -77,4 +78,5 @@ class ParsedDocument:
 
     def all_places(self) -> list[PlaceRef]:
         found = [m.place for seg in self.segments for m in seg.places]
+        found += [seg.case for seg in self.segments if seg.case is not None]
         return found + [place for place, _origin, _n in self.cases]

@@ -313,6 +313,33 @@ def annotate(
     return counts
 
 
+def assign_cases(segments: list[ParsedSegment], cities: list[PlaceRef]) -> None:
+    """Which case city each segment speaks about, for the city comparison.
+
+    A document with one case city gives it to every body segment. With several (a
+    report with case studies), a segment that names case cities takes the first it
+    names; one that names none continues the case of the section it sits in: the last
+    heading that named a case city, until a heading names another or none.
+    Documents without cities leave every segment document-wide (the "EU-wide" case).
+    """
+    if not cities:
+        return
+    keys = {c.key for c in cities}
+    if len(cities) == 1:
+        for seg in segments:
+            if seg.kind != "footnote":
+                seg.case = cities[0]
+        return
+    section: PlaceRef | None = None
+    for seg in segments:
+        named = [m.place for m in seg.places if m.place.key in keys]
+        if seg.kind == "heading":
+            section = named[0] if named else None
+        if seg.kind == "footnote":
+            continue
+        seg.case = named[0] if named else section
+
+
 def _in_reference(text: str, start: int) -> bool:
     """A publisher's city inside a citation ("(London: Routledge"), not a case."""
     window = text[max(0, start - 60): start + 80]

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Engine, event, func, insert, select, text
@@ -44,6 +45,15 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cur.close()
 
 
+def _row_dict(row: Any) -> dict[str, Any]:
+    """A row as JSON-able values, for the audit log."""
+    out = {}
+    for key, value in row._mapping.items():
+        name = key if isinstance(key, str) else getattr(key, "name", str(key))
+        out[name] = value.isoformat() if isinstance(value, datetime) else value
+    return out
+
+
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False})
@@ -60,6 +70,24 @@ def make_engine(url: str) -> Engine:
 
         return engine
     return create_engine(url, pool_pre_ping=True)
+
+
+GENERAL = "EU-wide / general"  # segments about no particular case city
+
+
+@dataclass
+class CodingFilter:
+    """What the city comparison, excerpt lists and exports are restricted to."""
+
+    statuses: tuple[str, ...] = ("accepted",)
+    groups: tuple[str, ...] = ()
+    codes: tuple[str, ...] = ()
+    kinds: tuple[str, ...] = ()
+    countries: tuple[str, ...] = ()
+    cities: tuple[str, ...] = ()
+    coders: tuple[str, ...] = ()
+    origins: tuple[str, ...] = ()
+    documents: tuple[int, ...] = ()
 
 
 @dataclass
@@ -156,6 +184,7 @@ class Store:
                                 "text": s.text,
                                 "speaker": s.speaker,
                                 "sentences": s.sentences,
+                                "case_place_id": place_ids[s.case.key] if s.case else None,
                             }
                             for i, s in enumerate(doc.segments)
                         ],
@@ -608,3 +637,319 @@ class Store:
                 .order_by(m.Segment.id)
             ).all()
         return [(r[0], r[1], r[2]) for r in rows]
+
+    # ------------------------------------------------------- coding decisions
+    def decide(self, segment_id: int, code_id: str, coder: str, status: str,
+               memo: str | None = None) -> int:
+        """A coder accepts or rejects a code on a segment; every change goes to the audit
+        log with the row before and after, which is what undo replays.
+
+        Deciding on a model suggestion turns that row into the coder's decision (origin
+        stays "model", with its score and version), so provenance is kept and nothing is
+        counted twice. Otherwise the coder's own row is created or updated.
+        """
+        if status not in ("accepted", "rejected"):
+            raise ValueError(f"status must be accepted or rejected, not {status!r}")
+        m = models
+        now = models.utcnow()
+        with self.engine.begin() as conn:
+            row = conn.execute(
+                select(m.Coding).where((m.Coding.segment_id == segment_id)
+                                       & (m.Coding.code_id == code_id)
+                                       & (m.Coding.coder == coder))
+            ).first()
+            if row is None:
+                row = conn.execute(
+                    select(m.Coding).where((m.Coding.segment_id == segment_id)
+                                           & (m.Coding.code_id == code_id)
+                                           & (m.Coding.origin == "model")
+                                           & (m.Coding.status == "suggested"))
+                ).first()
+            versions = self.code_versions()
+            if row is None:
+                values = {"segment_id": segment_id, "code_id": code_id, "coder": coder,
+                          "origin": "human", "status": status, "memo": memo or "",
+                          "code_version_id": versions.get(code_id), "created_at": now,
+                          "updated_at": now}
+                coding_id = conn.execute(insert(m.Coding).returning(m.Coding.id),
+                                         values).scalar_one()
+                before = None
+            else:
+                before = _row_dict(row)
+                coding_id = row.id
+                changes = {"coder": coder, "status": status, "updated_at": now}
+                if memo is not None:
+                    changes["memo"] = memo
+                conn.execute(m.Coding.__table__.update().where(m.Coding.id == coding_id)
+                             .values(**changes))
+            after = _row_dict(conn.execute(select(m.Coding).where(m.Coding.id == coding_id))
+                              .first())
+            self._audit(conn, coder, f"coding.{status}", "coding", str(coding_id), before,
+                        after)
+            return int(coding_id)
+
+    def set_memo(self, coding_id: int, memo: str, actor: str) -> None:
+        m = models
+        with self.engine.begin() as conn:
+            row = conn.execute(select(m.Coding).where(m.Coding.id == coding_id)).first()
+            if row is None:
+                raise ValueError(f"no coding {coding_id}")
+            conn.execute(m.Coding.__table__.update().where(m.Coding.id == coding_id)
+                         .values(memo=memo, updated_at=models.utcnow()))
+            after = _row_dict(conn.execute(select(m.Coding).where(m.Coding.id == coding_id))
+                              .first())
+            self._audit(conn, actor, "coding.memo", "coding", str(coding_id), _row_dict(row),
+                        after)
+
+    def mark_reviewed(self, segment_id: int, coder: str) -> bool:
+        """The coder is done with this segment: codes not accepted are negatives."""
+        m = models
+        with self.engine.begin() as conn:
+            if conn.execute(select(m.Review.id).where((m.Review.segment_id == segment_id)
+                                                      & (m.Review.coder == coder))).first():
+                return False
+            rid = conn.execute(insert(m.Review).returning(m.Review.id),
+                               {"segment_id": segment_id, "coder": coder,
+                                "created_at": models.utcnow()}).scalar_one()
+            self._audit(conn, coder, "review.add", "review", str(rid), None,
+                        {"id": rid, "segment_id": segment_id, "coder": coder})
+            return True
+
+    def undo_last(self, actor: str) -> str | None:
+        """Undo the actor's most recent change that is not undone yet; say what it was."""
+        m = models
+        with self.engine.begin() as conn:
+            undone = {r[0] for r in conn.execute(
+                select(m.AuditEvent.entity_id).where((m.AuditEvent.actor == actor)
+                                                     & (m.AuditEvent.action == "undo")))}
+            for event in conn.execute(
+                select(m.AuditEvent).where((m.AuditEvent.actor == actor)
+                                           & (m.AuditEvent.action != "undo"))
+                .order_by(m.AuditEvent.id.desc())
+            ).all():
+                if str(event.id) in undone:
+                    continue
+                table = {"coding": m.Coding, "review": m.Review}.get(event.entity)
+                if table is None:
+                    continue
+                key = int(event.entity_id)
+                if event.before is None:
+                    conn.execute(table.__table__.delete().where(table.id == key))
+                else:
+                    restore = {k: v for k, v in event.before.items() if k != "id"}
+                    for stamp in ("created_at", "updated_at"):
+                        if isinstance(restore.get(stamp), str):
+                            restore[stamp] = datetime.fromisoformat(restore[stamp])
+                    conn.execute(table.__table__.update().where(table.id == key)
+                                 .values(**restore))
+                self._audit(conn, actor, "undo", "auditevent", str(event.id), event.after,
+                            event.before)
+                return str(event.action)
+        return None
+
+    def _audit(self, conn: Connection, actor: str, action: str, entity: str, entity_id: str,
+               before: dict[str, Any] | None, after: dict[str, Any] | None) -> None:
+        conn.execute(insert(models.AuditEvent), {
+            "at": models.utcnow(), "actor": actor, "action": action, "entity": entity,
+            "entity_id": entity_id, "before": before, "after": after})
+
+    def progress(self, coder: str, document_id: int | None = None) -> tuple[int, int]:
+        """(segments this coder has finished, body segments) for a document or all."""
+        m = models
+        body = select(m.Segment.id).where(m.Segment.kind.in_(("paragraph", "list_item", "turn")))
+        if document_id is not None:
+            body = body.where(m.Segment.document_id == document_id)
+        with self.engine.connect() as conn:
+            total = conn.execute(select(func.count()).select_from(body.subquery())).scalar_one()
+            done = conn.execute(
+                select(func.count(m.Review.id)).where((m.Review.coder == coder)
+                                                      & m.Review.segment_id.in_(body))
+            ).scalar_one()
+        return int(done), int(total)
+
+    # ---------------------------------------------------- comparing and exporting
+    def _filtered(self, f: CodingFilter) -> Any:
+        """Codings joined to segment, document, code and case city, with the filters."""
+        m = models
+        case_name = func.coalesce(m.Place.name, GENERAL)
+        q = (
+            select(m.Coding.id.label("coding_id"), m.Coding.segment_id, m.Coding.code_id,
+                   m.Coding.coder, m.Coding.origin, m.Coding.status, m.Coding.score,
+                   m.Coding.model_version_id, m.Coding.memo, m.Coding.created_at,
+                   m.Coding.updated_at, m.Segment.document_id, m.Segment.text,
+                   m.Segment.page_start, m.Segment.page_end, m.Segment.char_start,
+                   m.Segment.char_end, m.Segment.speaker, m.Document.title,
+                   m.Document.kind.label("document_kind"), m.Code.name.label("code_name"),
+                   m.Code.group.label("code_group"), case_name.label("city"),
+                   m.Place.country.label("city_country"))
+            .join(m.Segment, m.Segment.id == m.Coding.segment_id)
+            .join(m.Document, m.Document.id == m.Segment.document_id)
+            .join(m.Code, m.Code.id == m.Coding.code_id)
+            .outerjoin(m.Place, m.Place.id == m.Segment.case_place_id)
+            .where(m.Coding.status.in_(f.statuses))
+        )
+        if f.groups:
+            q = q.where(m.Code.group.in_(f.groups))
+        if f.codes:
+            q = q.where(m.Coding.code_id.in_(f.codes))
+        if f.kinds:
+            q = q.where(m.Document.kind.in_(f.kinds))
+        if f.coders:
+            q = q.where(m.Coding.coder.in_(f.coders))
+        if f.origins:
+            q = q.where(m.Coding.origin.in_(f.origins))
+        if f.documents:
+            q = q.where(m.Segment.document_id.in_(f.documents))
+        if f.cities:
+            q = q.where(case_name.in_(f.cities))
+        if f.countries:
+            in_country = (
+                select(m.DocumentPlace.document_id)
+                .join(m.Place, m.Place.id == m.DocumentPlace.place_id)
+                .where((m.Place.kind == "country") & m.Place.name.in_(f.countries))
+            )
+            q = q.where(m.Segment.document_id.in_(in_country))
+        return q
+
+    def matrix_counts(self, f: CodingFilter) -> list[tuple[str, str, int, int]]:
+        """(city, code, coded segments, documents) under the filters."""
+        sub = self._filtered(f).subquery()
+        q = (select(sub.c.city, sub.c.code_id, func.count(sub.c.segment_id.distinct()),
+                    func.count(sub.c.document_id.distinct()))
+             .group_by(sub.c.city, sub.c.code_id))
+        with self.engine.connect() as conn:
+            return [(r[0], r[1], int(r[2]), int(r[3])) for r in conn.execute(q).all()]
+
+    def city_totals(self, f: CodingFilter) -> dict[str, tuple[int, int]]:
+        """city -> (coded segments, documents with coded segments) under the filters."""
+        sub = self._filtered(f).subquery()
+        q = (select(sub.c.city, func.count(sub.c.segment_id.distinct()),
+                    func.count(sub.c.document_id.distinct())).group_by(sub.c.city))
+        with self.engine.connect() as conn:
+            return {r[0]: (int(r[1]), int(r[2])) for r in conn.execute(q).all()}
+
+    def coded_rows(self, f: CodingFilter, limit: int | None = None) -> list[dict[str, Any]]:
+        """The codings under the filters, with everything an excerpt needs."""
+        q = self._filtered(f).order_by(models.Segment.document_id, models.Segment.order,
+                                       models.Coding.code_id)
+        if limit:
+            q = q.limit(limit)
+        with self.engine.connect() as conn:
+            return [dict(r._mapping) for r in conn.execute(q).all()]
+
+    def cooccurrence(self, f: CodingFilter) -> list[tuple[str, str, int]]:
+        """Pairs of codes on the same segment: (code a, code b, segments), a < b."""
+        sub = self._filtered(f).with_only_columns(
+            models.Coding.segment_id, models.Coding.code_id).distinct().subquery()
+        a, b = sub.alias("a"), sub.alias("b")
+        q = (select(a.c.code_id, b.c.code_id, func.count())
+             .join(b, (a.c.segment_id == b.c.segment_id) & (a.c.code_id < b.c.code_id))
+             .group_by(a.c.code_id, b.c.code_id))
+        with self.engine.connect() as conn:
+            return [(r[0], r[1], int(r[2])) for r in conn.execute(q).all()]
+
+    def facet_values(self) -> dict[str, list[str]]:
+        """What the filters can choose from."""
+        m = models
+        with self.engine.connect() as conn:
+            return {
+                "kinds": [r[0] for r in conn.execute(select(m.Document.kind).distinct()
+                                                     .order_by(m.Document.kind))],
+                "coders": [r[0] for r in conn.execute(select(m.Coding.coder).distinct()
+                                                      .order_by(m.Coding.coder))],
+                "countries": [r[0] for r in conn.execute(
+                    select(m.Place.name).join(m.DocumentPlace,
+                                              m.DocumentPlace.place_id == m.Place.id)
+                    .where(m.Place.kind == "country").distinct().order_by(m.Place.name))],
+                "groups": [r[0] for r in conn.execute(select(m.Code.group).distinct()
+                                                      .order_by(m.Code.group))],
+            }
+
+    def update_document(self, document_id: int, actor: str, kind: str | None = None,
+                        title: str | None = None, cities: list[str] | None = None,
+                        countries: list[str] | None = None) -> None:
+        """Edit a document's kind, title and case places (stated by a person: they win)."""
+        from . import places as places_mod
+
+        m = models
+        with self.engine.begin() as conn:
+            doc = conn.execute(select(m.Document).where(m.Document.id == document_id)).first()
+            if doc is None:
+                raise ValueError(f"no document {document_id}")
+            changes: dict[str, Any] = {}
+            if kind is not None:
+                if kind not in models.DOCUMENT_KINDS:
+                    raise ValueError(f"kind must be one of {', '.join(models.DOCUMENT_KINDS)}")
+                changes["kind"] = kind
+            if title is not None and title.strip():
+                changes["title"] = title.strip()
+            if changes:
+                conn.execute(m.Document.__table__.update().where(m.Document.id == document_id)
+                             .values(**changes))
+            for wanted, kind_name, lookup in ((cities, "city", places_mod.lookup_city),
+                                              (countries, "country",
+                                               places_mod.lookup_country)):
+                if wanted is None:
+                    continue
+                refs = {ref.key: ref for ref in (lookup(n) for n in wanted if n.strip())}
+                ids = self._upsert_places(conn, refs)
+                old = select(m.Place.id).where(m.Place.kind == kind_name)
+                conn.execute(m.DocumentPlace.__table__.delete().where(
+                    (m.DocumentPlace.document_id == document_id)
+                    & m.DocumentPlace.place_id.in_(old)))
+                if ids:
+                    conn.execute(insert(m.DocumentPlace), [
+                        {"document_id": document_id, "place_id": pid, "origin": "option",
+                         "mentions": 0} for pid in ids.values()])
+            self._audit(conn, actor, "document.update", "document", str(document_id),
+                        {"kind": doc.kind, "title": doc.title},
+                        {"kind": kind, "title": title, "cities": cities,
+                         "countries": countries})
+
+    def update_code(self, code_id: str, actor: str, definition: str | None = None,
+                    name: str | None = None) -> int:
+        """Edit a code: a new code version; codings made from now on record it."""
+        m = models
+        with self.engine.begin() as conn:
+            row = conn.execute(select(m.Code).where(m.Code.id == code_id)).first()
+            if row is None:
+                raise ValueError(f"no code {code_id}")
+            version = row.version + 1
+            values = {"version": version, "definition": definition or row.definition,
+                      "name": name or row.name}
+            conn.execute(m.Code.__table__.update().where(m.Code.id == code_id).values(**values))
+            conn.execute(insert(m.CodeVersion), {
+                "code_id": code_id, "version": version, "name": values["name"],
+                "definition": values["definition"], "details": row.details,
+                "created_at": models.utcnow()})
+            self._audit(conn, actor, "code.update", "code", code_id,
+                        {"version": row.version, "definition": row.definition,
+                         "name": row.name}, values)
+            return version
+
+    def code_usage(self) -> dict[str, int]:
+        """Accepted codings per code."""
+        m = models
+        with self.engine.connect() as conn:
+            return dict(conn.execute(
+                select(m.Coding.code_id, func.count()).where(m.Coding.status == "accepted")
+                .group_by(m.Coding.code_id)).all())
+
+    def segment_window(self, document_id: int, order: int) -> list[models.Segment]:
+        """The segment at ``order`` with the paragraphs before and after it."""
+        with self.session() as s:
+            rows = list(s.scalars(
+                select(models.Segment).where((models.Segment.document_id == document_id)
+                                             & models.Segment.order.between(order - 1,
+                                                                            order + 1))
+                .order_by(models.Segment.order)))
+            for r in rows:
+                s.expunge(r)
+            return rows
+
+    def segment(self, segment_id: int) -> models.Segment | None:
+        with self.session() as s:
+            row = s.get(models.Segment, segment_id)
+            if row is not None:
+                s.expunge(row)
+            return row

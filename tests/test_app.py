@@ -1,0 +1,160 @@
+"""Every page of the app through Streamlit's AppTest: actions change the store."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from .conftest import ROOT
+
+
+@pytest.fixture
+def app(demo_store, monkeypatch):
+    monkeypatch.setenv("WORKBENCH_DB", demo_store.url)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.run()
+    assert not at.exception
+    return at
+
+
+def goto(at: AppTest, page: str) -> AppTest:
+    at.sidebar.radio(key="page").set_value(page).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def name(at: AppTest, who: str = "alice") -> None:
+    at.sidebar.text_input(key="coder").input(who).run()
+
+
+def test_documents_page_lists_edits_and_removes(app, demo_store):
+    goto(app, "Documents")
+    table = app.dataframe[0].value
+    assert len(table) == 4 and "Hofheim am Taunus" in " ".join(table["cities"])
+    app.selectbox(key="edit_doc").select_index(3).run()
+    form = app.get("form")[0]
+    form.text_input[0].input("Whole-COMM brief")
+    form.selectbox[0].set_value("report")
+    form.text_input[1].input("Solna")
+    form.text_input[2].input("Sweden")
+    form.form_submit_button[0].click().run()
+    doc = demo_store.document(4)
+    assert doc.title == "Whole-COMM brief" and doc.kind == "report"
+    cases = {(p.name, origin) for p, origin, _n in demo_store.document_places(4)}
+    assert ("Solna", "option") in cases and ("Sweden", "option") in cases
+    assert app.button(key="remove").disabled
+    app.checkbox(key="confirm_remove").check().run()
+    app.button(key="remove").click().run()
+    assert demo_store.document(4) is None and demo_store.counts()["documents"] == 3
+
+
+def test_code_page_accept_undo_add_next(app, demo_store):
+    goto(app, "Code")
+    assert "Enter your name" in app.info[0].value
+    name(app)
+    app.selectbox(key="code_doc").select_index(1).run()
+    assert "segments coded" in app.get("progress")[0].proto.text
+    accept = [b for b in app.button if b.key and b.key.startswith("acc_")][0]
+    seg_id, code = accept.key.split("_")[1:]
+    accept.click().run()
+    mine = [c for c in demo_store.codings_for(int(seg_id)) if c.coder == "alice"]
+    assert [(c.code_id, c.status) for c in mine] == [(code, "accepted")]
+    app.button(key="undo").click().run()
+    assert not [c for c in demo_store.codings_for(int(seg_id)) if c.coder == "alice"]
+    app.selectbox(key="pick").set_value("RE09").run()
+    app.text_input(key=f"memo_{seg_id}").input("peer learning between towns").run()
+    app.button(key="add_code").click().run()
+    added = [c for c in demo_store.codings_for(int(seg_id)) if c.coder == "alice"]
+    assert [(c.code_id, c.memo) for c in added] == [("RE09", "peer learning between towns")]
+    before = demo_store.progress("alice")
+    app.button(key="next").click().run()
+    assert demo_store.progress("alice")[0] == before[0] + 1
+
+
+def test_queue_mode(app, demo_store):
+    goto(app, "Code")
+    name(app, "bob")
+    app.radio(key="mode").set_value("The queue (most informative first)").run()
+    assert not app.exception
+    assert app.text  # the segment to code is shown as text
+    app.button(key="next").click().run()
+    assert demo_store.progress("bob")[0] == 1
+
+
+def test_compare_page_matrix_filters_and_excerpts(app):
+    goto(app, "Compare cities")
+    wide = app.dataframe[0].value
+    assert "Solna" in wide.index and "FP01" in wide.columns
+    app.selectbox(key="cell_city").set_value("Solna").run()
+    app.selectbox(key="cell_code").set_value("FP01").run()
+    n = int(next(c.value for c in app.caption if c.value.endswith("segments")).split()[0])
+    assert n == wide.loc["Solna", "FP01"] and n >= 1
+    assert any("Solna" in t.value or "Solna" in (t.value or "") for t in app.text)
+    app.multiselect(key="cmp_groups").select("OB").run()
+    wide = app.dataframe[0].value
+    assert all(c.startswith("OB") for c in wide.columns)
+    app.radio(key="measure").set_value("share").run()
+    assert float(app.dataframe[0].value.max().max()) <= 1.0
+    assert app.get("download_button")
+
+
+def test_search_codes_hits_and_shows_text_literally(app, demo_store, tmp_path):
+    from workbench.ingest import ingest_file
+
+    hostile = tmp_path / "hostile.txt"
+    hostile.write_text("Volunteers wrote <script>alert(1)</script> and ![pic](http://x/y.png) "
+                       "and **not bold** in the minutes.\n", encoding="utf-8")
+    assert ingest_file(demo_store, hostile).status == "ingested"
+    goto(app, "Search")
+    name(app)
+    app.text_input(key="query").input("minutes").run()
+    shown = [m.value for m in app.markdown if "script" in m.value]
+    assert shown and "\\<script\\>" in shown[0] and "\\!\\[pic\\]" in shown[0]
+    assert "\\*\\*not bold\\*\\*" in shown[0]
+    hit = [c for c in app.checkbox if c.key and c.key.startswith("hit_")][0]
+    hit.check().run()
+    app.selectbox(key="bulk_code").set_value("FP08").run()
+    app.button(key="bulk").click().run()
+    seg_id = int(hit.key.split("_")[1])
+    assert [(c.code_id, c.coder) for c in demo_store.codings_for(seg_id)] == [("FP08", "alice")]
+
+
+def test_codebook_page_edits_definition_and_adds_code(app, demo_store):
+    goto(app, "Codebook")
+    name(app)
+    app.text_area(key="def_FP09").input("Links with countries of origin, revised.").run()
+    app.button(key="save_FP09").click().run()
+    fp09 = next(c for c in demo_store.codes() if c.id == "FP09")
+    assert fp09.version == 2 and fp09.definition.endswith("revised.")
+    form = app.get("form")[0]
+    form.text_input[0].input("CL01")
+    form.text_input[1].input("Climate")
+    form.text_area[0].input("Moves because of climate.")
+    form.form_submit_button[0].click().run()
+    assert "CL01" in {c.id for c in demo_store.codes()}
+
+
+def test_model_page_trains_in_background_and_activates(app, demo_store):
+    goto(app, "Model")
+    assert "No model yet" in app.info[0].value
+    app.button(key="train").click().run()
+    deadline = time.time() + 120
+    while time.time() < deadline and not demo_store.model_versions():
+        time.sleep(1)
+    while time.time() < deadline and app.session_state and not any(
+            "activated" in s.value for s in app.success):
+        time.sleep(1)
+        app.run()
+    assert demo_store.active_model() is not None
+    goto(app, "Model")
+    assert len(app.dataframe) == 2  # versions, per-code metrics
+    assert "FP01" in list(app.dataframe[1].value["code"])
+
+
+def test_export_page(app):
+    goto(app, "Export")
+    assert "coded excerpts match" in app.caption[0].value
+    assert int(app.caption[0].value.split()[0]) >= 600
+    assert app.get("download_button")

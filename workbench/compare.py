@@ -1,0 +1,65 @@
+"""Themes across cities: the city x code matrix, its excerpts and code co-occurrence.
+
+Pure functions over what the store returns, so the app only draws them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from .store import GENERAL, CodingFilter, Store
+
+MEASURES = {
+    "segments": "coded segments",
+    "share": "share of the city's coded segments",
+    "per_document": "coded segments per document",
+}
+
+
+def matrix(store: Store, f: CodingFilter, measure: str = "segments") -> pd.DataFrame:
+    """Cities as rows (the general/EU-wide row last), codes as columns."""
+    if measure not in MEASURES:
+        raise ValueError(f"measure must be one of {', '.join(MEASURES)}")
+    counts = store.matrix_counts(f)
+    if not counts:
+        return pd.DataFrame()
+    table = pd.DataFrame(counts, columns=["city", "code", "segments", "documents"])
+    wide = table.pivot_table(index="city", columns="code", values="segments", fill_value=0)
+    if measure != "segments":
+        totals = store.city_totals(f)
+        divisor = pd.Series({city: totals[city][0 if measure == "share" else 1]
+                             for city in wide.index})
+        wide = wide.div(divisor, axis=0)
+    order = sorted(c for c in wide.index if c != GENERAL) + (
+        [GENERAL] if GENERAL in wide.index else [])
+    wide = wide.loc[order, sorted(wide.columns)]
+    wide.index.name, wide.columns.name = "city", "code"
+    return wide.round(3) if measure != "segments" else wide.astype(int)
+
+
+def excerpts(store: Store, f: CodingFilter, city: str, code: str,
+             limit: int = 200) -> list[dict[str, Any]]:
+    """The coded segments behind one cell, one per segment, with document and page."""
+    rows = store.coded_rows(CodingFilter(**{**f.__dict__, "cities": (city,),
+                                            "codes": (code,)}), limit)
+    seen: dict[int, dict[str, Any]] = {}
+    for r in rows:
+        entry = seen.setdefault(r["segment_id"], {**r, "coders": []})
+        entry["coders"].append(r["coder"])
+    return list(seen.values())
+
+
+def cooccurrence(store: Store, f: CodingFilter) -> pd.DataFrame:
+    pairs = store.cooccurrence(f)
+    if not pairs:
+        return pd.DataFrame()
+    table = pd.DataFrame(pairs, columns=["a", "b", "segments"])
+    both = pd.concat([table, table.rename(columns={"a": "b", "b": "a"})])
+    return both.pivot_table(index="a", columns="b", values="segments", fill_value=0).astype(int)
+
+
+def heatmap_data(wide: pd.DataFrame) -> pd.DataFrame:
+    """Long form for a chart: city, code, value."""
+    return wide.reset_index().melt(id_vars="city", var_name="code", value_name="value")
