@@ -180,6 +180,27 @@ def demo(
                f"{counts['codings']} codings")
 
 
+@app.command("app")
+def run_app(
+    db: DbOption = None,
+    port: Annotated[int, typer.Option(help="Port to serve on.")] = 8501,
+) -> None:
+    """Start the Streamlit app on the store (open the printed address in a browser)."""
+    import os
+    import subprocess
+
+    from .config import resolve_db_url
+
+    script = REPO_CORPUS.parent / "app.py"
+    if not script.exists():
+        typer.echo(f"error: {script} not found (the app runs from a source checkout)", err=True)
+        raise typer.Exit(1)
+    env = {**os.environ, ENV_DB: resolve_db_url(db)}
+    raise typer.Exit(subprocess.call(
+        [sys.executable, "-m", "streamlit", "run", str(script), "--server.port", str(port),
+         "--browser.gatherUsageStats", "false"], env=env))
+
+
 # ------------------------------------------------------------------ codebook
 codebook_app = typer.Typer(help="Validate, load and extend the codebook.", no_args_is_help=True)
 app.add_typer(codebook_app, name="codebook")

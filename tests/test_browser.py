@@ -1,0 +1,141 @@
+"""End to end in a real browser: Playwright driving Debian's Chromium against the app
+served by ``streamlit run`` on a fresh store."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from .conftest import ROOT
+
+CHROMIUM = "/usr/bin/chromium"
+pytestmark = pytest.mark.slow
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def server(tmp_path):
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Debian's chromium is not installed (.ci/run installs it)")
+    pytest.importorskip("playwright")
+    port = _free_port()
+    env = {**os.environ, "WORKBENCH_DB": str(tmp_path / "e2e.db")}
+    streamlit = shutil.which("streamlit") or str(Path(sys.executable).parent / "streamlit")
+    proc = subprocess.Popen(
+        [streamlit, "run", str(ROOT / "app.py"), "--server.headless", "true",
+         "--server.port", str(port), "--server.address", "127.0.0.1",
+         "--browser.gatherUsageStats", "false"],
+        cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            time.sleep(0.3)
+    else:
+        proc.kill()
+        pytest.fail("streamlit did not start")
+    yield f"http://127.0.0.1:{port}", tmp_path / "e2e.db"
+    proc.terminate()
+    proc.wait(timeout=20)
+
+
+@pytest.fixture
+def page():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM, headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--no-first-run"])
+        pg = browser.new_page(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
+        pg.set_default_timeout(60_000)
+        yield pg
+        browser.close()
+
+
+def _goto(page, name: str) -> None:
+    page.locator("section[data-testid='stSidebar'] label").filter(has_text=name).first.click()
+    page.get_by_role("heading", name=name).first.wait_for()
+
+
+def test_upload_accept_compare_export(server, page, generated, tmp_path):
+    url, _db = server
+    page.goto(url)
+    page.get_by_role("heading", name="Documents").wait_for()
+    page.get_by_text("No documents yet").wait_for()
+    name = page.get_by_label("Your name (recorded on every coding)")
+    name.fill("erin")
+    name.press("Enter")
+
+    _goto(page, "Codebook")
+    page.get_by_role("button", name="Load the default codebook (36 codes)").click()
+    page.get_by_text("FP01 Integration from day one").first.wait_for()
+
+    _goto(page, "Documents")
+    page.locator("input[type='file']").set_input_files(str(generated["page_break"]))
+    page.get_by_text("page-break.pdf").first.wait_for()
+    page.get_by_role("button", name="Ingest").click()
+    page.get_by_text("ingested page-break.pdf").wait_for()
+    page.locator("input[type='file']").set_input_files(str(generated["encrypted"]))
+    page.get_by_role("button", name="Ingest").click()
+    page.get_by_text("error: encrypted.pdf: encrypted PDF").wait_for()
+
+    _goto(page, "Compare cities")
+    page.get_by_text("No codings match these filters yet").wait_for()
+
+    _goto(page, "Code")
+    page.get_by_text("segments coded").first.wait_for()
+    page.get_by_role("button", name="Accept").first.click()
+    page.get_by_text("Your decisions:").wait_for()
+
+    _goto(page, "Compare cities")
+    page.get_by_role("heading", name="Excerpts behind a cell").wait_for()
+    page.get_by_text("1 segments").wait_for()
+    page.screenshot(path=str(tmp_path / "compare.png"))
+
+    _goto(page, "Export")
+    page.get_by_text("1 coded excerpts match.").wait_for()
+    with page.expect_download() as info:
+        page.get_by_role("button", name="Download coded excerpts (CSV)").click()
+    csv_text = Path(info.value.path()).read_text(encoding="utf-8")
+    lines = csv_text.strip().splitlines()
+    assert lines[0].startswith("text,code_id,code_name") and len(lines) >= 2
+    assert "erin" in lines[1] and "page-break" not in lines[0]
+
+
+def test_hostile_text_is_shown_literally(server, page, tmp_path):
+    url, _db = server
+    hostile = tmp_path / "hostile.txt"
+    hostile.write_text("Minutes: <script>window.hacked=1</script> <b>bold?</b> "
+                       "![pic](http://127.0.0.1:9/x.png) **not bold** # not a heading\n",
+                       encoding="utf-8")
+    page.goto(url)
+    page.get_by_role("heading", name="Documents").wait_for()
+    page.locator("input[type='file']").set_input_files(str(hostile))
+    page.get_by_role("button", name="Ingest").click()
+    page.get_by_text("ingested hostile.txt").wait_for()
+    _goto(page, "Search")
+    box = page.get_by_label("Search the segments", exact=False)
+    box.fill("minutes")
+    box.press("Enter")
+    page.get_by_text("<script>window.hacked=1</script>", exact=False).first.wait_for()
+    body = page.inner_text("[data-testid='stMain']")
+    assert "<b>bold?</b>" in body and "![pic](http://127.0.0.1:9/x.png)" in body
+    assert "**not bold**" in body or "**not bold**" in body.replace("\n", " ")
+    assert page.evaluate("window.hacked") is None
+    assert page.locator("[data-testid='stMain'] img[src*='x.png']").count() == 0
