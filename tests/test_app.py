@@ -56,7 +56,7 @@ def test_code_page_accept_undo_add_next(app, demo_store):
     name(app)
     app.selectbox(key="code_doc").select_index(1).run()
     assert "segments coded" in app.get("progress")[0].proto.text
-    accept = [b for b in app.button if b.key and b.key.startswith("acc_")][0]
+    accept = next(b for b in app.button if b.key and b.key.startswith("acc_"))
     seg_id, code = accept.key.split("_")[1:]
     accept.click().run()
     mine = [c for c in demo_store.codings_for(int(seg_id)) if c.coder == "alice"]
@@ -113,7 +113,7 @@ def test_search_codes_hits_and_shows_text_literally(app, demo_store, tmp_path):
     shown = [m.value for m in app.markdown if "script" in m.value]
     assert shown and "\\<script\\>" in shown[0] and "\\!\\[pic\\]" in shown[0]
     assert "\\*\\*not bold\\*\\*" in shown[0]
-    hit = [c for c in app.checkbox if c.key and c.key.startswith("hit_")][0]
+    hit = next(c for c in app.checkbox if c.key and c.key.startswith("hit_"))
     hit.check().run()
     app.selectbox(key="bulk_code").set_value("FP08").run()
     app.button(key="bulk").click().run()
