@@ -1,0 +1,73 @@
+"""Screenshots of every page of the app on the demo corpus, for the README.
+
+    python docs/screenshots.py
+
+Sets up the demo in a temporary store (`workbench demo`), serves the app with
+`streamlit run`, and drives Debian's Chromium with Playwright through each page.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "docs" / "screenshots"
+PAGES = ["Documents", "Code", "Compare cities", "Search", "Codebook", "Model", "Export"]
+
+
+def main() -> None:
+    from playwright.sync_api import sync_playwright
+
+    with tempfile.TemporaryDirectory() as tmp:
+        env = {**os.environ, "WORKBENCH_DB": str(Path(tmp) / "demo.db")}
+        bin_dir = Path(sys.executable).parent
+        subprocess.run([str(bin_dir / "workbench"), "demo"], env=env, check=True,
+                       stdout=subprocess.DEVNULL)
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        server = subprocess.Popen(
+            [str(bin_dir / "streamlit"), "run", str(ROOT / "app.py"), "--server.headless",
+             "true", "--server.port", str(port), "--browser.gatherUsageStats", "false"],
+            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            time.sleep(4)
+            with sync_playwright() as p:
+                browser = p.chromium.launch(executable_path="/usr/bin/chromium", headless=True,
+                                            args=["--no-sandbox", "--disable-gpu"])
+                page = browser.new_page(viewport={"width": 1440, "height": 1000})
+                page.set_default_timeout(60_000)
+                page.goto(f"http://127.0.0.1:{port}")
+                page.get_by_role("heading", name="Documents").wait_for()
+                name = page.get_by_label("Your name (recorded on every coding)")
+                name.fill("demo-coder")
+                name.press("Enter")
+                for title in PAGES:
+                    page.locator("[data-testid='stSidebar'] label").filter(
+                        has_text=title).first.click()
+                    page.get_by_role("heading", name=title).first.wait_for()
+                    if title == "Search":
+                        box = page.get_by_label("Search the segments", exact=False)
+                        box.fill("volunteers")
+                        box.press("Enter")
+                        page.get_by_text("hits").first.wait_for()
+                    if title == "Code":
+                        page.get_by_text("Suggested codes").wait_for()
+                    time.sleep(2)
+                    path = OUT / f"{title.lower().replace(' ', '-')}.png"
+                    page.screenshot(path=str(path), full_page=False)
+                    print(path.relative_to(ROOT))
+                browser.close()
+        finally:
+            server.terminate()
+            server.wait(timeout=20)
+
+
+if __name__ == "__main__":
+    main()
