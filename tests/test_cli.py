@@ -150,3 +150,30 @@ def test_codebook_validate_command(tmp_path):
     bad.write_text("[codebook]\nname = 'x'\n")
     res = run("codebook", "validate", str(bad), cwd=tmp_path)
     assert res.returncode == 1 and "FP01 (Integration from day one) is missing" in res.stderr
+
+
+def test_app_command_serves_the_app(tmp_path):
+    import socket
+    import time
+    import urllib.request
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    exe = shutil.which("workbench") or str(Path(sys.executable).parent / "workbench")
+    proc = subprocess.Popen([exe, "app", "--port", str(port), "--db", str(tmp_path / "a.db")],
+                            cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            stdin=subprocess.DEVNULL)
+    try:
+        deadline, status = time.time() + 60, None
+        while time.time() < deadline and status is None:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health",
+                                            timeout=2) as r:
+                    status = r.status
+            except OSError:
+                time.sleep(0.5)
+        assert status == 200
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)

@@ -198,7 +198,7 @@ def run_app(
     env = {**os.environ, ENV_DB: resolve_db_url(db)}
     raise typer.Exit(subprocess.call(
         [sys.executable, "-m", "streamlit", "run", str(script), "--server.port", str(port),
-         "--browser.gatherUsageStats", "false"], env=env))
+         "--server.headless", "true", "--browser.gatherUsageStats", "false"], env=env))
 
 
 # ------------------------------------------------------------------ codebook

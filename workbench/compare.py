@@ -52,12 +52,23 @@ def excerpts(store: Store, f: CodingFilter, city: str, code: str,
 
 
 def cooccurrence(store: Store, f: CodingFilter) -> pd.DataFrame:
-    pairs = store.cooccurrence(f)
+    """Codes x codes: segments that carry both (the diagonal: segments with the code)."""
+    import numpy as np
+    from scipy.sparse import csr_matrix
+
+    pairs = store.segment_code_pairs(f)
     if not pairs:
         return pd.DataFrame()
-    table = pd.DataFrame(pairs, columns=["a", "b", "segments"])
-    both = pd.concat([table, table.rename(columns={"a": "b", "b": "a"})])
-    return both.pivot_table(index="a", columns="b", values="segments", fill_value=0).astype(int)
+    segments = {s: i for i, s in enumerate(dict.fromkeys(s for s, _c in pairs))}
+    codes = sorted({c for _s, c in pairs})
+    col = {c: j for j, c in enumerate(codes)}
+    X = csr_matrix((np.ones(len(pairs)), ([segments[s] for s, _c in pairs],
+                                          [col[c] for _s, c in pairs])),
+                   shape=(len(segments), len(codes)))
+    both = (X.T @ X).toarray().astype(int)
+    if not (both - np.diag(np.diag(both))).any():
+        return pd.DataFrame()
+    return pd.DataFrame(both, index=pd.Index(codes, name="code"), columns=codes)
 
 
 def heatmap_data(wide: pd.DataFrame) -> pd.DataFrame:

@@ -176,7 +176,11 @@ class Coding(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
     updated_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
 
-    __table_args__ = (UniqueConstraint("segment_id", "code_id", "coder", "origin"),)
+    __table_args__ = (
+        UniqueConstraint("segment_id", "code_id", "coder", "origin"),
+        # covers the city comparison: status filter, then code and segment
+        Index("ix_coding_status_code_segment", "status", "code_id", "segment_id"),
+    )
 
 
 class Review(SQLModel, table=True):

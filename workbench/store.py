@@ -837,16 +837,13 @@ class Store:
         with self.engine.connect() as conn:
             return [dict(r._mapping) for r in conn.execute(q).all()]
 
-    def cooccurrence(self, f: CodingFilter) -> list[tuple[str, str, int]]:
-        """Pairs of codes on the same segment: (code a, code b, segments), a < b."""
-        sub = self._filtered(f).with_only_columns(
-            models.Coding.segment_id, models.Coding.code_id).distinct().subquery()
-        a, b = sub.alias("a"), sub.alias("b")
-        q = (select(a.c.code_id, b.c.code_id, func.count())
-             .join(b, (a.c.segment_id == b.c.segment_id) & (a.c.code_id < b.c.code_id))
-             .group_by(a.c.code_id, b.c.code_id))
+    def segment_code_pairs(self, f: CodingFilter) -> list[tuple[int, str]]:
+        """Distinct (segment, code) under the filters: what co-occurrence is counted from
+        (a self-join in SQL is quadratic per segment and slow at a million codings)."""
+        q = self._filtered(f).with_only_columns(
+            models.Coding.segment_id, models.Coding.code_id).distinct()
         with self.engine.connect() as conn:
-            return [(r[0], r[1], int(r[2])) for r in conn.execute(q).all()]
+            return [(r[0], r[1]) for r in conn.execute(q).all()]
 
     def facet_values(self) -> dict[str, list[str]]:
         """What the filters can choose from."""
