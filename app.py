@@ -302,6 +302,9 @@ def page_compare(store: Store) -> None:
             st.caption(f"coded by {', '.join(ex['coders'])}")
 
     st.subheader("Code co-occurrence")
+    # on request: it reads every (segment, code) pair under the filters
+    if not st.toggle("Show which codes occur together", key="show_co"):
+        return
     co = compare.cooccurrence(store, f)
     if co.empty:
         st.caption("No segment carries two codes under these filters.")

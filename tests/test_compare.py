@@ -1,0 +1,41 @@
+from __future__ import annotations
+
+from workbench import compare, export
+from workbench.store import GENERAL, CodingFilter
+
+
+def test_matrix_counts_match_the_excerpts(demo_store):
+    f = CodingFilter()
+    wide = compare.matrix(demo_store, f)
+    assert wide.index[-1] == GENERAL and "Solna" in wide.index
+    rows = export.excerpt_rows(demo_store, f)
+    solna_fp01 = {r["text"] for r in rows if r["city"] == "Solna" and r["code_id"] == "FP01"}
+    assert wide.loc["Solna", "FP01"] == len(solna_fp01)
+    assert len(compare.excerpts(demo_store, f, "Solna", "FP01")) == len(solna_fp01)
+    share = compare.matrix(demo_store, f, "share")
+    assert ((share >= 0) & (share <= 1)).all().all()
+
+
+def test_filters_narrow_the_matrix(demo_store):
+    only_ob = compare.matrix(demo_store, CodingFilter(groups=("OB",)))
+    assert all(c.startswith("OB") for c in only_ob.columns)
+    briefs = compare.matrix(demo_store, CodingFilter(kinds=("brief",)))
+    assert list(briefs.index) == [GENERAL]  # the briefs are EU-wide
+    sweden = compare.matrix(demo_store, CodingFilter(countries=("Sweden",)))
+    assert "Solna" in sweden.index and "Milan" not in sweden.index
+    assert compare.matrix(demo_store, CodingFilter(coders=("nobody",))).empty
+
+
+def test_cooccurrence_is_symmetric_with_code_counts_on_the_diagonal(demo_store):
+    co = compare.cooccurrence(demo_store, CodingFilter())
+    assert (co.values == co.values.T).all()
+    pairs = demo_store.segment_code_pairs(CodingFilter())
+    assert co.loc["FP01", "FP01"] == sum(1 for _s, c in pairs if c == "FP01")
+    assert co.loc["FP02", "RE11"] > 0
+
+
+def test_csv_export_has_every_field(demo_store):
+    text = export.to_csv(export.excerpt_rows(demo_store, CodingFilter(codes=("RE09",))))
+    header = text.splitlines()[0].split(",")
+    assert header == export.COLUMNS
+    assert len(text.splitlines()) > 30
