@@ -68,9 +68,7 @@ def suggester(store: Store) -> Suggester:
 
 
 def code_defs(store: Store) -> list[cb.CodeDef]:
-    return [cb.CodeDef(id=c.id, name=c.name, group=c.group, definition=c.definition,
-                       indicators=tuple(c.details.get("indicators", [])))
-            for c in store.codes()]
+    return cb.defs_from_rows(store.codes())
 
 
 def coder_name() -> str | None:

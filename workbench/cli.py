@@ -280,8 +280,7 @@ def _code_defs(store: Store) -> list[cb.CodeDef]:
     if not codes:
         typer.echo("error: the store has no codebook: run `workbench codebook load`", err=True)
         raise typer.Exit(1)
-    return [cb.CodeDef(id=c.id, name=c.name, group=c.group, definition=c.definition,
-                       indicators=tuple(c.details.get("indicators", []))) for c in codes]
+    return cb.defs_from_rows(codes)
 
 
 def _suggester(store: Store) -> suggest_mod.Suggester:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import re
 import tomllib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -185,6 +186,12 @@ def validate(book: Codebook) -> list[str]:
         if code_id not in seen:
             problems.append(f"{code_id} ({SPEC[code_id]}) is missing")
     return problems
+
+
+def defs_from_rows(rows: Iterable[Any]) -> list[CodeDef]:
+    """The store's current codes (``models.Code`` rows) as definitions for the suggester."""
+    return [CodeDef(id=r.id, name=r.name, group=r.group, definition=r.definition,
+                    indicators=tuple(r.details.get("indicators", []))) for r in rows]
 
 
 def user_code(code_id: str, name: str, group: str, definition: str,

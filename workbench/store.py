@@ -788,20 +788,12 @@ class Store:
             .outerjoin(m.Place, m.Place.id == m.Segment.case_place_id)
             .where(m.Coding.status.in_(f.statuses))
         )
-        if f.groups:
-            q = q.where(m.Code.group.in_(f.groups))
-        if f.codes:
-            q = q.where(m.Coding.code_id.in_(f.codes))
-        if f.kinds:
-            q = q.where(m.Document.kind.in_(f.kinds))
-        if f.coders:
-            q = q.where(m.Coding.coder.in_(f.coders))
-        if f.origins:
-            q = q.where(m.Coding.origin.in_(f.origins))
-        if f.documents:
-            q = q.where(m.Segment.document_id.in_(f.documents))
-        if f.cities:
-            q = q.where(case_name.in_(f.cities))
+        for wanted, column in ((f.groups, m.Code.group), (f.codes, m.Coding.code_id),
+                               (f.kinds, m.Document.kind), (f.coders, m.Coding.coder),
+                               (f.origins, m.Coding.origin),
+                               (f.documents, m.Segment.document_id), (f.cities, case_name)):
+            if wanted:
+                q = q.where(column.in_(wanted))
         if f.countries:
             in_country = (
                 select(m.DocumentPlace.document_id)
