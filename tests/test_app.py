@@ -44,6 +44,11 @@ def test_documents_page_lists_edits_and_removes(app, demo_store):
     assert doc.title == "Whole-COMM brief" and doc.kind == "report"
     cases = {(p.name, origin) for p, origin, _n in demo_store.document_places(4)}
     assert ("Solna", "option") in cases and ("Sweden", "option") in cases
+    from workbench import compare
+    from workbench.store import CodingFilter
+
+    # the brief's segments now count for Solna in the city comparison
+    assert compare.matrix(demo_store, CodingFilter(documents=(4,))).index.tolist() == ["Solna"]
     assert app.button(key="remove").disabled
     app.checkbox(key="confirm_remove").check().run()
     app.button(key="remove").click().run()

@@ -890,10 +890,42 @@ class Store:
                     conn.execute(insert(m.DocumentPlace), [
                         {"document_id": document_id, "place_id": pid, "origin": "option",
                          "mentions": 0} for pid in ids.values()])
+                if kind_name == "city":
+                    self._reassign_cases(conn, document_id, refs, ids)
             self._audit(conn, actor, "document.update", "document", str(document_id),
                         {"kind": doc.kind, "title": doc.title},
                         {"kind": kind, "title": title, "cities": cities,
                          "countries": countries})
+
+    def _reassign_cases(self, conn: Connection, document_id: int,
+                        cities: dict[tuple[str, str, str | None], PlaceRef],
+                        ids: dict[tuple[str, str, str | None], int]) -> None:
+        """Give the document's segments their case city again, after its cities changed."""
+        from . import places as places_mod
+        from .parsed import ParsedSegment, PlaceMention
+
+        m = models
+        rows = conn.execute(select(m.Segment.id, m.Segment.kind)
+                            .where(m.Segment.document_id == document_id)
+                            .order_by(m.Segment.order)).all()
+        named: dict[int, list[PlaceRef]] = {}
+        for seg_id, name, kind, code in conn.execute(
+            select(m.SegmentPlace.segment_id, m.Place.name, m.Place.kind, m.Place.country_code)
+            .join(m.Place, m.Place.id == m.SegmentPlace.place_id)
+            .join(m.Segment, m.Segment.id == m.SegmentPlace.segment_id)
+            .where(m.Segment.document_id == document_id)
+            .order_by(m.SegmentPlace.segment_id, m.SegmentPlace.char_start)
+        ).all():
+            named.setdefault(seg_id, []).append(PlaceRef(name=name, kind=kind,
+                                                         country_code=code))
+        parsed = [ParsedSegment(kind=kind, text="", page_start=0, page_end=0,
+                                places=[PlaceMention(p, 0, 0, p.name)
+                                        for p in named.get(seg_id, [])])
+                  for seg_id, kind in rows]
+        places_mod.assign_cases(parsed, list(cities.values()))
+        for (seg_id, _kind), seg in zip(rows, parsed, strict=True):
+            conn.execute(m.Segment.__table__.update().where(m.Segment.id == seg_id).values(
+                case_place_id=ids[seg.case.key] if seg.case is not None else None))
 
     def update_code(self, code_id: str, actor: str, definition: str | None = None,
                     name: str | None = None) -> int:
