@@ -92,6 +92,7 @@ def test_upload_accept_compare_export(server, page, generated, tmp_path):
     page.get_by_role("button", name="Ingest").click()
     page.get_by_text("ingested page-break.pdf").wait_for()
     page.locator("input[type='file']").set_input_files(str(generated["encrypted"]))
+    page.get_by_text("encrypted.pdf").first.wait_for()  # uploaded before ingesting
     page.get_by_role("button", name="Ingest").click()
     page.get_by_text("error: encrypted.pdf: encrypted PDF").wait_for()
 
@@ -127,6 +128,7 @@ def test_hostile_text_is_shown_literally(server, page, tmp_path):
     page.goto(url)
     page.get_by_role("heading", name="Documents").wait_for()
     page.locator("input[type='file']").set_input_files(str(hostile))
+    page.get_by_text("hostile.txt").first.wait_for()
     page.get_by_role("button", name="Ingest").click()
     page.get_by_text("ingested hostile.txt").wait_for()
     _goto(page, "Search")
