@@ -60,10 +60,8 @@ def suggester(store: Store) -> Suggester:
     key = (active.id if active else None, tuple(c.id for c in store.codes()))
     cached = st.session_state.get("_suggester")
     if cached is None or cached[0] != key:
-        model, version = train_mod.load_active(store)
-        s = Suggester(code_defs(store), model)
-        s.version = version if s.model is not None else None
-        st.session_state["_suggester"] = (key, s)
+        st.session_state["_suggester"] = (key, train_mod.active_suggester(store,
+                                                                          code_defs(store)))
     return st.session_state["_suggester"][1]
 
 

@@ -284,10 +284,7 @@ def _code_defs(store: Store) -> list[cb.CodeDef]:
 
 
 def _suggester(store: Store) -> suggest_mod.Suggester:
-    model, version = train_mod.load_active(store)
-    suggester = suggest_mod.Suggester(_code_defs(store), model)
-    suggester.version = version if suggester.model is not None else None
-    return suggester
+    return train_mod.active_suggester(store, _code_defs(store))
 
 
 @app.command()

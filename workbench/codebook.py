@@ -189,9 +189,13 @@ def validate(book: Codebook) -> list[str]:
 
 
 def defs_from_rows(rows: Iterable[Any]) -> list[CodeDef]:
-    """The store's current codes (``models.Code`` rows) as definitions for the suggester."""
+    """The store's current codes (``models.Code`` rows) as definitions."""
     return [CodeDef(id=r.id, name=r.name, group=r.group, definition=r.definition,
-                    indicators=tuple(r.details.get("indicators", []))) for r in rows]
+                    when_to_use=r.details.get("when_to_use", ""),
+                    when_not_to_use=r.details.get("when_not_to_use", ""),
+                    confused_with=tuple(r.details.get("confused_with", [])),
+                    indicators=tuple(r.details.get("indicators", [])),
+                    examples=tuple(r.details.get("examples", []))) for r in rows]
 
 
 def user_code(code_id: str, name: str, group: str, definition: str,

@@ -248,16 +248,14 @@ def _guess_kind(path: Path, pages: int, title: str | None) -> str:
 
 
 # ----------------------------------------------------------------- ingesting
-def load_manifest(folder: Path) -> dict[str, dict[str, Any]]:
-    """A folder's manifest.toml, keyed by file name: metadata stated by the corpus."""
+def load_manifest(folder: Path) -> dict[Path, dict[str, Any]]:
+    """A folder's manifest.toml, keyed by the resolved path of each file it describes:
+    metadata stated by the corpus."""
     path = folder / MANIFEST
     if not path.exists():
         return {}
     data = tomllib.loads(path.read_text(encoding="utf-8"))
-    out = {}
-    for entry in data.get("document", []):
-        out[Path(entry["file"]).name] = entry
-    return out
+    return {(folder / entry["file"]).resolve(): entry for entry in data.get("document", [])}
 
 
 def expand_paths(paths: Iterable[Path]) -> list[tuple[Path, dict[str, Any]]]:
@@ -265,28 +263,26 @@ def expand_paths(paths: Iterable[Path]) -> list[tuple[Path, dict[str, Any]]]:
     found: list[tuple[Path, dict[str, Any]]] = []
     for path in paths:
         if path.is_dir():
-            manifests: dict[Path, dict[str, dict[str, Any]]] = {}
+            manifests: dict[Path, dict[Path, dict[str, Any]]] = {}
             for file in sorted(p for p in path.rglob("*") if p.is_file()):
                 if file.suffix.lower() not in SUPPORTED:
                     continue
-                entries = _manifest_for(file, path, manifests)
-                found.append((file, entries.get(file.name, {})))
+                found.append((file, _manifest_entry(file, path, manifests)))
         else:
             found.append((path, {}))
     return found
 
 
-def _manifest_for(file: Path, root: Path, cache: dict[Path, dict[str, dict[str, Any]]]
-                  ) -> dict[str, dict[str, Any]]:
+def _manifest_entry(file: Path, root: Path, cache: dict[Path, dict[Path, dict[str, Any]]]
+                    ) -> dict[str, Any]:
+    """The entry for ``file`` in the nearest manifest between its folder and ``root``."""
+    target = file.resolve()
     folder = file.parent
     while True:
         if folder not in cache:
             cache[folder] = load_manifest(folder)
-        if cache[folder] and any(
-            (folder / e["file"]).resolve() == file.resolve() for e in cache[folder].values()
-        ):
-            return {file.name: next(e for e in cache[folder].values()
-                                    if (folder / e["file"]).resolve() == file.resolve())}
+        if target in cache[folder]:
+            return cache[folder][target]
         if folder == root or folder.parent == folder:
             return {}
         folder = folder.parent

@@ -58,8 +58,9 @@ def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False})
         event.listen(engine, "connect", _sqlite_pragmas)
-        # Let SQLAlchemy's BEGIN be a real, immediate write transaction, so two writers
-        # queue on the busy timeout instead of failing on lock upgrade.
+        # pysqlite's own transaction handling defers BEGIN and commits implicitly around
+        # DDL; SQLAlchemy's recipe hands transactions to SQLAlchemy, so a rollback (a
+        # failed ingest) undoes everything the transaction did.
         @event.listens_for(engine, "connect")
         def _no_autobegin(dbapi_connection: Any, _record: Any) -> None:
             dbapi_connection.isolation_level = None
@@ -373,19 +374,11 @@ class Store:
         Returns the new codebook version id (None when nothing changed) and the ids of
         the codes that got a new version.
         """
-        from .codebook import CodeDef
+        from .codebook import defs_from_rows
 
         m = models
         with self.engine.begin() as conn:
-            current = {
-                r.id: CodeDef(id=r.id, name=r.name, group=r.group, definition=r.definition,
-                              when_to_use=r.details.get("when_to_use", ""),
-                              when_not_to_use=r.details.get("when_not_to_use", ""),
-                              confused_with=tuple(r.details.get("confused_with", [])),
-                              indicators=tuple(r.details.get("indicators", [])),
-                              examples=tuple(r.details.get("examples", [])))
-                for r in conn.execute(select(m.Code)).all()
-            }
+            current = {c.id: c for c in defs_from_rows(conn.execute(select(m.Code)).all())}
             versions = dict(conn.execute(select(m.Code.id, m.Code.version)).all())
             changed = [c for c in book.codes
                        if c.id not in current or current[c.id].fingerprint() != c.fingerprint()]
@@ -687,19 +680,6 @@ class Store:
             self._audit(conn, coder, f"coding.{status}", "coding", str(coding_id), before,
                         after)
             return int(coding_id)
-
-    def set_memo(self, coding_id: int, memo: str, actor: str) -> None:
-        m = models
-        with self.engine.begin() as conn:
-            row = conn.execute(select(m.Coding).where(m.Coding.id == coding_id)).first()
-            if row is None:
-                raise ValueError(f"no coding {coding_id}")
-            conn.execute(m.Coding.__table__.update().where(m.Coding.id == coding_id)
-                         .values(memo=memo, updated_at=models.utcnow()))
-            after = _row_dict(conn.execute(select(m.Coding).where(m.Coding.id == coding_id))
-                              .first())
-            self._audit(conn, actor, "coding.memo", "coding", str(coding_id), _row_dict(row),
-                        after)
 
     def mark_reviewed(self, segment_id: int, coder: str) -> bool:
         """The coder is done with this segment: codes not accepted are negatives."""

@@ -18,7 +18,14 @@ import numpy as np
 
 from .codebook import CodeDef
 from .store import Store
-from .suggest import KEYWORD_THRESHOLD, Indicators, Model, default_params, fit_model
+from .suggest import (
+    KEYWORD_THRESHOLD,
+    Indicators,
+    Model,
+    Suggester,
+    default_params,
+    fit_model,
+)
 
 Progress = Callable[[str, int, int], None]
 WORSE_BY = 0.005  # macro-F1 below the active model by more than this is "worse"
@@ -285,6 +292,14 @@ def train(store: Store, code_defs: list[CodeDef], params: dict[str, Any] | None 
     return TrainResult(version, metrics, False,
                        f"model {version} kept inactive: macro-F1 {new:.3f} is below the active "
                        f"model's {comparison:.3f} on the same folds (use --force to activate)")
+
+
+def active_suggester(store: Store, code_defs: list[CodeDef]) -> Suggester:
+    """A suggester with the active model, or the indicators alone if there is none."""
+    model, version = load_active(store)
+    suggester = Suggester(code_defs, model)
+    suggester.version = version if suggester.model is not None else None
+    return suggester
 
 
 def load_active(store: Store) -> tuple[Model | None, int | None]:
