@@ -17,15 +17,16 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
+from workbench import agreement, compare, export, ingest, queue, refi
 from workbench import codebook as cb
-from workbench import compare, export, ingest, queue
 from workbench import train as train_mod
 from workbench.config import resolve_db_url
 from workbench.models import DOCUMENT_KINDS
-from workbench.store import CodingFilter, Store
+from workbench.store import AGREED, CodingFilter, Store
 from workbench.suggest import Suggester
 
-PAGES = ["Documents", "Code", "Compare cities", "Search", "Codebook", "Model", "Export"]
+PAGES = ["Documents", "Code", "Compare cities", "Search", "Codebook", "Model", "Agreement",
+         "Export"]
 PUNCT = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~\"'$&%:;=?@^,/])")
 
 
@@ -261,8 +262,18 @@ def filters(store: Store, prefix: str) -> CodingFilter:
         coders = st.multiselect("Coder", facets["coders"], key=f"{prefix}_coders")
         statuses = st.multiselect("Status", ["accepted", "suggested", "rejected"],
                                   default=["accepted"], key=f"{prefix}_statuses")
+        codes, cities, origins, documents = (), (), (), ()
+        if prefix == "exp":  # the export takes every filter an excerpt can be chosen by
+            codes = st.multiselect("Code", [c.id for c in store.codes()], key="exp_codes")
+            cities = st.multiselect("City", facets["cities"], key="exp_cities")
+            origins = st.multiselect("Origin", ["human", "model"], key="exp_origins")
+            docs = {d.id: d.title for d in store.documents()}
+            documents = st.multiselect("Document", list(docs),
+                                       format_func=lambda i: f"{i}: {docs[i]}", key="exp_docs")
     return CodingFilter(statuses=tuple(statuses) or ("accepted",), groups=tuple(groups),
-                        kinds=tuple(kinds), countries=tuple(countries), coders=tuple(coders))
+                        kinds=tuple(kinds), countries=tuple(countries), coders=tuple(coders),
+                        codes=tuple(codes), cities=tuple(cities), origins=tuple(origins),
+                        documents=tuple(documents))
 
 
 def page_compare(store: Store) -> None:
@@ -458,17 +469,125 @@ def page_model(store: Store) -> None:
 
 
 # -------------------------------------------------------------------- export
+FORMAT_LABELS = {"csv": "CSV (spreadsheet, one row per excerpt)",
+                 "xlsx": "Excel workbook (excerpts, city x code matrix, codebook)",
+                 "docx": "Word report (excerpts by code and city, cited by page)",
+                 "jsonl": "JSON lines (for scripts)",
+                 "qdpx": "REFI-QDA project (.qdpx: NVivo, ATLAS.ti, MAXQDA, QualCoder)",
+                 "qdc": "REFI-QDA codebook (.qdc)"}
+
+
 def page_export(store: Store) -> None:
     st.header("Export")
     f = filters(store, "exp")
     rows = export.excerpt_rows(store, f)
-    st.caption(f"{len(rows)} coded excerpts match.")
+    st.caption(f"{len(rows)} coded excerpts match ({export.describe(f)}).")
     if rows:
         st.dataframe(pd.DataFrame(rows)[["code_id", "title", "page_start", "city", "coder",
                                          "status", "text"]].head(200),
                      hide_index=True, width="stretch")
-    st.download_button("Download coded excerpts (CSV)", export.to_csv(rows).encode("utf-8"),
-                       "coded-excerpts.csv", "text/csv", key="dl_export", disabled=not rows)
+    fmt = st.radio("Format", list(export.FORMATS), format_func=FORMAT_LABELS.get,
+                   key="exp_format")
+    extension, mime = export.FORMATS[fmt]
+    try:
+        data = export.export_bytes(store, fmt, f) if rows or fmt == "qdc" else b""
+    except (ValueError, refi.RefiError) as exc:
+        st.error(f"The export failed: {exc}")
+        return
+    name = "codebook" if fmt == "qdc" else "workbench-project" if fmt == "qdpx" else \
+        "coded-excerpts"
+    st.download_button(f"Download {name}{extension}", data, f"{name}{extension}", mime,
+                       key="dl_export", disabled=not data)
+
+    st.subheader("Import a REFI-QDA project")
+    upload = st.file_uploader("A .qdpx file from NVivo, ATLAS.ti, MAXQDA or QualCoder",
+                              type=["qdpx"], key="qdpx_upload")
+    if st.button("Import", key="qdpx_import", disabled=upload is None):
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / Path(upload.name).name
+            path.write_bytes(upload.getvalue())
+            with st.spinner("importing"):
+                try:
+                    result = refi.import_qdpx(store, path, actor=coder_name() or "app")
+                except refi.RefiError as exc:
+                    st.error(str(exc))
+                    return
+        st.success(f"Imported {upload.name}: {result.sources} sources, {result.codes} new "
+                   f"codes ({result.codes_matched} already known), {result.codings} codings.")
+        for note in result.skipped:
+            st.warning(f"Skipped: {note}")
+
+
+# ----------------------------------------------------------------- agreement
+def page_agreement(store: Store) -> None:
+    st.header("Agreement")
+    facets = store.facet_values()
+    cols = st.columns(2)
+    groups = cols[0].multiselect("Code group", facets["groups"], key="agr_groups")
+    coders = cols[1].multiselect("Coders (all when empty)",
+                                 [c for c in facets["coders"] if c != AGREED], key="agr_coders")
+    codes = [c.id for c in store.codes() if not groups or c.group in groups]
+    decisions = agreement.store_decisions(store, coders=tuple(coders))
+    report = agreement.agreement(decisions, codes)
+    if report.overall.n_segments == 0:
+        st.info("Agreement needs two or more coders on the same segments. Ask a colleague "
+                "to code the documents you coded (the Code page records their name), or load "
+                "a second coder's annotations with `workbench annotations FILE`.")
+    else:
+        overall = report.overall
+        metrics = st.columns(3)
+        metrics[0].metric("Segments coded by 2+ coders", overall.n_segments)
+        metrics[1].metric("Krippendorff's alpha (all codes)",
+                          "—" if overall.alpha is None else f"{overall.alpha:.3f}")
+        metrics[2].metric("Percent agreement", "—" if overall.percent_agreement is None
+                          else f"{overall.percent_agreement:.1%}")
+    for note in report.notes:
+        st.warning(note)
+    if report.overall.n_segments:
+        table = pd.DataFrame(agreement.report_rows(report))
+        st.dataframe(table, hide_index=True, width="stretch")
+        st.download_button("Download the agreement table (CSV)",
+                           table.to_csv(index=False).encode("utf-8"), "agreement.csv",
+                           "text/csv", key="dl_agreement")
+        chart = table[table["code"] != agreement.OVERALL].dropna(subset=["alpha"])
+        if not chart.empty:
+            st.altair_chart(alt.Chart(chart).mark_bar().encode(
+                x=alt.X("code:N", sort=None), y=alt.Y("alpha:Q", title="Krippendorff's alpha"),
+                tooltip=["code", "alpha", "percent_agreement", "segments"]), width="stretch")
+
+        st.subheader("Disagreements to adjudicate")
+        found = agreement.disagreements(decisions, codes)
+        st.caption(f"{len(found)} segments where the coders gave different codes.")
+        if found:
+            by_id = {d.segment_id: d for d in found}
+            texts = store.segment_texts(list(by_id))
+            pick = st.selectbox("Segment", list(by_id), key="agr_segment",
+                                format_func=lambda i: f"{i}: disputed "
+                                f"{', '.join(by_id[i].disputed)} · {texts.get(i, '')[:70]}")
+            chosen = by_id[pick]
+            st.markdown(literal(texts.get(pick, "")))
+            st.dataframe(pd.DataFrame([{"coder": c, "codes": ", ".join(v) or "(none)"}
+                                       for c, v in chosen.codes_by_coder.items()]),
+                         hide_index=True)
+            shared = sorted(set.intersection(*(set(v) for v in
+                                               chosen.codes_by_coder.values())))
+            agreed = st.multiselect("Agreed codes", [c.id for c in store.codes()],
+                                    default=shared, key=f"agr_codes_{pick}")
+            if st.button("Record the agreed codes", key="agr_record"):
+                store.set_agreed(pick, agreed, coder_name() or "lead")
+                st.success(f"Segment {pick}: agreed codes {', '.join(agreed) or '(none)'} "
+                           "recorded.")
+
+    st.subheader("The model against the human coders")
+    st.caption("The active model's suggestions (codes over their threshold) scored like a "
+               "second coder against the human codes (the agreed codes where recorded). The "
+               "model has seen most of these segments in training: its cross-validated "
+               "quality is on the Model page.")
+    if st.toggle("Compare the model with the human codes", key="agr_model"):
+        with st.spinner("scoring the human-coded segments"):
+            versus = agreement.model_against_humans(store, suggester(store), codes)
+        st.dataframe(pd.DataFrame(agreement.report_rows(versus)), hide_index=True,
+                     width="stretch")
 
 
 def main() -> None:
@@ -479,7 +598,7 @@ def main() -> None:
     st.sidebar.caption(f"Store: {store.url}")
     {"Documents": page_documents, "Code": page_code, "Compare cities": page_compare,
      "Search": page_search, "Codebook": page_codebook, "Model": page_model,
-     "Export": page_export}[page](store)
+     "Agreement": page_agreement, "Export": page_export}[page](store)
 
 
 main()

@@ -78,10 +78,13 @@ def build(store: Store, n_segments: int, n_codings: int) -> None:
         coders = ["ana", "ben", "cleo", "dev", "model"]
         per_seg = max(1, n_codings // len(seg_ids))
         batch = []
-        for sid in seg_ids:
+        for sid, seg in zip(seg_ids, rows, strict=True):
             chosen = rng.sample([(c, w) for c in codes for w in coders], per_seg)
             for code, who in chosen:
-                batch.append({"segment_id": sid, "code_id": code, "coder": who,
+                # the copies of document and case city the store keeps on each coding
+                batch.append({"segment_id": sid, "document_id": seg["document_id"],
+                              "case_place_id": seg["case_place_id"], "code_id": code,
+                              "coder": who,
                               "origin": "model" if who == "model" else "human",
                               "status": rng.choice(["accepted"] * 3 + ["rejected", "suggested"]),
                               "memo": "", "created_at": now, "updated_at": now})
@@ -136,7 +139,12 @@ def main() -> None:
         con.execute("SELECT s.case_place_id, c.code_id, count(DISTINCT c.segment_id) FROM coding c "
                     "JOIN segment s ON s.id = c.segment_id WHERE c.status = 'accepted' "
                     "GROUP BY 1, 2").fetchall()
-        print(f"  bare sqlite3, the same grouping without names or filters: "
+        print(f"  bare sqlite3, the grouping joined to segments (no copies on codings): "
+              f"{(time.perf_counter() - start) * 1000:.0f} ms")
+        start = time.perf_counter()
+        con.execute("SELECT case_place_id, code_id, count(DISTINCT segment_id) FROM coding "
+                    "WHERE status = 'accepted' GROUP BY 1, 2").fetchall()
+        print(f"  bare sqlite3, the grouping over the coding rows' copies: "
               f"{(time.perf_counter() - start) * 1000:.0f} ms")
         con.close()
 

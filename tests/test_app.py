@@ -163,3 +163,39 @@ def test_export_page(app):
     assert "coded excerpts match" in app.caption[0].value
     assert int(app.caption[0].value.split()[0]) >= 600
     assert app.get("download_button")
+
+
+def test_export_page_offers_every_format(app):
+    from workbench import export
+
+    goto(app, "Export")
+    for fmt in export.FORMATS:
+        app.radio(key="exp_format").set_value(fmt).run()
+        assert not app.exception, (fmt, [e.value for e in app.exception])
+        button = app.get("download_button")[0]
+        assert button.proto.label.endswith(export.FORMATS[fmt][0]), fmt
+
+
+def test_agreement_page_reports_and_adjudicates(app, demo_store):
+    from workbench import annotations
+    from workbench.store import AGREED
+
+    goto(app, "Agreement")
+    assert "two or more coders" in app.info[0].value  # only the starter coder so far
+    annotations.load(demo_store, ROOT / "corpus" / "annotations" / "second.jsonl")
+    app.run()
+    assert not app.exception, [e.value for e in app.exception]
+    labels = {m.label: m.value for m in app.metric}
+    assert labels["Segments coded by 2+ coders"] == "190"
+    assert 0 < float(labels["Krippendorff's alpha (all codes)"]) <= 1
+    table = app.dataframe[0].value
+    assert "kappa second/starter" in table.columns and len(table) == 37
+    segment = app.selectbox(key="agr_segment").value
+    app.multiselect(key=f"agr_codes_{segment}").set_value(["FP01"]).run()
+    app.button(key="agr_record").click().run()
+    assert not app.exception, [e.value for e in app.exception]
+    agreed = demo_store.coder_decisions()[segment][AGREED]
+    assert agreed == frozenset({"FP01"})
+    app.toggle(key="agr_model").set_value(True).run()
+    assert not app.exception, [e.value for e in app.exception]
+    assert "kappa human/model" in app.dataframe[-1].value.columns

@@ -177,3 +177,71 @@ def test_app_command_serves_the_app(tmp_path):
     finally:
         proc.terminate()
         proc.wait(timeout=20)
+
+
+def _copy_demo(demo_db: Path, target: Path) -> Path:
+    import sqlite3
+
+    src, dst = sqlite3.connect(demo_db), sqlite3.connect(target)
+    src.backup(dst)
+    src.close()
+    dst.close()
+    return target
+
+
+def test_export_every_format_and_import_the_project_back(tmp_path, demo_db):
+    import json
+    import zipfile
+
+    db = _copy_demo(demo_db, tmp_path / "exp.db")
+    for fmt in ("csv", "xlsx", "docx", "jsonl", "qdpx", "qdc"):
+        out = tmp_path / f"out.{fmt}"
+        res = run("export", "--format", fmt, "--out", str(out), "--db", str(db), cwd=tmp_path)
+        assert res.returncode == 0, res.stderr
+        assert out.stat().st_size > 1000 and f"wrote {out}" in res.stdout
+    lines = (tmp_path / "out.jsonl").read_text(encoding="utf-8").splitlines()
+    only_re09 = tmp_path / "re09.jsonl"
+    res = run("export", "--format", "jsonl", "--out", str(only_re09), "--code", "RE09",
+              "--city", "Hilden", "--db", str(db), cwd=tmp_path)
+    narrowed = [json.loads(x) for x in only_re09.read_text(encoding="utf-8").splitlines()]
+    assert 0 < len(narrowed) < len(lines)
+    assert {(r["code_id"], r["city"]) for r in narrowed} == {("RE09", "Hilden")}
+    with zipfile.ZipFile(tmp_path / "out.qdpx") as z:
+        assert "project.qde" in z.namelist()
+
+    fresh = tmp_path / "fresh.db"
+    imported = run("import", str(tmp_path / "out.qdpx"), "--db", str(fresh), cwd=tmp_path)
+    assert imported.returncode == 0, imported.stderr
+    assert f"{len(lines)} codings" in imported.stdout
+    again = run("import", str(tmp_path / "out.qdpx"), "--db", str(fresh), cwd=tmp_path)
+    assert again.returncode == 1 and "out.qdpx" in again.stderr and "already" in again.stderr
+
+    bad = run("export", "--format", "pdf", "--out", "x.pdf", "--db", str(db), cwd=tmp_path)
+    assert bad.returncode == 2 and "--format must be one of" in bad.stderr
+    (tmp_path / "notes.qdpx").write_text("not a zip", encoding="utf-8")
+    broken = run("import", "notes.qdpx", "--db", str(fresh), cwd=tmp_path)
+    assert broken.returncode == 1
+    assert broken.stderr.strip() == "error: notes.qdpx: not a .qdpx (not a ZIP archive)"
+
+
+def test_agreement_command(tmp_path, demo_db):
+    db = _copy_demo(demo_db, tmp_path / "agr.db")
+    single = run("agreement", "--db", str(db), cwd=tmp_path)
+    assert single.returncode == 0 and "only one coder (starter)" in single.stdout
+    loaded = run("annotations", str(CORPUS / "annotations" / "second.jsonl"), "--db", str(db),
+                 cwd=tmp_path)
+    assert loaded.returncode == 0, loaded.stderr
+    res = run("agreement", "--db", str(db), cwd=tmp_path)
+    assert res.returncode == 0, res.stderr
+    assert "coders: second, starter; segments coded by two or more: 190" in res.stdout
+    overall = next(ln for ln in res.stdout.splitlines() if ln.startswith("ALL"))
+    assert 0 < float(overall.split()[3]) <= 1  # alpha
+    dis = run("agreement", "--disagreements", "--db", str(db), cwd=tmp_path)
+    first = re.search(r"^seg (\d+): disputed", dis.stdout, re.M)
+    assert first, dis.stdout
+    agreed = run("agreement", "--agree", first.group(1), "--codes", "FP01,RE11", "--db",
+                 str(db), cwd=tmp_path)
+    assert agreed.returncode == 0 and "agreed codes FP01, RE11" in agreed.stdout
+    unknown = run("agreement", "--agree", first.group(1), "--codes", "ZZ99", "--db", str(db),
+                  cwd=tmp_path)
+    assert unknown.returncode == 1 and "unknown code ZZ99" in unknown.stderr

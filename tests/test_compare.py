@@ -39,3 +39,33 @@ def test_csv_export_has_every_field(demo_store):
     header = text.splitlines()[0].split(",")
     assert header == export.COLUMNS
     assert len(text.splitlines()) > 30
+
+
+def _matrix_from_segments(store) -> dict[tuple[str, str], int]:
+    """The matrix counted the slow way, from each segment's own case city: what the
+    coding rows' copies must agree with."""
+    from sqlalchemy import text
+
+    with store.engine.connect() as conn:
+        return {(city, code): n for city, code, n in conn.execute(text(
+            "SELECT coalesce(p.name, :general), c.code_id, count(DISTINCT c.segment_id) "
+            "FROM coding c JOIN segment s ON s.id = c.segment_id "
+            "LEFT JOIN place p ON p.id = s.case_place_id WHERE c.status = 'accepted' "
+            "GROUP BY 1, 2"), {"general": GENERAL}).all()}
+
+
+def test_matrix_follows_decisions_and_city_edits(demo_store):
+    def cells() -> dict[tuple[str, str], int]:
+        return {(city, code): n for city, code, n, _d in
+                demo_store.matrix_counts(CodingFilter())}
+
+    assert cells() == _matrix_from_segments(demo_store)
+    solna = next(d for d in demo_store.documents() if "Solna" in d.places)
+    segment = demo_store.segments(solna.id)[5]
+    demo_store.decide(segment.id, "OB14", "tester", "accepted")
+    assert cells() == _matrix_from_segments(demo_store)
+    demo_store.update_document(solna.id, "tester", cities=["Hilden"])
+    after = cells()
+    assert after == _matrix_from_segments(demo_store)
+    assert not any(city == "Solna" for city, _code in after)
+    assert any(city == "Hilden" and code == "OB14" for city, code in after)

@@ -11,15 +11,18 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from . import agreement as agreement_mod
 from . import annotations as ann
 from . import codebook as cb
+from . import export as export_mod
 from . import ingest as ingest_mod
 from . import queue as queue_mod
+from . import refi
 from . import suggest as suggest_mod
 from . import train as train_mod
 from .config import ENV_DB
 from .models import DOCUMENT_KINDS
-from .store import Store
+from .store import CodingFilter, Store
 
 app = typer.Typer(help="Qualitative coding workbench for migration and integration policy.",
                   no_args_is_help=True, add_completion=False)
@@ -156,7 +159,8 @@ def demo(
     db: DbOption = None,
     corpus: Annotated[Path, typer.Option(help="Folder of the demo corpus.")] = REPO_CORPUS,
 ) -> None:
-    """Set up the demo: corpus, codebook, starter annotations, a first model, suggestions."""
+    """Set up the demo: corpus, codebook, two coders' annotations, a first model,
+    suggestions."""
     folder = corpus / "pdfs" if (corpus / "pdfs").is_dir() else corpus
     if not folder.is_dir():
         err.print(f"error: demo corpus not found at {folder}", markup=False)
@@ -166,9 +170,9 @@ def demo(
     if any(r.status == "failed" for r in results):
         raise typer.Exit(1)
     codebook_load(cb.DEFAULT_CODEBOOK, db=db)
-    starter = corpus / "annotations" / "starter.jsonl"
-    if starter.exists():
-        annotations_load(starter, db=db, coder=None)
+    # the starter set, then the second coder's independent coding of 190 of its segments
+    for annotations_file in sorted((corpus / "annotations").glob("*.jsonl")):
+        annotations_load(annotations_file, db=db, coder=None)
     if store.active_model() is None:
         train(db=db, folds=5, force=False, char=False, c=None)
     suggest(input=None, output=None, document=None, all_documents=True, db=db)
@@ -464,6 +468,154 @@ def queue(
     for it in items:
         typer.echo(f"seg {it.segment_id} doc {it.document_id} {it.city or '(no city)'} "
                    f"uncertainty {it.uncertainty:.2f}: {it.text[:120]}")
+
+
+def _filter(status: list[str] | None, code: list[str] | None, group: list[str] | None,
+            city: list[str] | None, country: list[str] | None, document: list[int] | None,
+            kind: list[str] | None, coder: list[str] | None, origin: list[str] | None
+            ) -> CodingFilter:
+    return CodingFilter(statuses=tuple(status or ["accepted"]), codes=tuple(code or ()),
+                        groups=tuple(g.upper() for g in group or ()),
+                        cities=tuple(city or ()), countries=tuple(country or ()),
+                        documents=tuple(document or ()), kinds=tuple(kind or ()),
+                        coders=tuple(coder or ()), origins=tuple(origin or ()))
+
+
+Many = Annotated[list[str] | None, typer.Option()]
+
+
+@app.command("export")
+def export_cmd(
+    fmt: Annotated[str, typer.Option("--format", help=f"One of {', '.join(export_mod.FORMATS)}.")],
+    out_file: Annotated[Path, typer.Option("--out", help="The file to write.")],
+    db: DbOption = None,
+    status: Annotated[list[str] | None, typer.Option(
+        help="accepted (default), rejected or suggested; repeatable.")] = None,
+    code: Annotated[list[str] | None, typer.Option(help="Code id (repeatable).")] = None,
+    group: Annotated[list[str] | None, typer.Option(help="Code group: FP, OB, RE.")] = None,
+    city: Many = None, country: Many = None,
+    document: Annotated[list[int] | None, typer.Option(help="Document id (repeatable).")] = None,
+    kind: Annotated[list[str] | None, typer.Option(help="Document kind (repeatable).")] = None,
+    coder: Many = None,
+    origin: Annotated[list[str] | None, typer.Option(help="human or model.")] = None,
+    title: Annotated[str, typer.Option(help="Title of the report or project.")] =
+        "Coded excerpts",
+) -> None:
+    """Export coded excerpts (csv, xlsx, docx, jsonl), a REFI-QDA project (qdpx) or the
+    codebook (qdc), under filters."""
+    if fmt not in export_mod.FORMATS:
+        err.print(f"error: --format must be one of {', '.join(export_mod.FORMATS)}",
+                  markup=False)
+        raise typer.Exit(2)
+    bad = sorted(set(status or []) - {"accepted", "rejected", "suggested"})
+    if bad:
+        err.print(f"error: unknown status {bad[0]!r}", markup=False)
+        raise typer.Exit(2)
+    store = _store(db)
+    f = _filter(status, code, group, city, country, document, kind, coder, origin)
+    try:
+        data = export_mod.export_bytes(store, fmt, f, title=title)
+        out_file.write_bytes(data)
+    except (OSError, refi.RefiError, ValueError) as exc:
+        err.print(f"error: {out_file}: {exc}", markup=False)
+        raise typer.Exit(1) from exc
+    what = "codebook" if fmt == "qdc" else f"{export_mod.describe(f)}"
+    typer.echo(f"wrote {out_file} ({fmt}, {len(data):,} bytes; {what})")
+
+
+@app.command("import")
+def import_cmd(
+    path: Annotated[Path, typer.Argument(help="A REFI-QDA project (.qdpx).")],
+    db: DbOption = None,
+) -> None:
+    """Import a REFI-QDA project: sources, codes, codings, users and cases, all or nothing."""
+    store = _store(db)
+    if not path.is_file():
+        err.print(f"error: {path}: no such file", markup=False)
+        raise typer.Exit(1)
+    try:
+        result = refi.import_qdpx(store, path)
+    except refi.RefiError as exc:
+        err.print(f"error: {exc}", markup=False)
+        raise typer.Exit(1) from exc
+    typer.echo(f"imported {path.name}: {result.sources} sources, {result.codes} new codes "
+               f"({result.codes_matched} already known), {result.codings} codings")
+    for note in result.skipped:
+        typer.echo(f"  skipped: {note}")
+
+
+@app.command("agreement")
+def agreement_cmd(
+    db: DbOption = None,
+    code: Annotated[list[str] | None, typer.Option(help="Code id (repeatable).")] = None,
+    group: Annotated[list[str] | None, typer.Option(help="Code group: FP, OB, RE.")] = None,
+    coder: Many = None,
+    document: Annotated[list[int] | None, typer.Option(help="Document id (repeatable).")] = None,
+    disagreements: Annotated[bool, typer.Option(
+        "--disagreements", help="List the segments the coders disagree on.")] = False,
+    model: Annotated[bool, typer.Option(
+        "--model", help="The active model's suggestions against the human codes.")] = False,
+    agree: Annotated[int | None, typer.Option(
+        help="Record the agreed codes for this segment id (with --codes).")] = None,
+    codes_agreed: Annotated[str | None, typer.Option(
+        "--codes", help="Comma-separated agreed codes for --agree ('' for none).")] = None,
+    actor: Annotated[str, typer.Option(help="Who records the agreed codes.")] = "lead",
+) -> None:
+    """Inter-coder agreement per code: percent agreement, Cohen's kappa per pair of coders,
+    Krippendorff's alpha; the disagreements to adjudicate; the model against humans."""
+    store = _store(db)
+    if agree is not None:
+        if codes_agreed is None:
+            err.print("error: --agree needs --codes (comma-separated, '' for none)",
+                      markup=False)
+            raise typer.Exit(2)
+        chosen = [c.strip().upper() for c in codes_agreed.split(",") if c.strip()]
+        try:
+            store.set_agreed(agree, chosen, actor)
+        except ValueError as exc:
+            err.print(f"error: {exc}", markup=False)
+            raise typer.Exit(1) from exc
+        typer.echo(f"segment {agree}: agreed codes {', '.join(chosen) or '(none)'}")
+        return
+    wanted = [c.id for c in store.codes()
+              if (not code or c.id in code) and (not group or c.group in
+                                                  {g.upper() for g in group})]
+    if model:
+        suggester = _suggester(store)
+        if suggester.model is None:
+            typer.echo("no active model: suggestions come from the codebook's indicators")
+        report = agreement_mod.model_against_humans(store, suggester, wanted,
+                                                    tuple(document or ()))
+    else:
+        decisions = agreement_mod.store_decisions(store, tuple(document or ()),
+                                                  tuple(coder or ()))
+        if disagreements:
+            found = agreement_mod.disagreements(decisions, wanted)
+            texts = store.segment_texts([d.segment_id for d in found])
+            for d in found:
+                typer.echo(f"seg {d.segment_id}: disputed {', '.join(d.disputed)}")
+                for who, given in d.codes_by_coder.items():
+                    typer.echo(f"    {who}: {', '.join(given) or '(none)'}")
+                typer.echo(f"    {texts.get(d.segment_id, '')[:160]}")
+            typer.echo(f"{len(found)} segments with disagreements")
+            return
+        report = agreement_mod.agreement(decisions, wanted)
+    typer.echo(f"coders: {', '.join(report.coders) or '(none)'}; segments coded by two or "
+               f"more: {report.overall.n_segments}")
+    for note in report.notes:
+        typer.echo(f"note: {note}")
+    rows = agreement_mod.report_rows(report)
+    pair_cols = [k for k in rows[0] if k.startswith("kappa ")] if rows else []
+    typer.echo(f"{'code':<6} {'segs':>5} {'agree':>6} {'alpha':>6} "
+               + " ".join(f"{c:>14}" for c in pair_cols))
+
+    def num(v: object) -> str:
+        return "—" if v is None else f"{v:.3f}"
+
+    for row in rows:
+        typer.echo(f"{row['code']:<6} {row['segments']:>5} {num(row['percent_agreement']):>6} "
+                   f"{num(row['alpha']):>6} " + " ".join(f"{num(row[c]):>14}" for c in pair_cols)
+                   + (f"  {row['note']}" if row["note"] else ""))
 
 
 def main() -> None:  # pragma: no cover - console entry for `python -m workbench.cli`

@@ -170,16 +170,26 @@ class Coding(SQLModel, table=True):
     score: float | None = None
     status: str = Field(default="accepted", index=True)  # suggested | accepted | rejected
     memo: str = ""
-    # a sub-span of the segment (document offsets) where a coder coded less than the segment
+    # a span of the document (offsets into its text) where a coding covers less or more
+    # than its segment, as codings imported from other QDA tools do; None: the segment
     char_start: int | None = None
     char_end: int | None = None
+    # "" for the whole segment, else "start-end": part of the uniqueness below, so that a
+    # coder may code two quotes of one paragraph with the same code (NULLs never collide)
+    span: str = ""
+    # copies of the segment's document and case city, kept in step by the store: with them
+    # the city x code matrix is one pass over a covering index, not a join per coding
+    document_id: int | None = Field(default=None, foreign_key="document.id", ondelete="CASCADE")
+    case_place_id: int | None = Field(default=None, foreign_key="place.id")
     created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
     updated_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
 
     __table_args__ = (
-        UniqueConstraint("segment_id", "code_id", "coder", "origin"),
-        # covers the city comparison: status filter, then code and segment
+        UniqueConstraint("segment_id", "code_id", "coder", "origin", "span"),
         Index("ix_coding_status_code_segment", "status", "code_id", "segment_id"),
+        # covers the city x code matrix and the city totals
+        Index("ix_coding_matrix", "status", "case_place_id", "code_id", "segment_id",
+              "document_id"),
     )
 
 

@@ -35,7 +35,7 @@ TIMESTAMP = r"[\[(]?\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d+)?[\])]?"
 SPEAKER_LINE = re.compile(
     rf"^\s*(?:(?P<ts1>{TIMESTAMP})\s+)?"
     r"(?P<speaker>(?:MR|MS|MRS|DR|JUDGE|JUSTICE|CHIEF JUSTICE)\.?\s+[A-Z][A-Za-z'’\-]+"
-    r"|[A-Z][\w'’.\-]*(?:\s+[A-Z][\w'’.\-]*){0,3}|[A-Z]|[a-z][\w\-]*-\d+)"
+    r"|[A-Z][\w'’.\-]*(?:\s+(?:[A-Z][\w'’.\-]*|\d{1,3})){0,3}|[A-Z]|[a-z][\w\-]*-\d+)"
     rf"(?:\s+(?P<ts2>{TIMESTAMP}))?\s*:\s+(?P<rest>\S.*)$"
 )
 
@@ -311,3 +311,27 @@ def text_segments(text: str) -> list[Line]:
         lines.append(Line(raw.rstrip(), 1, 0.0, top, 500.0, top + 10.0, 10.0, 0.0, 500.0, 1))
         top += 12.0
     return lines
+
+
+def verbatim_segments(text: str) -> list[ParsedSegment]:
+    """Paragraphs (blank-line separated) of a text that must stay exactly as it is.
+
+    Sources imported from other QDA tools carry codings at character positions of
+    their own text, so nothing is joined or normalised: each segment is a slice of
+    the text with its offsets, and a turn's offsets start after its speaker label.
+    """
+    blocks = [(m.start(), m.end()) for m in re.finditer(r"\S.*(?:\n[ \t]*\S.*)*", text)]
+    heads = [SPEAKER_LINE.match(text[a:b].split("\n", 1)[0]) for a, b in blocks]
+    counts = Counter(_clean_speaker(m.group("speaker")) for m in heads if m)
+    labels = {name for name, n in counts.items() if n >= 2} if len(counts) >= 2 else set()
+    segments = []
+    for (start, end), head in zip(blocks, heads, strict=True):
+        seg = ParsedSegment(kind="paragraph", text="", page_start=1, page_end=1)
+        if head and _clean_speaker(head.group("speaker")) in labels:
+            seg.kind, seg.speaker = "turn", _clean_speaker(head.group("speaker"))
+            start += head.start("rest")
+        seg.char_start, seg.char_end = start, end
+        seg.text = text[start:end].rstrip()
+        seg.char_end = start + len(seg.text)
+        segments.append(seg)
+    return segments

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, event, func, insert, select, text
+from sqlalchemy import Engine, case, event, func, insert, select, text
 from sqlalchemy.engine import Connection
 from sqlmodel import Session, SQLModel, create_engine
 
@@ -74,6 +74,7 @@ def make_engine(url: str) -> Engine:
 
 
 GENERAL = "EU-wide / general"  # segments about no particular case city
+AGREED = "agreed"  # the coder under whom adjudicated (agreed) codes are recorded
 
 
 @dataclass
@@ -136,84 +137,124 @@ class Store:
     def add_document(self, doc: ParsedDocument) -> int:
         """Write a parsed document, its pages, segments and places in one transaction."""
         with self.engine.begin() as conn:
-            place_ids = self._upsert_places(conn, {p.key: p for p in doc.all_places()})
-            doc_id = conn.execute(
-                insert(models.Document).returning(models.Document.id),
-                {
-                    "title": doc.title,
-                    "kind": doc.kind,
-                    "source_file": doc.source_file,
-                    "sha256": doc.sha256,
-                    "page_count": doc.page_count,
-                    "language": doc.language,
-                    "text": doc.text,
-                    "meta": doc.meta,
-                    "ingested_at": models.utcnow(),
-                },
-            ).scalar_one()
-            if doc.pages:
+            return self._insert_document(conn, doc)[0]
+
+    def _insert_document(self, conn: Connection, doc: ParsedDocument) -> tuple[int, list[int]]:
+        """The document's rows; returns its id and its segments' ids in order."""
+        place_ids = self._upsert_places(conn, {p.key: p for p in doc.all_places()})
+        doc_id = conn.execute(
+            insert(models.Document).returning(models.Document.id),
+            {
+                "title": doc.title,
+                "kind": doc.kind,
+                "source_file": doc.source_file,
+                "sha256": doc.sha256,
+                "page_count": doc.page_count,
+                "language": doc.language,
+                "text": doc.text,
+                "meta": doc.meta,
+                "ingested_at": models.utcnow(),
+            },
+        ).scalar_one()
+        if doc.pages:
+            conn.execute(
+                insert(models.Page),
+                [
+                    {
+                        "document_id": doc_id,
+                        "number": p.number,
+                        "width": p.width,
+                        "height": p.height,
+                        "char_start": p.char_start,
+                        "char_end": p.char_end,
+                    }
+                    for p in doc.pages
+                ],
+            )
+        seg_ids: list[int] = []
+        if doc.segments:
+            seg_ids = list(
                 conn.execute(
-                    insert(models.Page),
+                    insert(models.Segment).returning(
+                        models.Segment.id, sort_by_parameter_order=True
+                    ),
                     [
                         {
                             "document_id": doc_id,
-                            "number": p.number,
-                            "width": p.width,
-                            "height": p.height,
-                            "char_start": p.char_start,
-                            "char_end": p.char_end,
+                            "order": i,
+                            "kind": s.kind,
+                            "page_start": s.page_start,
+                            "page_end": s.page_end,
+                            "char_start": s.char_start,
+                            "char_end": s.char_end,
+                            "text": s.text,
+                            "speaker": s.speaker,
+                            "sentences": s.sentences,
+                            "case_place_id": place_ids[s.case.key] if s.case else None,
                         }
-                        for p in doc.pages
+                        for i, s in enumerate(doc.segments)
                     ],
-                )
-            seg_ids: list[int] = []
-            if doc.segments:
-                seg_ids = list(
-                    conn.execute(
-                        insert(models.Segment).returning(
-                            models.Segment.id, sort_by_parameter_order=True
-                        ),
-                        [
-                            {
-                                "document_id": doc_id,
-                                "order": i,
-                                "kind": s.kind,
-                                "page_start": s.page_start,
-                                "page_end": s.page_end,
-                                "char_start": s.char_start,
-                                "char_end": s.char_end,
-                                "text": s.text,
-                                "speaker": s.speaker,
-                                "sentences": s.sentences,
-                                "case_place_id": place_ids[s.case.key] if s.case else None,
-                            }
-                            for i, s in enumerate(doc.segments)
-                        ],
-                    ).scalars()
-                )
-            mentions = [
-                {
-                    "segment_id": seg_id,
-                    "place_id": place_ids[m.place.key],
-                    "char_start": m.start,
-                    "char_end": m.end,
-                    "surface": m.surface,
-                }
-                for seg_id, seg in zip(seg_ids, doc.segments, strict=True)
-                for m in seg.places
-            ]
-            if mentions:
-                conn.execute(insert(models.SegmentPlace), mentions)
-            cases: dict[int, dict[str, Any]] = {}
-            for place, origin, count in doc.cases:
-                pid = place_ids[place.key]
-                cases.setdefault(
-                    pid,
-                    {"document_id": doc_id, "place_id": pid, "origin": origin, "mentions": count},
-                )
-            if cases:
-                conn.execute(insert(models.DocumentPlace), list(cases.values()))
-            return int(doc_id)
+                ).scalars()
+            )
+        mentions = [
+            {
+                "segment_id": seg_id,
+                "place_id": place_ids[m.place.key],
+                "char_start": m.start,
+                "char_end": m.end,
+                "surface": m.surface,
+            }
+            for seg_id, seg in zip(seg_ids, doc.segments, strict=True)
+            for m in seg.places
+        ]
+        if mentions:
+            conn.execute(insert(models.SegmentPlace), mentions)
+        cases: dict[int, dict[str, Any]] = {}
+        for place, origin, count in doc.cases:
+            pid = place_ids[place.key]
+            cases.setdefault(
+                pid,
+                {"document_id": doc_id, "place_id": pid, "origin": origin, "mentions": count},
+            )
+        if cases:
+            conn.execute(insert(models.DocumentPlace), list(cases.values()))
+        return int(doc_id), seg_ids
+
+    def import_project(self, docs: list[ParsedDocument], codes: list[dict[str, Any]],
+                       codings: list[dict[str, Any]], actor: str, note: str) -> list[int]:
+        """A project from another QDA tool, all or nothing: new codes, documents, and
+        codings that name their document and segment by position in ``docs``."""
+        m = models
+        now = models.utcnow()
+        with self.engine.begin() as conn:
+            for code in codes:
+                conn.execute(insert(m.Code), {**code, "version": 1, "user_defined": True,
+                                              "active": True})
+                conn.execute(insert(m.CodeVersion), {
+                    "code_id": code["id"], "version": 1, "name": code["name"],
+                    "definition": code["definition"], "details": code["details"],
+                    "created_at": now})
+            versions = dict(conn.execute(
+                select(m.CodeVersion.code_id, m.CodeVersion.id)
+                .join(m.Code, (m.Code.id == m.CodeVersion.code_id)
+                      & (m.Code.version == m.CodeVersion.version))).all())
+            inserted = [self._insert_document(conn, doc) for doc in docs]
+            segment_ids = [sid for _doc, ids in inserted for sid in ids]
+            where = self._segment_places(conn, segment_ids)
+            rows = []
+            for c in codings:
+                sid = inserted[c["doc"]][1][c["segment"]]
+                rows.append({
+                    "segment_id": sid, **where[sid], "code_id": c["code_id"],
+                    "code_version_id": versions.get(c["code_id"]), "coder": c["coder"],
+                    "origin": "human", "status": "accepted", "memo": "", "span": c["span"],
+                    "char_start": c["char_start"], "char_end": c["char_end"],
+                    "created_at": c.get("created_at") or now, "updated_at": now})
+            for chunk in range(0, len(rows), 5000):
+                conn.execute(insert(m.Coding), rows[chunk: chunk + 5000])
+            self._audit(conn, actor, "project.import", "project", note, None,
+                        {"documents": len(docs), "codes": len(codes), "codings": len(rows)})
+            return [doc_id for doc_id, _ids in inserted]
 
     def _upsert_places(
         self, conn: Connection, places: dict[tuple[str, str, str | None], PlaceRef]
@@ -419,10 +460,12 @@ class Store:
                 "definition": code.definition, "details": code.details(),
                 "created_at": models.utcnow()})
 
-    def codes(self) -> list[models.Code]:
+    def codes(self, include_inactive: bool = False) -> list[models.Code]:
+        q = select(models.Code).order_by(models.Code.id)
+        if not include_inactive:
+            q = q.where(models.Code.active)
         with self.session() as s:
-            return list(s.scalars(select(models.Code).where(models.Code.active)
-                                  .order_by(models.Code.id)))
+            return list(s.scalars(q))
 
     def code_versions(self) -> dict[str, int]:
         """Current CodeVersion row id for each code: what a new coding records."""
@@ -456,20 +499,25 @@ class Store:
         versions = self.code_versions()
         now = models.utcnow()
         with self.engine.begin() as conn:
+            where = self._segment_places(conn, [row["segment_id"] for row in rows])
             for row in rows:
                 values = {
+                    **where[row["segment_id"]],
                     "segment_id": row["segment_id"], "code_id": row["code_id"],
                     "coder": row["coder"], "origin": row.get("origin", "human"),
                     "status": row.get("status", "accepted"), "memo": row.get("memo", ""),
                     "score": row.get("score"), "model_version_id": row.get("model_version_id"),
                     "code_version_id": versions.get(row["code_id"]), "updated_at": now,
+                    "span": row.get("span", ""), "char_start": row.get("char_start"),
+                    "char_end": row.get("char_end"),
                 }
                 existing = conn.execute(
                     select(m.Coding.id).where(
                         (m.Coding.segment_id == values["segment_id"])
                         & (m.Coding.code_id == values["code_id"])
                         & (m.Coding.coder == values["coder"])
-                        & (m.Coding.origin == values["origin"]))
+                        & (m.Coding.origin == values["origin"])
+                        & (m.Coding.span == values["span"]))
                 ).scalar()
                 if existing is None:
                     conn.execute(insert(m.Coding), {**values, "created_at": now})
@@ -498,11 +546,30 @@ class Store:
                 .where(m.Coding.origin == "model")).all())
             fresh = [r for r in rows if (r["segment_id"], r["code_id"]) not in decided]
             now = models.utcnow()
+            where = self._segment_places(conn, [r["segment_id"] for r in fresh])
             if fresh:
                 conn.execute(insert(m.Coding), [
-                    {**r, "origin": "model", "status": "suggested", "memo": "",
-                     "created_at": now, "updated_at": now} for r in fresh])
+                    {**r, **where[r["segment_id"]], "origin": "model", "status": "suggested",
+                     "memo": "", "created_at": now, "updated_at": now} for r in fresh])
         return len(fresh)
+
+    @staticmethod
+    def _segment_places(conn: Connection, segment_ids: list[int]
+                        ) -> dict[int, dict[str, int | None]]:
+        """Each segment's document and case city, as a coding row carries them."""
+        m = models
+        out: dict[int, dict[str, int | None]] = {}
+        unique = list(dict.fromkeys(segment_ids))
+        for chunk in range(0, len(unique), 900):
+            for sid, doc, city in conn.execute(
+                select(m.Segment.id, m.Segment.document_id, m.Segment.case_place_id)
+                .where(m.Segment.id.in_(unique[chunk: chunk + 900]))
+            ).all():
+                out[sid] = {"document_id": doc, "case_place_id": city}
+        missing = set(unique) - set(out)
+        if missing:
+            raise ValueError(f"no segment {min(missing)}")
+        return out
 
     def labelled_segments(self) -> list[dict[str, Any]]:
         """Every segment a human has decided on: its text, document, and per-code labels.
@@ -555,6 +622,15 @@ class Store:
             query = query.where(m.Segment.document_id == document_id)
         with self.engine.connect() as conn:
             return [(r[0], r[1]) for r in conn.execute(query).all()]
+
+    def segment_texts(self, segment_ids: list[int]) -> dict[int, str]:
+        m = models
+        out: dict[int, str] = {}
+        with self.engine.connect() as conn:
+            for chunk in range(0, len(segment_ids), 900):
+                out.update(conn.execute(select(m.Segment.id, m.Segment.text).where(
+                    m.Segment.id.in_(segment_ids[chunk: chunk + 900]))).all())
+        return out
 
     def codings_for(self, segment_id: int) -> list[models.Coding]:
         with self.session() as s:
@@ -649,18 +725,20 @@ class Store:
             row = conn.execute(
                 select(m.Coding).where((m.Coding.segment_id == segment_id)
                                        & (m.Coding.code_id == code_id)
-                                       & (m.Coding.coder == coder))
+                                       & (m.Coding.coder == coder) & (m.Coding.span == ""))
             ).first()
             if row is None:
                 row = conn.execute(
                     select(m.Coding).where((m.Coding.segment_id == segment_id)
                                            & (m.Coding.code_id == code_id)
                                            & (m.Coding.origin == "model")
-                                           & (m.Coding.status == "suggested"))
+                                           & (m.Coding.status == "suggested")
+                                           & (m.Coding.span == ""))
                 ).first()
             versions = self.code_versions()
             if row is None:
-                values = {"segment_id": segment_id, "code_id": code_id, "coder": coder,
+                values = {**self._segment_places(conn, [segment_id])[segment_id],
+                          "segment_id": segment_id, "code_id": code_id, "coder": coder,
                           "origin": "human", "status": status, "memo": memo or "",
                           "code_version_id": versions.get(code_id), "created_at": now,
                           "updated_at": now}
@@ -680,6 +758,61 @@ class Store:
             self._audit(conn, coder, f"coding.{status}", "coding", str(coding_id), before,
                         after)
             return int(coding_id)
+
+    def coder_decisions(self, documents: tuple[int, ...] = (), coders: tuple[str, ...] = ()
+                        ) -> dict[int, dict[str, frozenset[str]]]:
+        """segment -> coder -> the codes that coder accepted on it, for every segment a
+        coder reviewed or decided on: what agreement is measured over. A coder who saw a
+        segment and gave it nothing appears with an empty set (a deliberate "no code")."""
+        m = models
+        reviews = select(m.Review.segment_id, m.Review.coder).join(
+            m.Segment, m.Segment.id == m.Review.segment_id)
+        decided = select(m.Coding.segment_id, m.Coding.coder, m.Coding.code_id,
+                         m.Coding.status).where(m.Coding.status.in_(("accepted", "rejected")))
+        if documents:
+            reviews = reviews.where(m.Segment.document_id.in_(documents))
+            decided = decided.where(m.Coding.document_id.in_(documents))
+        if coders:
+            reviews = reviews.where(m.Review.coder.in_(coders))
+            decided = decided.where(m.Coding.coder.in_(coders))
+        out: dict[int, dict[str, set[str]]] = {}
+        with self.engine.connect() as conn:
+            for seg, coder in conn.execute(reviews).all():
+                out.setdefault(seg, {}).setdefault(coder, set())
+            for seg, coder, code, status in conn.execute(decided).all():
+                codes = out.setdefault(seg, {}).setdefault(coder, set())
+                if status == "accepted":
+                    codes.add(code)
+        return {seg: {c: frozenset(v) for c, v in by.items()} for seg, by in out.items()}
+
+    def set_agreed(self, segment_id: int, codes: list[str], actor: str) -> None:
+        """Record the codes coders agreed on for a segment after discussing it; they are
+        kept apart (coder ``AGREED``) so that each coder's own codes stay as they were."""
+        m = models
+        known = {c.id for c in self.codes(include_inactive=True)}
+        unknown = sorted(set(codes) - known)
+        if unknown:
+            raise ValueError(f"unknown code {unknown[0]}")
+        now = models.utcnow()
+        versions = self.code_versions()
+        with self.engine.begin() as conn:
+            where = self._segment_places(conn, [segment_id])[segment_id]
+            mine = (m.Coding.segment_id == segment_id) & (m.Coding.coder == AGREED)
+            before = sorted(r[0] for r in conn.execute(
+                select(m.Coding.code_id).where(mine & (m.Coding.status == "accepted"))))
+            conn.execute(m.Coding.__table__.delete().where(mine))
+            if codes:
+                conn.execute(insert(m.Coding), [
+                    {"segment_id": segment_id, **where, "code_id": code, "coder": AGREED,
+                     "origin": "human", "status": "accepted", "memo": f"agreed by {actor}",
+                     "code_version_id": versions.get(code), "created_at": now,
+                     "updated_at": now} for code in sorted(set(codes))])
+            if not conn.execute(select(m.Review.id).where(
+                    (m.Review.segment_id == segment_id) & (m.Review.coder == AGREED))).first():
+                conn.execute(insert(m.Review), {"segment_id": segment_id, "coder": AGREED,
+                                                "created_at": now})
+            self._audit(conn, actor, "coding.agree", "segment", str(segment_id),
+                        {"codes": before}, {"codes": sorted(set(codes))})
 
     def mark_reviewed(self, segment_id: int, coder: str) -> bool:
         """The coder is done with this segment: codes not accepted are negatives."""
@@ -716,7 +849,9 @@ class Store:
                 if event.before is None:
                     conn.execute(table.__table__.delete().where(table.id == key))
                 else:
-                    restore = {k: v for k, v in event.before.items() if k != "id"}
+                    # where the segment is stays as it is now: a city edit is not undone here
+                    restore = {k: v for k, v in event.before.items()
+                               if k not in ("id", "document_id", "case_place_id")}
                     for stamp in ("created_at", "updated_at"):
                         if isinstance(restore.get(stamp), str):
                             restore[stamp] = datetime.fromisoformat(restore[stamp])
@@ -748,57 +883,97 @@ class Store:
         return int(done), int(total)
 
     # ---------------------------------------------------- comparing and exporting
+    def _conditions(self, f: CodingFilter) -> list[Any]:
+        """The filters as conditions on the coding row alone (its copies of document and
+        case city), so the matrix needs no join; names are resolved in subqueries."""
+        m = models
+        conds: list[Any] = [m.Coding.status.in_(f.statuses)]
+        for wanted, column in ((f.codes, m.Coding.code_id), (f.coders, m.Coding.coder),
+                               (f.origins, m.Coding.origin),
+                               (f.documents, m.Coding.document_id)):
+            if wanted:
+                conds.append(column.in_(wanted))
+        if f.groups:
+            conds.append(m.Coding.code_id.in_(select(m.Code.id)
+                                              .where(m.Code.group.in_(f.groups))))
+        if f.kinds:
+            conds.append(m.Coding.document_id.in_(select(m.Document.id)
+                                                  .where(m.Document.kind.in_(f.kinds))))
+        if f.cities:
+            named = m.Coding.case_place_id.in_(select(m.Place.id)
+                                               .where(m.Place.name.in_(f.cities)))
+            conds.append(named | m.Coding.case_place_id.is_(None) if GENERAL in f.cities
+                         else named)
+        if f.countries:
+            conds.append(m.Coding.document_id.in_(
+                select(m.DocumentPlace.document_id)
+                .join(m.Place, m.Place.id == m.DocumentPlace.place_id)
+                .where((m.Place.kind == "country") & m.Place.name.in_(f.countries))))
+        return conds
+
     def _filtered(self, f: CodingFilter) -> Any:
         """Codings joined to segment, document, code and case city, with the filters."""
         m = models
-        case_name = func.coalesce(m.Place.name, GENERAL)
+        # a coding of a span quotes that span of the document, not its whole segment
+        quoted = case((m.Coding.char_start.is_(None), m.Segment.text),
+                    else_=func.substr(m.Document.text, m.Coding.char_start + 1,
+                                      m.Coding.char_end - m.Coding.char_start))
         q = (
             select(m.Coding.id.label("coding_id"), m.Coding.segment_id, m.Coding.code_id,
                    m.Coding.coder, m.Coding.origin, m.Coding.status, m.Coding.score,
                    m.Coding.model_version_id, m.Coding.memo, m.Coding.created_at,
-                   m.Coding.updated_at, m.Segment.document_id, m.Segment.text,
-                   m.Segment.page_start, m.Segment.page_end, m.Segment.char_start,
-                   m.Segment.char_end, m.Segment.speaker, m.Document.title,
+                   m.Coding.updated_at, m.Segment.document_id, quoted.label("text"),
+                   m.Segment.page_start, m.Segment.page_end,
+                   func.coalesce(m.Coding.char_start, m.Segment.char_start).label("char_start"),
+                   func.coalesce(m.Coding.char_end, m.Segment.char_end).label("char_end"),
+                   m.Coding.span, m.Segment.speaker, m.Document.title,
                    m.Document.kind.label("document_kind"), m.Code.name.label("code_name"),
-                   m.Code.group.label("code_group"), case_name.label("city"),
+                   m.Code.group.label("code_group"),
+                   func.coalesce(m.Place.name, GENERAL).label("city"),
                    m.Place.country.label("city_country"))
             .join(m.Segment, m.Segment.id == m.Coding.segment_id)
             .join(m.Document, m.Document.id == m.Segment.document_id)
             .join(m.Code, m.Code.id == m.Coding.code_id)
-            .outerjoin(m.Place, m.Place.id == m.Segment.case_place_id)
-            .where(m.Coding.status.in_(f.statuses))
+            .outerjoin(m.Place, m.Place.id == m.Coding.case_place_id)
         )
-        for wanted, column in ((f.groups, m.Code.group), (f.codes, m.Coding.code_id),
-                               (f.kinds, m.Document.kind), (f.coders, m.Coding.coder),
-                               (f.origins, m.Coding.origin),
-                               (f.documents, m.Segment.document_id), (f.cities, case_name)):
-            if wanted:
-                q = q.where(column.in_(wanted))
-        if f.countries:
-            in_country = (
-                select(m.DocumentPlace.document_id)
-                .join(m.Place, m.Place.id == m.DocumentPlace.place_id)
-                .where((m.Place.kind == "country") & m.Place.name.in_(f.countries))
-            )
-            q = q.where(m.Segment.document_id.in_(in_country))
-        return q
+        return q.where(*self._conditions(f))
+
+    def _city_names(self, conn: Connection) -> dict[int | None, str]:
+        names: dict[int | None, str] = {None: GENERAL}
+        names.update(conn.execute(select(models.Place.id, models.Place.name)).all())
+        return names
 
     def matrix_counts(self, f: CodingFilter) -> list[tuple[str, str, int, int]]:
         """(city, code, coded segments, documents) under the filters."""
-        sub = self._filtered(f).subquery()
-        q = (select(sub.c.city, sub.c.code_id, func.count(sub.c.segment_id.distinct()),
-                    func.count(sub.c.document_id.distinct()))
-             .group_by(sub.c.city, sub.c.code_id))
+        m = models
+        q = (select(m.Coding.case_place_id, m.Coding.code_id,
+                    func.count(m.Coding.segment_id.distinct()),
+                    func.count(m.Coding.document_id.distinct()))
+             .where(*self._conditions(f))
+             .group_by(m.Coding.case_place_id, m.Coding.code_id))
+        out: dict[tuple[str, str], list[int]] = {}
         with self.engine.connect() as conn:
-            return [(r[0], r[1], int(r[2]), int(r[3])) for r in conn.execute(q).all()]
+            names = self._city_names(conn)
+            for place_id, code, segments, documents in conn.execute(q).all():
+                # two places of the same name share a row (a segment has one case city)
+                cell = out.setdefault((names[place_id], code), [0, 0])
+                cell[0] += int(segments)
+                cell[1] += int(documents)
+        return [(city, code, n, d) for (city, code), (n, d) in out.items()]
 
     def city_totals(self, f: CodingFilter) -> dict[str, tuple[int, int]]:
         """city -> (coded segments, documents with coded segments) under the filters."""
-        sub = self._filtered(f).subquery()
-        q = (select(sub.c.city, func.count(sub.c.segment_id.distinct()),
-                    func.count(sub.c.document_id.distinct())).group_by(sub.c.city))
+        m = models
+        q = (select(m.Coding.case_place_id, func.count(m.Coding.segment_id.distinct()),
+                    func.count(m.Coding.document_id.distinct()))
+             .where(*self._conditions(f)).group_by(m.Coding.case_place_id))
+        out: dict[str, tuple[int, int]] = {}
         with self.engine.connect() as conn:
-            return {r[0]: (int(r[1]), int(r[2])) for r in conn.execute(q).all()}
+            names = self._city_names(conn)
+            for place_id, segments, documents in conn.execute(q).all():
+                n, d = out.get(names[place_id], (0, 0))
+                out[names[place_id]] = (n + int(segments), d + int(documents))
+        return out
 
     def coded_rows(self, f: CodingFilter, limit: int | None = None) -> list[dict[str, Any]]:
         """The codings under the filters, with everything an excerpt needs."""
@@ -812,8 +987,8 @@ class Store:
     def segment_code_pairs(self, f: CodingFilter) -> list[tuple[int, str]]:
         """Distinct (segment, code) under the filters: what co-occurrence is counted from
         (a self-join in SQL is quadratic per segment and slow at a million codings)."""
-        q = self._filtered(f).with_only_columns(
-            models.Coding.segment_id, models.Coding.code_id).distinct()
+        q = (select(models.Coding.segment_id, models.Coding.code_id)
+             .where(*self._conditions(f)).distinct())
         with self.engine.connect() as conn:
             return [(r[0], r[1]) for r in conn.execute(q).all()]
 
@@ -832,6 +1007,10 @@ class Store:
                     .where(m.Place.kind == "country").distinct().order_by(m.Place.name))],
                 "groups": [r[0] for r in conn.execute(select(m.Code.group).distinct()
                                                       .order_by(m.Code.group))],
+                "cities": [r[0] for r in conn.execute(
+                    select(m.Place.name).where(m.Place.id.in_(
+                        select(m.Segment.case_place_id).distinct()))
+                    .distinct().order_by(m.Place.name))] + [GENERAL],
             }
 
     def update_document(self, document_id: int, actor: str, kind: str | None = None,
@@ -904,8 +1083,11 @@ class Store:
                   for seg_id, kind in rows]
         places_mod.assign_cases(parsed, list(cities.values()))
         for (seg_id, _kind), seg in zip(rows, parsed, strict=True):
-            conn.execute(m.Segment.__table__.update().where(m.Segment.id == seg_id).values(
-                case_place_id=ids[seg.case.key] if seg.case is not None else None))
+            city = ids[seg.case.key] if seg.case is not None else None
+            conn.execute(m.Segment.__table__.update().where(m.Segment.id == seg_id)
+                         .values(case_place_id=city))
+            conn.execute(m.Coding.__table__.update().where(m.Coding.segment_id == seg_id)
+                         .values(case_place_id=city))
 
     def update_code(self, code_id: str, actor: str, definition: str | None = None,
                     name: str | None = None) -> int:

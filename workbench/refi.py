@@ -1,0 +1,634 @@
+"""REFI-QDA interchange (QDA-XML 1.0): .qdpx projects and .qdc codebooks.
+
+This is how a project travels between the workbench and NVivo, ATLAS.ti, MAXQDA or
+QualCoder. Reading and writing here work on plain values (``Project``); the store
+turns them into rows. Positions are characters (Unicode code points) of the source's
+plain text, which is the convention the standard states; the workbench's own offsets
+are characters of its normalised text, and an exported source *is* that text, so the
+two agree. See docs/refi-qda.md for where other tools differ.
+
+A .qdpx comes from elsewhere: its XML is read with defusedxml (no entity expansion,
+no external entities) and no path inside it is trusted. A ZIP entry or a source path
+that is absolute or climbs out with ``..`` refuses the whole file, before the store
+is touched.
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+import posixpath
+import re
+import uuid
+import xml.etree.ElementTree as ET
+import zipfile
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+PROJECT_NS = "urn:QDA-XML:project:1.0"
+CODEBOOK_NS = "urn:QDA-XML:codebook:1.0"
+SCHEMA = Path(__file__).parent / "data" / "refi-qda" / "Project.xsd"
+# deterministic GUIDs: the same store exports the same GUIDs, so a round trip (or a
+# second export) maps codes, users and sources back onto what they came from
+GUID_NAMESPACE = uuid.UUID("5b0e4a52-3f7e-4d0c-9a51-3b1f0c2d7e11")
+MAX_ENTRY_BYTES = 200 * 1024 * 1024  # one source's text; a larger one is refused
+
+
+class RefiError(Exception):
+    """A .qdpx or .qdc that cannot be read or written, with the reason."""
+
+
+def guid(kind: str, key: str) -> str:
+    return str(uuid.uuid5(GUID_NAMESPACE, f"{kind}:{key}"))
+
+
+@dataclass
+class User:
+    guid: str
+    name: str
+
+
+@dataclass
+class Code:
+    guid: str
+    name: str
+    description: str = ""
+    parent: str | None = None  # the parent code's guid
+    codable: bool = True
+    color: str | None = None
+
+
+@dataclass
+class Source:
+    guid: str
+    name: str
+    text: str
+
+
+@dataclass
+class Coding:
+    guid: str
+    source: str  # source guid
+    start: int
+    end: int
+    code: str  # code guid
+    user: str | None = None  # user guid
+    created: datetime | None = None
+    selection: str | None = None  # the PlainTextSelection's guid
+
+
+@dataclass
+class Case:
+    guid: str
+    name: str
+    variables: dict[str, str] = field(default_factory=dict)
+    sources: list[str] = field(default_factory=list)
+    # coded selections about this case (the workbench's segment-level case city)
+    selections: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Project:
+    name: str
+    users: list[User] = field(default_factory=list)
+    codes: list[Code] = field(default_factory=list)
+    sources: list[Source] = field(default_factory=list)
+    codings: list[Coding] = field(default_factory=list)
+    cases: list[Case] = field(default_factory=list)
+    origin: str = ""
+    skipped: list[str] = field(default_factory=list)  # what was not imported, and why
+
+
+# ------------------------------------------------------------------- reading
+def _q(tag: str) -> str:
+    return f"{{{PROJECT_NS}}}{tag}"
+
+
+def safe_member(name: str) -> str:
+    """A ZIP path that stays inside the archive's root, or RefiError."""
+    clean = name.replace("\\", "/")
+    if clean.startswith("/") or re.match(r"^[A-Za-z]:", clean) or "\x00" in clean:
+        raise RefiError(f"entry {name!r} is an absolute path: refused")
+    if ".." in clean.split("/"):
+        raise RefiError(f"entry {name!r} points outside the project: refused")
+    return posixpath.normpath(clean)
+
+
+def _datetime(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        stamp = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return stamp if stamp.tzinfo else stamp.replace(tzinfo=UTC)
+
+
+def _source_path(path: str) -> str:
+    """Where a plainTextPath points inside the archive: ``internal://`` names a file in
+    ``sources/``; a relative path is read from ``sources/`` as the standard says."""
+    if path.startswith("internal://"):
+        return "sources/" + safe_member(path[len("internal://"):])
+    if re.match(r"^[a-z][a-z0-9+.-]*://", path, re.IGNORECASE):
+        raise RefiError(f"source path {path!r} points outside the project: refused")
+    return "sources/" + safe_member(path)
+
+
+def read_qdpx(path: Path) -> Project:
+    """Read a .qdpx; RefiError names the file and the reason."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return _read_archive(archive)
+    except zipfile.BadZipFile:
+        raise RefiError(f"{path.name}: not a .qdpx (not a ZIP archive)") from None
+    except RefiError as exc:
+        raise RefiError(f"{path.name}: {exc}") from None
+
+
+def _read_archive(archive: zipfile.ZipFile) -> Project:
+    from defusedxml import ElementTree as SafeET
+    from defusedxml.common import DefusedXmlException
+
+    members = {safe_member(info.filename): info for info in archive.infolist()}
+    qde = next((n for n in members if n.lower() == "project.qde"), None)
+    if qde is None:
+        raise RefiError("no project.qde in the archive")
+    try:
+        root = SafeET.fromstring(archive.read(members[qde]))
+    except (ET.ParseError, DefusedXmlException) as exc:
+        raise RefiError(f"project.qde is not well-formed XML ({exc})") from None
+    if root.tag != _q("Project"):
+        raise RefiError(f"project.qde is not a REFI-QDA project (root element {root.tag})")
+
+    def text_of(entry: str) -> str:
+        if entry not in members:
+            raise RefiError(f"source file {entry} is missing from the archive")
+        if members[entry].file_size > MAX_ENTRY_BYTES:
+            raise RefiError(f"source file {entry} is larger than {MAX_ENTRY_BYTES} bytes")
+        try:
+            return archive.read(members[entry]).decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise RefiError(f"source file {entry} is not UTF-8 text") from None
+
+    project = Project(name=root.get("name", ""), origin=root.get("origin", ""))
+    for user in root.iter(_q("User")):
+        project.users.append(User(user.get("guid", ""),
+                                  user.get("name") or user.get("id") or user.get("guid", "")))
+
+    def walk(element: Any, parent: str | None) -> None:
+        for code in element.findall(_q("Code")):
+            desc = code.find(_q("Description"))
+            project.codes.append(Code(
+                guid=code.get("guid", ""), name=code.get("name", ""),
+                description=(desc.text or "").strip() if desc is not None else "",
+                parent=parent, codable=code.get("isCodable", "true") == "true",
+                color=code.get("color")))
+            walk(code, code.get("guid", ""))
+
+    codes = root.find(f"{_q('CodeBook')}/{_q('Codes')}")
+    if codes is not None:
+        walk(codes, None)
+
+    sources = root.find(_q("Sources"))
+    for element in list(sources) if sources is not None else []:
+        kind = element.tag.split("}")[-1]
+        name = element.get("name") or element.get("guid", "")
+        if kind != "TextSource":
+            project.skipped.append(f"{kind} {name!r}: only text sources are imported")
+            continue
+        content = element.find(_q("PlainTextContent"))
+        if content is not None:
+            text = content.text or ""
+        elif element.get("plainTextPath"):
+            text = text_of(_source_path(element.get("plainTextPath", "")))
+        else:
+            project.skipped.append(f"TextSource {name!r}: no plain text")
+            continue
+        source = Source(element.get("guid", ""), name, text)
+        project.sources.append(source)
+        for selection in element.findall(_q("PlainTextSelection")):
+            start, end = int(selection.get("startPosition", 0)), int(
+                selection.get("endPosition", 0))
+            if not 0 <= start < end <= len(text):
+                project.skipped.append(
+                    f"selection {selection.get('guid')} in {name!r}: positions {start}-{end} "
+                    f"are outside the text ({len(text)} characters)")
+                continue
+            for coding in selection.findall(_q("Coding")):
+                project.codings.append(_coding(coding, source.guid, start, end,
+                                               selection.get("guid")))
+        for coding in element.findall(_q("Coding")):  # the whole source is coded
+            project.codings.append(_coding(coding, source.guid, 0, len(text), None))
+
+    variables = {v.get("guid", ""): v.get("name", "") for v in root.iter(_q("Variable"))}
+    for case in root.iter(_q("Case")):
+        values = {}
+        for value in case.findall(_q("VariableValue")):
+            ref = value.find(_q("VariableRef"))
+            text_value = value.find(_q("TextValue"))
+            if ref is not None and text_value is not None and text_value.text:
+                values[variables.get(ref.get("targetGUID", ""), "")] = text_value.text.strip()
+        project.cases.append(Case(case.get("guid", ""), case.get("name", ""), values,
+                                  [r.get("targetGUID", "") for r in
+                                   case.findall(_q("SourceRef"))],
+                                  [r.get("targetGUID", "") for r in
+                                   case.findall(_q("SelectionRef"))]))
+    return project
+
+
+def _coding(element: Any, source: str, start: int, end: int, selection: str | None
+            ) -> Coding:
+    ref = element.find(_q("CodeRef"))
+    return Coding(guid=element.get("guid", ""), source=source, start=start, end=end,
+                  code=ref.get("targetGUID", "") if ref is not None else "",
+                  user=element.get("creatingUser"),
+                  created=_datetime(element.get("creationDateTime")), selection=selection)
+
+
+# ------------------------------------------------------------------- writing
+def _stamp(value: datetime | None) -> str:
+    value = value or datetime.now(UTC)
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _codes_element(parent: ET.Element, codes: list[Code], ns: str) -> None:
+    holder = ET.SubElement(parent, f"{{{ns}}}Codes")
+    children: dict[str | None, list[Code]] = {}
+    for code in codes:
+        children.setdefault(code.parent, []).append(code)
+
+    def add(into: ET.Element, code: Code) -> None:
+        attrs = {"guid": code.guid, "name": code.name,
+                 "isCodable": "true" if code.codable else "false"}
+        if code.color:
+            attrs["color"] = code.color
+        element = ET.SubElement(into, f"{{{ns}}}Code", attrs)
+        if code.description:
+            ET.SubElement(element, f"{{{ns}}}Description").text = code.description
+        for child in children.get(code.guid, []):
+            add(element, child)
+
+    for code in children.get(None, []):
+        add(holder, code)
+
+
+def project_xml(project: Project) -> bytes:
+    """project.qde: Users, CodeBook, Variables, Cases, Sources, in the schema's order."""
+    ET.register_namespace("", PROJECT_NS)
+    root = ET.Element(_q("Project"), {"name": project.name or "workbench project",
+                                      "origin": project.origin or "Workbench",
+                                      "creationDateTime": _stamp(None)})
+    if project.users:
+        users = ET.SubElement(root, _q("Users"))
+        for user in project.users:
+            ET.SubElement(users, _q("User"), {"guid": user.guid, "name": user.name})
+    if project.codes:
+        _codes_element(ET.SubElement(root, _q("CodeBook")), project.codes, PROJECT_NS)
+    names = sorted({name for case in project.cases for name in case.variables})
+    if names:
+        variables = ET.SubElement(root, _q("Variables"))
+        for name in names:
+            ET.SubElement(variables, _q("Variable"), {"guid": guid("variable", name),
+                                                      "name": name, "typeOfVariable": "Text"})
+    if project.cases:
+        cases = ET.SubElement(root, _q("Cases"))
+        for case in project.cases:
+            element = ET.SubElement(cases, _q("Case"), {"guid": case.guid, "name": case.name})
+            for name, value in sorted(case.variables.items()):
+                holder = ET.SubElement(element, _q("VariableValue"))
+                ET.SubElement(holder, _q("VariableRef"), {"targetGUID": guid("variable", name)})
+                ET.SubElement(holder, _q("TextValue")).text = value
+            for source in case.sources:
+                ET.SubElement(element, _q("SourceRef"), {"targetGUID": source})
+            for selection in case.selections:
+                ET.SubElement(element, _q("SelectionRef"), {"targetGUID": selection})
+    if project.sources:
+        sources = ET.SubElement(root, _q("Sources"))
+        by_source: dict[str, list[Coding]] = {}
+        for coding in project.codings:
+            by_source.setdefault(coding.source, []).append(coding)
+        for source in project.sources:
+            element = ET.SubElement(sources, _q("TextSource"), {
+                "guid": source.guid, "name": source.name,
+                "plainTextPath": f"internal://{source.guid}.txt"})
+            for coding in sorted(by_source.get(source.guid, []),
+                                 key=lambda c: (c.start, c.end, c.code)):
+                selection = ET.SubElement(element, _q("PlainTextSelection"), {
+                    "guid": coding.selection or guid("selection", coding.guid),
+                    "startPosition": str(coding.start), "endPosition": str(coding.end)})
+                attrs = {"guid": coding.guid, "creationDateTime": _stamp(coding.created)}
+                if coding.user:
+                    attrs["creatingUser"] = coding.user
+                holder = ET.SubElement(selection, _q("Coding"), attrs)
+                ET.SubElement(holder, _q("CodeRef"), {"targetGUID": coding.code})
+    return ET.tostring(root, encoding="utf-8", xml_declaration=True)
+
+
+def write_qdpx(project: Project, validate: bool = True) -> bytes:
+    """The .qdpx archive: project.qde and each source's text under sources/."""
+    xml = project_xml(project)
+    if validate:
+        problems = validate_project(xml)
+        if problems:
+            raise RefiError(f"the export does not validate against Project.xsd: {problems[0]}")
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("project.qde", xml)
+        for source in project.sources:
+            archive.writestr(f"sources/{source.guid}.txt", source.text.encode("utf-8"))
+    return buffer.getvalue()
+
+
+def codebook_xml(codes: list[Code]) -> bytes:
+    """A .qdc: the codebook alone, in the codebook namespace."""
+    ET.register_namespace("", CODEBOOK_NS)
+    root = ET.Element(f"{{{CODEBOOK_NS}}}CodeBook", {"origin": "Workbench"})
+    _codes_element(root, codes, CODEBOOK_NS)
+    return ET.tostring(root, encoding="utf-8", xml_declaration=True)
+
+
+@functools.cache
+def _schema() -> Any:
+    import xmlschema
+
+    return xmlschema.XMLSchema(str(SCHEMA))
+
+
+def validate_project(xml: bytes) -> list[str]:
+    """Every way a project.qde breaks Project.xsd (empty: valid)."""
+    return [str(error.reason or error) for error in _schema().iter_errors(xml.decode("utf-8"))]
+
+
+def validate_codebook(xml: bytes) -> list[str]:
+    """A .qdc checked against the same CodeBook type: Project.xsd holds it, so the
+    codebook is placed in a project envelope and validated there."""
+    from defusedxml import ElementTree as SafeET
+
+    root = SafeET.fromstring(xml)
+    if root.tag != f"{{{CODEBOOK_NS}}}CodeBook":
+        return [f"root element is {root.tag}, not CodeBook in {CODEBOOK_NS}"]
+    envelope = ET.Element(_q("Project"), {"name": "codebook check"})
+    book = ET.SubElement(envelope, _q("CodeBook"))
+
+    def copy(source: Any, into: ET.Element) -> None:
+        for child in source:
+            tag = _q(child.tag.split("}")[-1])
+            element = ET.SubElement(into, tag, dict(child.attrib))
+            element.text = child.text
+            copy(child, element)
+
+    copy(root, book)
+    return validate_project(ET.tostring(envelope, encoding="utf-8"))
+
+
+# ------------------------------------------------------- the store's projects
+def project_from_store(store: Any, f: Any = None, name: str = "Workbench project") -> Project:
+    """The store's documents, codebook, coders, cases and the codings under the filter.
+
+    Every document goes along unless the filter picks documents (by id, kind, country
+    or city); the codebook's groups become parent codes that cannot be coded.
+    """
+    from . import codebook as codebook_mod
+    from .store import CodingFilter
+
+    f = f or CodingFilter()
+    rows = store.coded_rows(f)
+    picked = f.documents or f.kinds or f.countries or f.cities
+    doc_ids = sorted({r["document_id"] for r in rows}) if picked else [
+        d.id for d in store.documents()]
+    project = Project(name=name, origin="Workbench")
+    try:
+        group_names = codebook_mod.load().groups
+    except codebook_mod.CodebookError:
+        group_names = {}
+    code_guid: dict[str, str] = {}
+    codes = store.codes()
+    for group in sorted({c.group for c in codes}):
+        project.codes.append(Code(guid("group", group),
+                                  f"{group} {group_names.get(group, '')}".strip(),
+                                  codable=False))
+    for c in codes:
+        code_guid[c.id] = (c.details or {}).get("refi_guid") or guid("code", c.id)
+    for c in codes:
+        parent = code_guid.get(c.parent_id or "") or guid("group", c.group)
+        project.codes.append(Code(code_guid[c.id], f"{c.id} {c.name}", c.definition or "",
+                                  parent=parent))
+    users = sorted({r["coder"] for r in rows})
+    project.users = [User(guid("user", u), u) for u in users]
+    source_guid: dict[int, str] = {}
+    cases: dict[str, Case] = {}
+    for doc_id in doc_ids:
+        doc = store.document(doc_id)
+        if doc is None:
+            continue
+        source_guid[doc_id] = (doc.meta or {}).get("refi_guid") or guid("document", doc.sha256)
+        project.sources.append(Source(source_guid[doc_id], doc.title, doc.text))
+        for place, _origin, _mentions in store.document_places(doc_id):
+            if place.kind not in ("city", "country"):
+                continue
+            key = guid("place", f"{place.kind}:{place.name}:{place.country_code}")
+            variables = ({"city": place.name, "country": place.country or ""}
+                         if place.kind == "city" else {"country": place.name})
+            case = cases.setdefault(key, Case(key, place.name,
+                                              {k: v for k, v in variables.items() if v}))
+            case.sources.append(source_guid[doc_id])
+    project.cases = list(cases.values())
+    city_case = {(source, case.name): case for case in project.cases
+                 if "city" in case.variables for source in case.sources}
+    for r in rows:
+        if r["document_id"] not in source_guid:
+            continue
+        coding = Coding(
+            guid=guid("coding", str(r["coding_id"])), source=source_guid[r["document_id"]],
+            start=r["char_start"], end=r["char_end"], code=code_guid[r["code_id"]],
+            user=guid("user", r["coder"]), created=r["created_at"])
+        coding.selection = guid("selection", coding.guid)
+        project.codings.append(coding)
+        case = city_case.get((coding.source, r["city"]))
+        if case is not None:
+            case.selections.append(coding.selection)
+    return project
+
+
+def codebook_from_store(store: Any) -> list[Code]:
+    """The codes of a project export, for a .qdc."""
+    return project_from_store(store, _no_codings()).codes
+
+
+def _no_codings() -> Any:
+    from .store import CodingFilter
+
+    return CodingFilter(statuses=(), documents=(-1,))
+
+
+@dataclass
+class ImportResult:
+    documents: list[int]
+    sources: int
+    codes: int  # codes created
+    codes_matched: int  # codes that were in the store already
+    codings: int
+    skipped: list[str]
+
+
+def import_qdpx(store: Any, path: Path, actor: str = "import") -> ImportResult:
+    """Bring a .qdpx into the store: all of it, or (RefiError) nothing."""
+    import hashlib
+
+    from . import places
+    from .ingest import detect_language
+    from .parsed import ParsedDocument, ParsedPage
+    from .segment import verbatim_segments
+
+    project = read_qdpx(path)
+    skipped = list(project.skipped)
+    users = {u.guid: u.name for u in project.users}
+
+    existing: dict[str, str] = {}
+    taken: set[str] = set()
+    for c in store.codes(include_inactive=True):
+        taken.add(c.id)
+        existing[guid("code", c.id)] = c.id
+        if (c.details or {}).get("refi_guid"):
+            existing[c.details["refi_guid"]] = c.id
+    groups = {guid("group", g): g for g in {c.group for c in store.codes(include_inactive=True)}}
+    by_guid = {c.guid: c for c in project.codes}
+    code_ids: dict[str, str] = {}
+    new_codes: list[dict[str, Any]] = []
+    number = 0
+    # a workbench export names its codes "FP01 Name" and derives their GUIDs from the
+    # id, so they come back as themselves even into an empty store
+    ours: dict[str, tuple[str, str]] = {}
+    for code in project.codes:
+        token, _, rest = code.name.partition(" ")
+        if code.guid == guid("group", token):
+            groups[code.guid] = token
+        elif code.guid == guid("code", token) and code.guid not in existing:
+            ours[code.guid] = (token, rest)
+            code_ids[code.guid] = token
+            taken.add(token)
+
+    def top(code: Code) -> Code:
+        while code.parent and code.parent in by_guid and code.parent not in groups:
+            code = by_guid[code.parent]
+        return code
+
+    for code in project.codes:
+        if code.guid in existing:
+            code_ids[code.guid] = existing[code.guid]
+    for code in project.codes:
+        if code.guid in code_ids or code.guid in groups:
+            continue
+        number += 1
+        while f"Q{number:03d}" in taken:
+            number += 1
+        code_ids[code.guid] = f"Q{number:03d}"
+        taken.add(code_ids[code.guid])
+    for code in project.codes:
+        if code.guid in groups or code.guid in existing:
+            continue
+        root = top(code)
+        parent = code_ids.get(code.parent or "")
+        if code.guid in ours:
+            new_codes.append({
+                "id": ours[code.guid][0], "name": ours[code.guid][1] or ours[code.guid][0],
+                "group": groups.get(code.parent or "", "IMPORTED"), "parent_id": parent,
+                "definition": code.description, "details": {"imported_from": path.name}})
+            continue
+        new_codes.append({
+            "id": code_ids[code.guid], "name": code.name[:200] or code_ids[code.guid],
+            "group": (root.name if root is not code else code.name)[:60] or "IMPORTED",
+            "parent_id": parent, "definition": code.description,
+            "details": {"refi_guid": code.guid, "codable": code.codable,
+                        "imported_from": path.name}})
+
+    explicit: dict[str, tuple[list[Any], list[Any]]] = {}
+    selection_city: dict[str, Any] = {}
+    for case in project.cases:
+        if case.variables.get("city"):
+            for selection in case.selections:
+                selection_city[selection] = places.lookup_city(case.variables["city"])
+        for source in case.sources:
+            cities, countries = explicit.setdefault(source, ([], []))
+            if case.variables.get("city"):
+                cities.append(places.lookup_city(case.variables["city"]))
+            elif case.variables.get("country"):
+                countries.append(places.lookup_country(case.variables["country"]))
+
+    docs: list[ParsedDocument] = []
+    index: dict[str, int] = {}
+    for source in project.sources:
+        segments = verbatim_segments(source.text)
+        language = detect_language(source.text)
+        counts = places.annotate(segments, language) if segments else {}
+        stated = explicit.get(source.guid)
+        cases_: list[Any] = []
+        if stated is not None:
+            cases_ = [(p, "option", counts.get(p, 0)) for p in stated[0] + stated[1]]
+        else:
+            cases_ = [(p, "detected", n) for p, n in counts.items()
+                      if p.kind in ("city", "region") and n >= 2]
+        places.assign_cases(segments, [p for p, _how, _n in cases_ if p.kind == "city"])
+        page = ParsedPage(1, 0.0, 0.0, 0, len(source.text))
+        sha = hashlib.sha256(f"refi:{source.guid}:".encode() + source.text.encode()).hexdigest()
+        if store.document_by_sha(sha) is not None:
+            raise RefiError(f"{path.name}: source {source.name!r} is in the store already "
+                            "(imported before)")
+        index[source.guid] = len(docs)
+        docs.append(ParsedDocument(
+            title=(source.name or source.guid)[:300],
+            kind="transcript" if any(s.speaker for s in segments) else "other",
+            source_file=path.name, sha256=sha, language=language, pages=[page],
+            segments=segments, text=source.text,
+            meta={"refi_guid": source.guid, "imported_from": path.name,
+                  "origin": project.origin}, cases=cases_))
+
+    codings: list[dict[str, Any]] = []
+    seen: set[tuple[int, int, str, str, str]] = set()
+    for c in project.codings:
+        if c.code not in code_ids:
+            skipped.append(f"coding {c.guid}: code {c.code} is not in the codebook")
+            continue
+        doc_index = index.get(c.source)
+        if doc_index is None:
+            skipped.append(f"coding {c.guid}: its source was not imported")
+            continue
+        segments = docs[doc_index].segments
+        k = _segment_at(segments, c.start, c.end)
+        if k is None:
+            skipped.append(f"coding {c.guid}: no text at {c.start}-{c.end}")
+            continue
+        seg = segments[k]
+        if c.selection in selection_city:  # the case a coded passage is about, as stated
+            seg.case = selection_city[c.selection]
+        whole = (c.start, c.end) == (seg.char_start, seg.char_end)
+        span = "" if whole else f"{c.start}-{c.end}"
+        coder = users.get(c.user or "", c.user or "imported")
+        key = (doc_index, k, code_ids[c.code], coder, span)
+        if key in seen:
+            skipped.append(f"coding {c.guid}: the same code on the same text twice")
+            continue
+        seen.add(key)
+        codings.append({"doc": doc_index, "segment": k, "code_id": code_ids[c.code],
+                        "coder": coder, "span": span,
+                        "char_start": None if whole else c.start,
+                        "char_end": None if whole else c.end, "created_at": c.created})
+    ids = store.import_project(docs, new_codes, codings, actor, path.name)
+    return ImportResult(ids, len(docs), len(new_codes), len(code_ids) - len(new_codes),
+                        len(codings), skipped)
+
+
+def _segment_at(segments: list[Any], start: int, end: int) -> int | None:
+    """The segment a selection belongs to: the one holding its start, else the first
+    one it overlaps (a selection may begin on a speaker label or a blank line)."""
+    for k, seg in enumerate(segments):
+        if seg.char_start <= start < seg.char_end:
+            return k
+    for k, seg in enumerate(segments):
+        if seg.char_start < end and start < seg.char_end:
+            return k
+    return None
