@@ -18,7 +18,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "docs" / "screenshots"
-PAGES = ["Documents", "Code", "Compare cities", "Search", "Codebook", "Model", "Export"]
+PAGES = ["Documents", "Code", "Compare cities", "Search", "Codebook", "Model", "Agreement",
+         "Export"]
 
 
 def main() -> None:

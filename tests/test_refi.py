@@ -168,3 +168,31 @@ def test_not_a_zip_is_refused(store: Store, tmp_path: Path):
     path.write_text("just text", encoding="utf-8")
     with pytest.raises(refi.RefiError, match=r"notes\.qdpx: not a \.qdpx"):
         refi.import_qdpx(store, path)
+
+
+def test_positions_are_code_points_of_the_text_as_it_came(store: Store, tmp_path: Path):
+    """Emoji (two UTF-16 units, one code point), accents and CRLF line endings before a
+    selection: the coded text is exactly what the positions select."""
+    text = ("Interviewer:  Welcome 😀 to the café.\r\n\r\n"
+            "Ana:  Le logement reste difficile à Solna 🏠 pour les réfugiés.\r\n\r\n"
+            "Interviewer:  And the schools?\r\n\r\nAna:  Ça va.\r\n")
+    quote = "logement reste difficile"
+    start = text.index(quote)
+    user = refi.User(refi.guid("user", "ana"), "ana")
+    code = refi.Code(refi.guid("code", "x"), "housing")
+    source = refi.Source(refi.guid("document", "t"), "interview", text)
+    project = refi.Project("p", users=[user], codes=[code], sources=[source], codings=[
+        refi.Coding(refi.guid("coding", "1"), source.guid, start, start + len(quote),
+                    code.guid, user.guid)])
+    path = tmp_path / "unicode.qdpx"
+    path.write_bytes(refi.write_qdpx(project))
+    result = refi.import_qdpx(store, path)
+    assert result.codings == 1 and not result.skipped
+    (row,) = store.coded_rows(CodingFilter())
+    assert row["text"] == quote and (row["char_start"], row["char_end"]) == (
+        start, start + len(quote))
+    doc = store.document(row["document_id"])
+    assert doc.text == text  # byte-for-byte, CRLF included
+    assert all(doc.text[s.char_start:s.char_end] == s.text
+               for s in store.segments(row["document_id"]))
+    assert {s.speaker for s in store.segments(row["document_id"])} == {"Interviewer", "Ana"}
