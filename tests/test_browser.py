@@ -110,13 +110,24 @@ def test_upload_accept_compare_export(server, page, generated, tmp_path):
     page.screenshot(path=str(tmp_path / "compare.png"))
 
     _goto(page, "Export")
-    page.get_by_text("1 coded excerpts match.").wait_for()
+    page.get_by_text("1 coded excerpts match").wait_for()
     with page.expect_download() as info:
-        page.get_by_role("button", name="Download coded excerpts (CSV)").click()
+        page.get_by_role("button", name="Download coded-excerpts.csv").click()
     csv_text = Path(info.value.path()).read_text(encoding="utf-8")
     lines = csv_text.strip().splitlines()
     assert lines[0].startswith("text,code_id,code_name") and len(lines) >= 2
     assert "erin" in lines[1] and "page-break" not in lines[0]
+
+    page.get_by_text("Excel workbook").click()
+    with page.expect_download() as info:
+        page.get_by_role("button", name="Download coded-excerpts.xlsx").click()
+    import io
+
+    from openpyxl import load_workbook
+
+    book = load_workbook(io.BytesIO(Path(info.value.path()).read_bytes()))
+    assert book.sheetnames == ["Excerpts", "City x code", "Codebook"]
+    assert book["Excerpts"].max_row == 2 and book["Codebook"].max_row == 37
 
 
 def test_hostile_text_is_shown_literally(server, page, tmp_path):
