@@ -22,6 +22,7 @@ from workbench import codebook as cb
 from workbench import train as train_mod
 from workbench.config import resolve_db_url
 from workbench.models import DOCUMENT_KINDS
+from workbench.schema import SchemaError
 from workbench.store import AGREED, CodingFilter, Store
 from workbench.suggest import Suggester
 
@@ -592,7 +593,11 @@ def page_agreement(store: Store) -> None:
 
 def main() -> None:
     st.set_page_config(page_title="Workbench", layout="wide")
-    store = get_store(resolve_db_url())
+    try:
+        store = get_store(resolve_db_url())
+    except SchemaError as exc:
+        st.error(f"Workbench cannot open this store: {exc}")
+        st.stop()
     page = st.sidebar.radio("Page", PAGES, key="page")
     st.sidebar.text_input("Your name (recorded on every coding)", key="coder")
     st.sidebar.caption(f"Store: {store.url}")

@@ -17,7 +17,7 @@ from . import codebook as cb
 from . import export as export_mod
 from . import ingest as ingest_mod
 from . import queue as queue_mod
-from . import refi
+from . import refi, schema
 from . import suggest as suggest_mod
 from . import train as train_mod
 from .config import ENV_DB
@@ -39,6 +39,9 @@ REPO_CORPUS = Path(__file__).resolve().parent.parent / "corpus"
 def _store(db: str | None) -> Store:
     try:
         return Store(db)
+    except schema.SchemaError as exc:
+        err.print(f"error: {exc}", markup=False)
+        raise typer.Exit(2) from exc
     except Exception as exc:
         err.print(f"error: cannot open store {db or 'workbench.db'}: {exc}", markup=False)
         raise typer.Exit(2) from exc
@@ -616,6 +619,36 @@ def agreement_cmd(
         typer.echo(f"{row['code']:<6} {row['segments']:>5} {num(row['percent_agreement']):>6} "
                    f"{num(row['alpha']):>6} " + " ".join(f"{num(row[c]):>14}" for c in pair_cols)
                    + (f"  {row['note']}" if row["note"] else ""))
+
+
+db_app = typer.Typer(help="The store's schema: version and upgrade.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+
+@db_app.command("upgrade")
+def db_upgrade(db: DbOption = None) -> None:
+    """Upgrade the store's schema to this code's version (back the store up first)."""
+    try:
+        store = Store(db, check_schema=False)
+        found = schema.current(store.engine)
+        if found not in (None, schema.LEGACY, *schema.revisions()):
+            raise schema.SchemaError(f"the store has schema {found}, newer than this code "
+                                     f"({schema.head()}): update Workbench")
+        before, after = schema.upgrade(store.engine)
+    except schema.SchemaError as exc:
+        err.print(f"error: {exc}", markup=False)
+        raise typer.Exit(2) from exc
+    if before == after:
+        typer.echo(f"the store is at schema {after} already")
+    else:
+        typer.echo(f"upgraded the store from schema {before or '(empty)'} to {after}")
+
+
+@db_app.command("version")
+def db_version(db: DbOption = None) -> None:
+    """The store's schema version and this code's."""
+    store = Store(db, check_schema=False)
+    typer.echo(f"store: {schema.current(store.engine) or '(empty)'}; code: {schema.head()}")
 
 
 def main() -> None:  # pragma: no cover - console entry for `python -m workbench.cli`

@@ -22,6 +22,15 @@ CODING_STATUSES = ("suggested", "accepted", "rejected")
 PLACE_KINDS = ("city", "region", "country")
 
 
+# constraint names that migrations can refer to, the same on every database
+SQLModel.metadata.naming_convention = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 

@@ -16,24 +16,11 @@ from typing import Any
 
 from sqlalchemy import Engine, case, event, func, insert, select, text
 from sqlalchemy.engine import Connection
-from sqlmodel import Session, SQLModel, create_engine
+from sqlmodel import Session, create_engine
 
-from . import models
+from . import models, schema
 from .config import resolve_db_url
 from .parsed import ParsedDocument, PlaceRef
-
-_FTS_SQL = [
-    """CREATE VIRTUAL TABLE IF NOT EXISTS segment_fts USING fts5(
-        text, content='segment', content_rowid='id', tokenize='unicode61 remove_diacritics 2')""",
-    """CREATE TRIGGER IF NOT EXISTS segment_fts_ai AFTER INSERT ON segment BEGIN
-        INSERT INTO segment_fts(rowid, text) VALUES (new.id, new.text); END""",
-    """CREATE TRIGGER IF NOT EXISTS segment_fts_ad AFTER DELETE ON segment BEGIN
-        INSERT INTO segment_fts(segment_fts, rowid, text)
-        VALUES ('delete', old.id, old.text); END""",
-    """CREATE TRIGGER IF NOT EXISTS segment_fts_au AFTER UPDATE OF text ON segment BEGIN
-        INSERT INTO segment_fts(segment_fts, rowid, text) VALUES ('delete', old.id, old.text);
-        INSERT INTO segment_fts(rowid, text) VALUES (new.id, new.text); END""",
-]
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -106,18 +93,19 @@ class DocumentSummary:
 
 
 class Store:
-    def __init__(self, url: str | None = None) -> None:
+    def __init__(self, url: str | None = None, check_schema: bool = True) -> None:
+        """Open a store; an empty database gets the schema, and a store whose schema is
+        older or newer than the code raises ``SchemaError`` (unless ``check_schema`` is
+        off, which only ``workbench db upgrade`` does)."""
         self.url = resolve_db_url(url)
         self.engine = make_engine(self.url)
         self.is_sqlite = self.engine.dialect.name == "sqlite"
-        self.create()
-
-    def create(self) -> None:
-        SQLModel.metadata.create_all(self.engine)
-        if self.is_sqlite:
-            with self.engine.begin() as conn:
-                for stmt in _FTS_SQL:
-                    conn.exec_driver_sql(stmt)
+        if check_schema:
+            try:
+                schema.check(self.engine, self.url)
+            except Exception:
+                self.engine.dispose()
+                raise
 
     def close(self) -> None:
         self.engine.dispose()
