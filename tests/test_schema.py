@@ -59,7 +59,7 @@ def _first_schema_store(path: Path) -> None:
 def test_an_old_store_is_refused_then_upgraded_with_everything_in_it(tmp_path: Path):
     path = tmp_path / "old.db"
     _first_schema_store(path)
-    with pytest.raises(schema.SchemaError, match="older schema .0001.*workbench db upgrade"):
+    with pytest.raises(schema.SchemaError, match=r"older schema .0001.*workbench db upgrade"):
         Store(f"sqlite:///{path}")
     refused = run("documents", "--db", str(path), cwd=tmp_path)
     assert refused.returncode == 2 and "workbench db upgrade" in refused.stderr
