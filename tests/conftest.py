@@ -32,9 +32,33 @@ def fixture_pdf(name: str) -> Path:
     return path
 
 
+BACKENDS = ("sqlite", "postgresql")
+
+
+@pytest.fixture(scope="session")
+def pg_cluster():
+    """One throwaway PostgreSQL server for the session; every test gets its own database."""
+    from .pg import Cluster, binaries
+
+    if binaries() is None:
+        pytest.skip("PostgreSQL is not installed (apt-get install postgresql): the "
+                    "PostgreSQL runs of the suite are skipped")
+    cluster = Cluster()
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request) -> str:
+    return request.param
+
+
 @pytest.fixture
-def db_url(tmp_path: Path) -> str:
-    return f"sqlite:///{tmp_path / 'store.db'}"
+def db_url(backend: str, tmp_path: Path, request) -> str:
+    """An empty store's URL: a SQLite file, or a new database on the test server."""
+    if backend == "sqlite":
+        return f"sqlite:///{tmp_path / 'store.db'}"
+    return request.getfixturevalue("pg_cluster").new_database()
 
 
 @pytest.fixture
@@ -46,15 +70,20 @@ def store(db_url: str):
     s.close()
 
 
-def dump_sqlite(path: Path) -> dict[str, list[tuple]]:
-    """Every row of every table: what "the store is exactly as before" is checked against."""
-    con = sqlite3.connect(path)
+def dump(url: str) -> dict[str, list[str]]:
+    """Every row of every table: what "the store is exactly as before" is checked against,
+    on either database."""
+    from sqlalchemy import create_engine, inspect, text
+
+    engine = create_engine(url)
     try:
-        tables = [r[0] for r in con.execute(
-            "SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%'")]
-        return {t: sorted(map(repr, con.execute(f'SELECT * FROM "{t}"'))) for t in tables}
+        with engine.connect() as conn:
+            tables = [t for t in inspect(conn).get_table_names()
+                      if not t.startswith("segment_fts")]
+            return {t: sorted(map(repr, conn.execute(text(f'SELECT * FROM "{t}"')).all()))
+                    for t in tables}
     finally:
-        con.close()
+        engine.dispose()
 
 
 def _wrap(text: str, width: int) -> list[str]:
@@ -143,38 +172,53 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
             "truncated": truncated, "not_pdf": not_pdf, "empty": empty, "text": text}
 
 
-@pytest.fixture(scope="session")
-def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The demo corpus ingested, the codebook and starter annotations loaded (no model):
-    built once; tests that write get their own copy through ``demo_store``."""
+def _build_demo(url: str) -> None:
     from workbench import annotations, codebook
     from workbench.ingest import ingest_paths
     from workbench.store import Store
 
-    path = tmp_path_factory.mktemp("demo") / "demo.db"
-    store = Store(f"sqlite:///{path}")
+    store = Store(url)
     results = ingest_paths(store, [CORPUS])
     assert all(r.status == "ingested" for r in results), [r.line() for r in results]
     store.load_codebook(codebook.load())
     report = annotations.load(store, CORPUS / "annotations" / "starter.jsonl")
     assert not report.unmatched
     store.close()
-    return path
+
+
+@pytest.fixture(scope="session")
+def demo_sources(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
+    """The demo corpus ingested, the codebook and starter annotations loaded (no model),
+    built once per database kind on first use; tests that write get their own copy
+    through ``demo_store``."""
+    return {"dir": tmp_path_factory.mktemp("demo")}
 
 
 @pytest.fixture
-def demo_store(demo_db: Path, tmp_path: Path):
-    import shutil
+def demo_url(backend: str, demo_sources: dict, tmp_path: Path, request) -> str:
+    """A private copy of the demo store, as a URL."""
+    if backend == "sqlite":
+        source = demo_sources["dir"] / "demo.db"
+        if not source.exists():
+            _build_demo(f"sqlite:///{source}")
+        copy = tmp_path / "demo.db"
+        src, dst = sqlite3.connect(source), sqlite3.connect(copy)
+        src.backup(dst)
+        src.close()
+        dst.close()
+        return f"sqlite:///{copy}"
+    cluster = request.getfixturevalue("pg_cluster")
+    if "pg_template" not in demo_sources:
+        url = cluster.new_database()
+        _build_demo(url)
+        demo_sources["pg_template"] = url.rsplit("/", 1)[1]
+    return cluster.new_database(template=str(demo_sources["pg_template"]))
 
+
+@pytest.fixture
+def demo_store(demo_url: str):
     from workbench.store import Store
 
-    copy = tmp_path / "demo.db"
-    src = sqlite3.connect(demo_db)
-    dst = sqlite3.connect(copy)
-    src.backup(dst)
-    src.close()
-    dst.close()
-    shutil.copystat(demo_db, copy)
-    s = Store(f"sqlite:///{copy}")
+    s = Store(demo_url)
     yield s
     s.close()

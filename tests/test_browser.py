@@ -26,12 +26,12 @@ def _free_port() -> int:
 
 
 @pytest.fixture
-def server(tmp_path):
+def server(tmp_path, db_url):
     if not Path(CHROMIUM).exists():
         pytest.skip("Debian's chromium is not installed (.ci/run installs it)")
     pytest.importorskip("playwright")
     port = _free_port()
-    env = {**os.environ, "WORKBENCH_DB": str(tmp_path / "e2e.db")}
+    env = {**os.environ, "WORKBENCH_DB": db_url}
     streamlit = shutil.which("streamlit") or str(Path(sys.executable).parent / "streamlit")
     proc = subprocess.Popen(
         [streamlit, "run", str(ROOT / "app.py"), "--server.headless", "true",
@@ -48,7 +48,7 @@ def server(tmp_path):
     else:
         proc.kill()
         pytest.fail("streamlit did not start")
-    yield f"http://127.0.0.1:{port}", tmp_path / "e2e.db"
+    yield f"http://127.0.0.1:{port}", db_url
     proc.terminate()
     proc.wait(timeout=20)
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import CORPUS, FIXTURES, dump_sqlite
+from .conftest import CORPUS, FIXTURES, dump
 
 pytestmark = pytest.mark.slow
 
@@ -22,12 +22,12 @@ def run(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.
                           env={**os.environ, "COLUMNS": "200", **(env or {})})
 
 
-def test_ingest_good_and_bad_files_exit_status_and_messages(tmp_path, generated):
-    db = tmp_path / "cli.db"
+def test_ingest_good_and_bad_files_exit_status_and_messages(tmp_path, generated, db_url):
+    db = db_url
     good = run("ingest", str(generated["text"]), "--db", str(db), cwd=tmp_path)
     assert good.returncode == 0, good.stderr
     assert "1 ingested, 0 skipped, 0 failed" in good.stdout
-    before = dump_sqlite(db)
+    before = dump(db)
     bad = run("ingest", str(generated["encrypted"]), str(generated["empty"]),
               str(generated["not_pdf"]), str(generated["text"]), "--db", str(db), cwd=tmp_path)
     assert bad.returncode == 1
@@ -37,7 +37,7 @@ def test_ingest_good_and_bad_files_exit_status_and_messages(tmp_path, generated)
     assert any(str(generated["empty"]) in ln and "empty file" in ln for ln in errors)
     assert any(str(generated["not_pdf"]) in ln and "not a PDF" in ln for ln in errors)
     assert "skipped" in bad.stdout and "0 ingested, 1 skipped, 3 failed" in bad.stdout
-    assert dump_sqlite(db) == before
+    assert dump(db) == before
 
 
 def test_env_var_names_the_store_and_options_set_cases(tmp_path, generated):
@@ -58,10 +58,10 @@ def test_bad_kind_is_refused(tmp_path, generated):
     assert res.returncode == 2 and "--kind must be one of" in res.stderr
 
 
-def test_fixture_folder_ingest(tmp_path):
+def test_fixture_folder_ingest(tmp_path, db_url):
     if not FIXTURES.exists():
         pytest.skip("../shared/fixtures/pdfs is absent")
-    db = tmp_path / "fx.db"
+    db = db_url
     res = run("ingest", str(FIXTURES), "--db", str(db), cwd=tmp_path)
     assert res.returncode == 1  # the encrypted, empty and malformed files fail
     assert "7 ingested, 0 skipped, 3 failed" in res.stdout
@@ -89,16 +89,12 @@ def test_demo_command_ingests_corpus_into_default_store(tmp_path):
     assert CORPUS.exists()
 
 
-def test_suggest_train_models_cycle(tmp_path, demo_db):
+def test_suggest_train_models_cycle(tmp_path, demo_url):
     import json
-    import sqlite3
 
-    db = tmp_path / "cycle.db"
-    src, dst = sqlite3.connect(demo_db), sqlite3.connect(db)
-    src.backup(dst)
-    src.close()
-    dst.close()
-    env = {"WORKBENCH_DB": str(db)}
+    from sqlalchemy import create_engine, text
+
+    env = {"WORKBENCH_DB": demo_url}
     inp = tmp_path / "in.jsonl"
     inp.write_text(
         json.dumps({"id": "a1", "text": "Volunteers and NGOs run the welcome desk."}) + "\n"
@@ -124,22 +120,23 @@ def test_suggest_train_models_cycle(tmp_path, demo_db):
     assert listed.stdout.lstrip().startswith("*   1")
     stored = run("suggest", "--document", "2", cwd=tmp_path, env=env)
     assert stored.returncode == 0 and "(model 1)" in stored.stdout
-    con = sqlite3.connect(db)
-    n, versions = con.execute(
-        "SELECT count(*), group_concat(DISTINCT model_version_id) FROM coding c "
-        "JOIN segment s ON s.id = c.segment_id WHERE c.origin = 'model' AND s.document_id = 2"
-    ).fetchone()
-    con.close()
-    assert n > 0 and versions == "1"
+    engine = create_engine(demo_url)
+    with engine.connect() as conn:
+        n, versions = conn.execute(text(
+            "SELECT count(*), count(DISTINCT model_version_id), max(model_version_id) "
+            "FROM coding c JOIN segment s ON s.id = c.segment_id "
+            "WHERE c.origin = 'model' AND s.document_id = 2")).one()[:2]
+    engine.dispose()
+    assert n > 0 and versions == 1
     missing = run("models", "activate", "9", cwd=tmp_path, env=env)
     assert missing.returncode == 1 and "no model version 9" in missing.stderr
 
 
-def test_suggest_bad_input_is_refused(tmp_path, demo_db):
+def test_suggest_bad_input_is_refused(tmp_path, demo_url):
     inp = tmp_path / "in.jsonl"
     inp.write_text('{"id": 1, "text": "fine"}\n{"text": "no id"}\n')
     res = run("suggest", "--input", str(inp), "--output", str(tmp_path / "o.jsonl"),
-              cwd=tmp_path, env={"WORKBENCH_DB": str(demo_db)})
+              cwd=tmp_path, env={"WORKBENCH_DB": demo_url})
     assert res.returncode == 1 and f"{inp}:2" in res.stderr
 
 
@@ -179,21 +176,11 @@ def test_app_command_serves_the_app(tmp_path):
         proc.wait(timeout=20)
 
 
-def _copy_demo(demo_db: Path, target: Path) -> Path:
-    import sqlite3
-
-    src, dst = sqlite3.connect(demo_db), sqlite3.connect(target)
-    src.backup(dst)
-    src.close()
-    dst.close()
-    return target
-
-
-def test_export_every_format_and_import_the_project_back(tmp_path, demo_db):
+def test_export_every_format_and_import_the_project_back(tmp_path, demo_url, backend, request):
     import json
     import zipfile
 
-    db = _copy_demo(demo_db, tmp_path / "exp.db")
+    db = demo_url
     for fmt in ("csv", "xlsx", "docx", "jsonl", "qdpx", "qdc"):
         out = tmp_path / f"out.{fmt}"
         res = run("export", "--format", fmt, "--out", str(out), "--db", str(db), cwd=tmp_path)
@@ -209,7 +196,8 @@ def test_export_every_format_and_import_the_project_back(tmp_path, demo_db):
     with zipfile.ZipFile(tmp_path / "out.qdpx") as z:
         assert "project.qde" in z.namelist()
 
-    fresh = tmp_path / "fresh.db"
+    fresh = (tmp_path / "fresh.db" if backend == "sqlite"
+             else request.getfixturevalue("pg_cluster").new_database())
     imported = run("import", str(tmp_path / "out.qdpx"), "--db", str(fresh), cwd=tmp_path)
     assert imported.returncode == 0, imported.stderr
     assert f"{len(lines)} codings" in imported.stdout
@@ -224,8 +212,8 @@ def test_export_every_format_and_import_the_project_back(tmp_path, demo_db):
     assert broken.stderr.strip() == "error: notes.qdpx: not a .qdpx (not a ZIP archive)"
 
 
-def test_agreement_command(tmp_path, demo_db):
-    db = _copy_demo(demo_db, tmp_path / "agr.db")
+def test_agreement_command(tmp_path, demo_url):
+    db = demo_url
     single = run("agreement", "--db", str(db), cwd=tmp_path)
     assert single.returncode == 0 and "only one coder (starter)" in single.stdout
     loaded = run("annotations", str(CORPUS / "annotations" / "second.jsonl"), "--db", str(db),

@@ -1,16 +1,10 @@
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from workbench.ingest import IngestOptions, detect_language, ingest_file, ingest_paths, parse_file
 
-from .conftest import CORPUS, dump_sqlite, fixture_pdf
-
-
-def _db_path(store) -> Path:
-    return Path(store.url.removeprefix("sqlite:///"))
+from .conftest import CORPUS, dump, fixture_pdf
 
 
 def test_transcript_fixture_turns_and_speakers(store):
@@ -81,14 +75,14 @@ def test_same_file_twice_is_skipped(store, generated):
 ])
 def test_bad_generated_files_leave_store_unchanged(store, generated, name, reason):
     ingest_file(store, generated["text"])
-    before = dump_sqlite(_db_path(store))
+    before = dump(store.url)
     result = ingest_file(store, generated[name])
     if name == "truncated" and result.status == "ingested":
         pytest.skip("PDFium recovered the truncated file: nothing to compare")
     assert result.status == "failed"
     assert reason in result.reason
     assert "\n" not in result.line() and str(generated[name]) in result.line()
-    assert dump_sqlite(_db_path(store)) == before
+    assert dump(store.url) == before
 
 
 @pytest.mark.parametrize("name,reason", [
@@ -96,15 +90,15 @@ def test_bad_generated_files_leave_store_unchanged(store, generated, name, reaso
     ("malformed-from-issue-932.pdf", "no extractable text"),
 ])
 def test_bad_fixture_files_leave_store_unchanged(store, name, reason):
-    before = dump_sqlite(_db_path(store))
+    before = dump(store.url)
     result = ingest_file(store, fixture_pdf(name))
     assert result.status == "failed" and reason in result.reason
-    assert dump_sqlite(_db_path(store)) == before
+    assert dump(store.url) == before
 
 
 def test_failure_inside_the_store_write_rolls_back(store, generated, monkeypatch):
     ingest_file(store, generated["text"])
-    before = dump_sqlite(_db_path(store))
+    before = dump(store.url)
     from workbench import store as store_mod
 
     real = store_mod.Store._upsert_places
@@ -116,7 +110,7 @@ def test_failure_inside_the_store_write_rolls_back(store, generated, monkeypatch
     monkeypatch.setattr(store_mod.Store, "_upsert_places", broken)
     result = ingest_file(store, generated["page_break"])
     assert result.status == "failed" and "disk full" in result.reason
-    assert dump_sqlite(_db_path(store)) == before
+    assert dump(store.url) == before
 
 
 def test_folder_with_good_and_bad_files(store, generated, tmp_path):

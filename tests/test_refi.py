@@ -10,7 +10,7 @@ import pytest
 from workbench import refi
 from workbench.store import CodingFilter, Store
 
-from .conftest import SHARED, dump_sqlite
+from .conftest import SHARED, dump
 
 REFI = SHARED / "fixtures" / "refi-qda"
 
@@ -88,13 +88,13 @@ def test_nvivo_project_imports(store: Store):
 def test_importing_twice_is_refused_and_changes_nothing(store: Store, tmp_path: Path):
     path = refi_fixture("demo.qdpx")
     refi.import_qdpx(store, path)
-    before = dump_sqlite(Path(store.url.removeprefix("sqlite:///")))
+    before = dump(store.url)
     with pytest.raises(refi.RefiError, match="imported before"):
         refi.import_qdpx(store, path)
-    assert dump_sqlite(Path(store.url.removeprefix("sqlite:///"))) == before
+    assert dump(store.url) == before
 
 
-def test_export_validates_and_round_trips(demo_store: Store, tmp_path: Path):
+def test_export_validates_and_round_trips(demo_store: Store, tmp_path: Path, db_url: str):
     project = refi.project_from_store(demo_store)
     data = refi.write_qdpx(project)
     with zipfile.ZipFile(io.BytesIO(data)) as z:
@@ -106,7 +106,7 @@ def test_export_validates_and_round_trips(demo_store: Store, tmp_path: Path):
 
     path = tmp_path / "demo-export.qdpx"
     path.write_bytes(data)
-    fresh = Store(f"sqlite:///{tmp_path / 'fresh.db'}")
+    fresh = Store(db_url)
     result = refi.import_qdpx(fresh, path)
     assert result.codings == len(project.codings) and not result.skipped
 
@@ -156,11 +156,11 @@ PROJECT = ('<?xml version="1.0" encoding="utf-8"?><Project xmlns="urn:QDA-XML:pr
 ])
 def test_hostile_or_broken_projects_are_refused(store: Store, tmp_path: Path, entries, reason):
     path = _qdpx(tmp_path, entries)
-    before = dump_sqlite(Path(store.url.removeprefix("sqlite:///")))
+    before = dump(store.url)
     with pytest.raises(refi.RefiError, match=reason) as info:
         refi.import_qdpx(store, path)
     assert str(info.value).startswith("bad.qdpx: ")
-    assert dump_sqlite(Path(store.url.removeprefix("sqlite:///"))) == before
+    assert dump(store.url) == before
 
 
 def test_not_a_zip_is_refused(store: Store, tmp_path: Path):

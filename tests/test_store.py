@@ -1,8 +1,5 @@
 from __future__ import annotations
 
-import sqlite3
-from pathlib import Path
-
 from workbench.config import resolve_db_url
 from workbench.ingest import ingest_file
 from workbench.store import Store
@@ -17,21 +14,27 @@ def test_resolve_db_url(tmp_path, monkeypatch):
     assert resolve_db_url("postgresql+psycopg://u@h/db") == "postgresql+psycopg://u@h/db"
 
 
-def test_sqlite_settings(store):
+def test_database_settings(store):
     with store.engine.connect() as conn:
-        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
-        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
-        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 10000
+        if store.is_sqlite:
+            assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+            assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+            assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 10000
+        else:
+            assert conn.exec_driver_sql("SHOW server_encoding").scalar() == "UTF8"
 
 
 def test_schema_has_every_table(store):
-    path = Path(store.url.removeprefix("sqlite:///"))
-    con = sqlite3.connect(path)
-    names = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-    con.close()
+    from sqlalchemy import inspect
+
+    with store.engine.connect() as conn:
+        names = set(inspect(conn).get_table_names())
+        search = ("segment_fts" in names if store.is_sqlite else "ix_segment_fts" in {
+            i["name"] for i in inspect(conn).get_indexes("segment")})
     assert {"document", "page", "segment", "place", "documentplace", "segmentplace", "code",
             "codeversion", "codebookversion", "coding", "modelversion", "auditevent",
-            "segment_fts"} <= names
+            "alembic_version"} <= names
+    assert search
 
 
 def test_full_text_search_and_delete(store, generated):

@@ -369,19 +369,24 @@ class Store:
     def search(self, query: str, limit: int = 50) -> list[tuple[int, int, str, str]]:
         """Full-text search: (segment id, document id, text, snippet) ranked by relevance.
 
-        The snippet marks matches with [brackets] around the hit, for a terminal."""
-        if not self.is_sqlite:
-            raise NotImplementedError("full-text search on this database arrives with issue 6")
+        The snippet marks matches with [brackets] around the hit, for a terminal. SQLite
+        reads the query in FTS5 syntax (``"one-stop shop"``, ``housing NEAR/5 rent``,
+        ``volunteer*``); PostgreSQL in web-search syntax (``"one-stop shop"``,
+        ``housing -rent``, ``or``), over English stems.
+        """
+        if self.is_sqlite:
+            sql = ("SELECT s.id, s.document_id, s.text, "
+                   "snippet(segment_fts, 0, '[', ']', '…', 24) FROM segment_fts f "
+                   "JOIN segment s ON s.id = f.rowid WHERE segment_fts MATCH :q "
+                   "ORDER BY rank LIMIT :n")
+        else:
+            sql = ("SELECT s.id, s.document_id, s.text, ts_headline('english', s.text, q, "
+                   "'StartSel=[, StopSel=], MaxWords=24, MinWords=12') "
+                   "FROM segment s, websearch_to_tsquery('english', :q) q "
+                   "WHERE to_tsvector('english', s.text) @@ q "
+                   "ORDER BY ts_rank(to_tsvector('english', s.text), q) DESC, s.id LIMIT :n")
         with self.engine.connect() as conn:
-            rows = conn.execute(
-                text(
-                    "SELECT s.id, s.document_id, s.text, "
-                    "snippet(segment_fts, 0, '[', ']', '…', 24) FROM segment_fts f "
-                    "JOIN segment s ON s.id = f.rowid WHERE segment_fts MATCH :q "
-                    "ORDER BY rank LIMIT :n"
-                ),
-                {"q": query, "n": limit},
-            ).all()
+            rows = conn.execute(text(sql), {"q": query, "n": limit}).all()
         return [(r[0], r[1], r[2], r[3]) for r in rows]
 
     def counts(self) -> dict[str, int]:
