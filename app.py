@@ -79,7 +79,7 @@ def coder_name() -> str | None:
 def offer_codebook(store: Store) -> None:
     st.info("No codebook in this store yet.")
     if st.button("Load the default codebook (36 codes)", key="load_codebook"):
-        version, changed = store.load_codebook(cb.load())
+        version, changed = store.load_codebook(cb.load(), actor=coder_name() or "app")
         st.success(f"Codebook version {version}: {len(changed)} codes loaded.")
         st.rerun()
 
@@ -150,7 +150,7 @@ def page_documents(store: Store) -> None:
     sure = st.checkbox(f"I want to remove document {choice.id} and all its codings",
                        key="confirm_remove")
     if st.button("Remove document", disabled=not sure, key="remove"):
-        store.delete_document(choice.id)
+        store.delete_document(choice.id, actor=coder or "app")
         st.success(f"Removed document {choice.id}.")
         st.rerun()
 
@@ -394,7 +394,8 @@ def page_codebook(store: Store) -> None:
         definition = st.text_area("Definition")
         if st.form_submit_button("Add code"):
             try:
-                store.add_user_code(cb.user_code(code_id, name, group, definition))
+                store.add_user_code(cb.user_code(code_id, name, group, definition),
+                                    actor=coder_name() or "app")
                 st.success(f"Added {code_id.upper()}.")
             except (cb.CodebookError, ValueError) as exc:
                 st.error(str(exc))
@@ -454,7 +455,7 @@ def page_model(store: Store) -> None:
                         key="model_pick")
     chosen = next(v for v in versions if v.id == pick)
     if st.button(f"Activate version {pick}", key="activate", disabled=chosen.active):
-        store.activate_model(pick)
+        store.activate_model(pick, actor=coder_name() or "app")
         st.success(f"Version {pick} is active.")
         st.rerun()
     per_code = chosen.metrics.get("model", {}).get("per_code", {})

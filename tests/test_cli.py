@@ -38,6 +38,10 @@ def test_ingest_good_and_bad_files_exit_status_and_messages(tmp_path, generated,
     assert any(str(generated["not_pdf"]) in ln and "not a PDF" in ln for ln in errors)
     assert "skipped" in bad.stdout and "0 ingested, 1 skipped, 3 failed" in bad.stdout
     assert dump(db) == before
+    log = run("log", "--full", "--db", str(db), cwd=tmp_path)
+    assert log.returncode == 0 and len(log.stdout.splitlines()) == 3  # one entry, in full
+    assert re.search(r"^\s+1 \S+ \S+ \S+\s+document.add\s+document 1$", log.stdout, re.M)
+    assert f'"source_file": "{generated["text"].name}"' in log.stdout
 
 
 def test_env_var_names_the_store_and_options_set_cases(tmp_path, generated):

@@ -167,3 +167,145 @@ def test_manifest_empty_cities_means_eu_wide(store):
     assert docs["001"].places == [] and docs["004"].places == []
     assert docs["000"].places[:2] == ["Milan", "Rome"] or set(docs["000"].places) == {
         "Milan", "Rome"}
+
+
+# -------------------------------------------------------------------- limits
+LIMIT_VARS = ("WORKBENCH_MAX_FILE_MB", "WORKBENCH_MAX_PAGES", "WORKBENCH_SECONDS_PER_DOCUMENT",
+              "WORKBENCH_MAX_UPLOAD_MB")
+
+
+@pytest.fixture
+def no_limit_env(monkeypatch):
+    """The developer's own shell must not change what the limit tests see."""
+    for name in LIMIT_VARS:
+        monkeypatch.delenv(name, raising=False)
+    return monkeypatch
+
+
+def _refused(store, path, options, fragment):
+    """Ingest ``path`` into a store holding one document; it must fail with ``fragment``
+    in a one-line reason and leave every row as it was."""
+    before = dump(store.url)
+    result = ingest_file(store, path, options)
+    assert result.status == "failed", result.line()
+    assert fragment in result.reason, result.reason
+    assert "\n" not in result.line()
+    assert dump(store.url) == before
+    return result
+
+
+def test_limit_messages_name_the_setting():
+    from workbench.ingest import MB, too_large_reason, too_many_pages_reason, too_slow_reason
+
+    assert too_large_reason(int(312.5 * MB), 200) == \
+        "too large (312.5 MB; the limit is 200 MB, set WORKBENCH_MAX_FILE_MB)"
+    # a file just over the limit never reads as equal to it
+    assert too_large_reason(200 * MB + 1, 200).startswith("too large (200.1 MB;")
+    assert too_many_pages_reason(2400, 2000) == \
+        "too many pages (2,400; the limit is 2,000, set WORKBENCH_MAX_PAGES)"
+    assert too_slow_reason(300) == \
+        "took longer than 300 s to read (set WORKBENCH_SECONDS_PER_DOCUMENT)"
+
+
+@pytest.mark.parametrize("name", ["two_column", "text"])
+def test_file_over_size_limit_is_refused_unread(store, generated, monkeypatch, name):
+    from workbench import ingest as ingest_mod
+    from workbench.config import Limits
+
+    ingest_file(store, generated["text"] if name != "text" else generated["two_column"])
+
+    def unread(*_args, **_kwargs):
+        raise AssertionError("an oversized file was read")
+
+    monkeypatch.setattr(ingest_mod, "sha256_file", unread)
+    monkeypatch.setattr(ingest_mod.pdftext, "read_all_pages", unread)
+    options = IngestOptions(limits=Limits(max_file_mb=0.0001))
+    result = _refused(store, generated[name], options, "too large (")
+    assert result.reason.endswith("; the limit is 0.0001 MB, set WORKBENCH_MAX_FILE_MB)")
+
+
+def test_size_limit_from_environment(store, generated, no_limit_env):
+    ingest_file(store, generated["text"])
+    no_limit_env.setenv("WORKBENCH_MAX_FILE_MB", "0.001")
+    _refused(store, generated["two_column"], None, "the limit is 0.001 MB")
+
+
+@pytest.mark.parametrize("engine", ["pdfium", "pdfplumber"])
+def test_page_limit_refuses_before_any_page_is_read(store, generated, monkeypatch, engine):
+    from workbench import pdftext
+    from workbench.config import Limits
+
+    ingest_file(store, generated["text"])
+
+    def unread(*_args, **_kwargs):
+        raise AssertionError("a page was read")
+
+    monkeypatch.setattr(pdftext, "_fragments_from_lines", unread)
+    options = IngestOptions(engine=engine, limits=Limits(max_pages=1))
+    result = _refused(store, generated["page_break"], options, "too many pages (")
+    assert result.reason == "too many pages (2; the limit is 1, set WORKBENCH_MAX_PAGES)"
+
+
+def test_page_limit_from_environment(store, generated, no_limit_env):
+    ingest_file(store, generated["text"])
+    no_limit_env.setenv("WORKBENCH_MAX_PAGES", "1")
+    _refused(store, generated["page_break"], None, "set WORKBENCH_MAX_PAGES")
+    # at the limit is allowed
+    no_limit_env.setenv("WORKBENCH_MAX_PAGES", "2")
+    assert ingest_file(store, generated["page_break"]).status == "ingested"
+
+
+@pytest.mark.parametrize("name", ["page_break", "text"])
+def test_time_limit_refuses_with_store_unchanged(store, generated, name):
+    from workbench.config import Limits
+
+    ingest_file(store, generated["two_column"])
+    # a microsecond: spent by the time the PDF is open (or the text segmented)
+    options = IngestOptions(limits=Limits(seconds_per_document=1e-6))
+    result = _refused(store, generated[name], options, "took longer than ")
+    assert result.reason.endswith(" s to read (set WORKBENCH_SECONDS_PER_DOCUMENT)")
+
+
+def test_time_limit_from_environment_stops_between_pages(store, generated, no_limit_env):
+    from workbench import pdftext
+
+    ingest_file(store, generated["text"])
+    no_limit_env.setenv("WORKBENCH_SECONDS_PER_DOCUMENT", "0.000001")
+    with pytest.raises(pdftext.DeadlinePassed):
+        pdftext.read_all_pages(generated["page_break"], deadline=0.0)
+    _refused(store, generated["page_break"], None, "took longer than 1e-06 s to read")
+
+
+def test_limits_from_environment(no_limit_env):
+    from workbench.config import Limits, limits_from_env
+
+    assert limits_from_env() == Limits(max_file_mb=200, max_pages=2000,
+                                       seconds_per_document=300, max_upload_mb=200)
+    for name, value in zip(LIMIT_VARS, ("12.5", "40", "2.5", "50"), strict=True):
+        no_limit_env.setenv(name, value)
+    assert limits_from_env() == Limits(12.5, 40, 2.5, 50)
+    assert IngestOptions().limits == Limits(12.5, 40, 2.5, 50)
+
+
+@pytest.mark.parametrize("name,value", [
+    ("WORKBENCH_MAX_FILE_MB", "lots"), ("WORKBENCH_MAX_FILE_MB", "nan"),
+    ("WORKBENCH_MAX_PAGES", "2.5"), ("WORKBENCH_MAX_PAGES", "0"),
+    ("WORKBENCH_SECONDS_PER_DOCUMENT", "-1"), ("WORKBENCH_SECONDS_PER_DOCUMENT", "inf"),
+    ("WORKBENCH_MAX_UPLOAD_MB", "200MB"),
+])
+def test_invalid_limit_names_the_variable(no_limit_env, name, value):
+    from workbench.config import limits_from_env
+
+    no_limit_env.setenv(name, value)
+    with pytest.raises(ValueError, match=name) as info:
+        limits_from_env()
+    assert "above 0" in str(info.value) and "\n" not in str(info.value)
+
+
+def test_manifest_options_keep_the_limits():
+    from workbench.config import Limits
+    from workbench.ingest import options_for
+
+    tiny = Limits(max_file_mb=1, max_pages=3, seconds_per_document=4, max_upload_mb=5)
+    merged = options_for(IngestOptions(limits=tiny), {"file": "a.pdf", "kind": "report"})
+    assert merged.limits == tiny and merged.kind == "report"

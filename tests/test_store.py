@@ -64,3 +64,40 @@ def test_reopen_keeps_data(db_url, generated):
     s.close()
     again = Store(db_url)
     assert again.counts()["documents"] == 1
+
+
+def test_every_change_is_in_the_append_only_audit_log(store, generated):
+    import pytest
+    from sqlalchemy.exc import DBAPIError
+
+    from workbench import codebook
+
+    result = ingest_file(store, generated["text"])
+    store.load_codebook(codebook.load(), actor="lead")
+    store.add_user_code(codebook.user_code("XX01", "Mine", "XX", "A code of my own."),
+                        actor="lead")
+    segment = store.segments(result.document_id)[0].id
+    store.decide(segment, "FP01", "ana", "accepted")
+    store.mark_reviewed(segment, "ana")
+    store.update_document(result.document_id, "lead", kind="report")
+    store.update_code("FP01", "lead", definition="A new definition.")
+    version = store.add_model_version({"params": {}, "metrics": {}, "training_size": 3},
+                                      actor="maintainer")
+    store.activate_model(version, actor="maintainer")
+    assert store.undo_last("ana") == "review.add"
+    store.delete_document(result.document_id, actor="lead")
+
+    actions = [e.action for e in reversed(store.audit_log(100))]
+    assert actions == ["document.add", "codebook.load", "code.add", "coding.accepted",
+                       "review.add", "document.update", "code.update", "model.add",
+                       "model.activate", "undo", "document.delete"]
+    accepted = store.audit_log(1, actor="ana", entity="coding")[0]
+    assert accepted.before is None and accepted.after["status"] == "accepted"
+    deleted = store.audit_log(1, entity="document")[0]
+    assert deleted.actor == "lead" and deleted.before["codings"] == 1
+
+    with pytest.raises(DBAPIError, match="append-only"), store.write() as conn:
+        conn.exec_driver_sql("UPDATE auditevent SET actor = 'someone else'")
+    with pytest.raises(DBAPIError, match="append-only"), store.write() as conn:
+        conn.exec_driver_sql("DELETE FROM auditevent")
+    assert len(store.audit_log(100)) == 11

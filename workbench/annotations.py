@@ -87,5 +87,5 @@ def load(store: Store, path: Path, coder: str | None = None) -> LoadReport:
     if report.unknown_codes:
         raise AnnotationError(f"{path}: codes not in the codebook: "
                               f"{', '.join(sorted(report.unknown_codes))}")
-    report.codings = store.record_codings(codings, reviews)
+    report.codings = store.record_codings(codings, reviews, note=path.name)
     return report

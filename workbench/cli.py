@@ -621,6 +621,29 @@ def agreement_cmd(
                    + (f"  {row['note']}" if row["note"] else ""))
 
 
+@app.command("log")
+def log_cmd(
+    db: DbOption = None,
+    n: Annotated[int, typer.Option("-n", help="How many entries, newest first.")] = 30,
+    actor: Annotated[str | None, typer.Option(help="Only this person's changes.")] = None,
+    entity: Annotated[str | None, typer.Option(
+        help="Only changes to: coding, review, document, code, codebookversion, "
+             "modelversion, segment, project, user.")] = None,
+    full: Annotated[bool, typer.Option("--full", help="Print before and after.")] = False,
+) -> None:
+    """The audit log: who changed what, when, with the values before and after."""
+    store = _store(db)
+    events = store.audit_log(n, actor, entity)
+    if not events:
+        typer.echo("the audit log is empty" + (" for these filters" if actor or entity else ""))
+    for e in events:
+        when = e.at.strftime("%Y-%m-%d %H:%M:%S")
+        typer.echo(f"{e.id:>6} {when} {e.actor:<12} {e.action:<20} {e.entity} {e.entity_id}")
+        if full:
+            typer.echo(f"         before: {json.dumps(e.before, ensure_ascii=False)}")
+            typer.echo(f"         after:  {json.dumps(e.after, ensure_ascii=False)}")
+
+
 db_app = typer.Typer(help="The store's schema: version and upgrade.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 

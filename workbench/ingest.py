@@ -2,13 +2,16 @@
 
 A document is parsed completely before the store is touched, then written in a
 single transaction, so a file that fails leaves the store exactly as it was
-and the other files still go in.
+and the other files still go in. Limits (size, pages, time; see ``config.Limits``)
+are checked before the store is touched, and a file's size before it is read.
 """
 
 from __future__ import annotations
 
 import hashlib
+import math
 import re
+import time
 import tomllib
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -17,12 +20,20 @@ from pathlib import Path
 from typing import Any
 
 from . import layout, pdftext, places, segment
+from .config import (
+    ENV_MAX_FILE_MB,
+    ENV_MAX_PAGES,
+    ENV_SECONDS_PER_DOCUMENT,
+    Limits,
+    limits_from_env,
+)
 from .models import DOCUMENT_KINDS
 from .parsed import ParsedDocument, ParsedPage, PlaceRef
 from .store import Store
 
 SUPPORTED = {".pdf", ".txt"}
 MANIFEST = "manifest.toml"
+MB = 1 << 20
 
 
 class IngestError(Exception):
@@ -40,6 +51,8 @@ class IngestOptions:
     transcript: bool | None = None  # None: detect
     meta: dict[str, Any] = field(default_factory=dict)
     origin: str = "option"  # who stated the cities and countries: option | manifest
+    # read when the options are made, so that one run applies one set of limits
+    limits: Limits = field(default_factory=limits_from_env)
 
 
 @dataclass
@@ -96,18 +109,76 @@ def detect_language(text: str) -> str:
     return best if scores[best] >= 0.15 * len(words) else "und"
 
 
+# -------------------------------------------------------------------- limits
+def format_mb(value: float) -> str:
+    """Megabytes rounded up to one decimal, so a file just over a limit never reads as
+    equal to it; below 1 MB (tiny limits in tests) two significant digits."""
+    if value < 1:
+        return f"{value:.2g}"
+    return f"{math.ceil(value * 10) / 10:,.1f}".removesuffix(".0")
+
+
+def too_large_reason(size_bytes: int, limit_mb: float) -> str:
+    return (f"too large ({format_mb(size_bytes / MB)} MB; the limit is {format_mb(limit_mb)} MB, "
+            f"set {ENV_MAX_FILE_MB})")
+
+
+def too_many_pages_reason(pages: int, limit: int) -> str:
+    return f"too many pages ({pages:,}; the limit is {limit:,}, set {ENV_MAX_PAGES})"
+
+
+def too_slow_reason(seconds: float) -> str:
+    return f"took longer than {seconds:,g} s to read (set {ENV_SECONDS_PER_DOCUMENT})"
+
+
+def check_file_size(path: Path, limits: Limits) -> None:
+    """Refuse an oversized file from its metadata alone: hashing or parsing it is the
+    cost the limit exists to avoid."""
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        raise IngestError("file not found") from None
+    if size > limits.max_file_mb * MB:
+        raise IngestError(too_large_reason(size, limits.max_file_mb))
+
+
+def _limit_reason(exc: pdftext.LimitExceeded, limits: Limits) -> str:
+    """The reader knows which limit it hit; the reason names the setting that moves it."""
+    if isinstance(exc, pdftext.TooManyPages):
+        return too_many_pages_reason(exc.pages, exc.limit)
+    return too_slow_reason(limits.seconds_per_document)
+
+
 # ------------------------------------------------------------------- parsing
 def parse_file(path: Path, options: IngestOptions | None = None,
                sha256: str | None = None) -> ParsedDocument:
-    """Read and segment one file into a ParsedDocument; raise IngestError with the reason."""
+    """Read and segment one file into a ParsedDocument; raise IngestError with the reason.
+
+    The time limit runs from here: a deadline passed down and checked between pages
+    and between stages, so no thread or signal can leave a parser half-way.
+    """
     options = options or IngestOptions()
-    suffix = path.suffix.lower()
     if options.kind is not None and options.kind not in DOCUMENT_KINDS:
         raise IngestError(f"unknown kind {options.kind!r} (choose {', '.join(DOCUMENT_KINDS)})")
+    limits = options.limits
+    check_file_size(path, limits)
+    deadline = time.monotonic() + limits.seconds_per_document
+    try:
+        return _parse(path, options, sha256, deadline)
+    except pdftext.LimitExceeded as exc:
+        raise IngestError(_limit_reason(exc, limits)) from exc
+
+
+def _parse(path: Path, options: IngestOptions, sha256: str | None,
+           deadline: float) -> ParsedDocument:
+    suffix = path.suffix.lower()
     pdf_title = None
     if suffix == ".pdf" or (suffix not in SUPPORTED and _looks_like_pdf(path)):
         try:
-            pages = pdftext.read_all_pages(path, options.engine)
+            pages = pdftext.read_all_pages(path, options.engine,
+                                           options.limits.max_pages, deadline)
+        except pdftext.LimitExceeded:
+            raise
         except pdftext.PdfError as exc:
             raise IngestError(str(exc)) from exc
         lines = layout.document_lines(pages)
@@ -129,9 +200,11 @@ def parse_file(path: Path, options: IngestOptions | None = None,
     transcript = options.transcript
     if transcript is None and options.kind is not None:
         transcript = None if options.kind == "transcript" else False
+    pdftext.check_deadline(deadline)
     segments = segment.segment_lines(lines, transcript)
     if not segments:
         raise IngestError("no extractable text (scanned images or an empty document?)")
+    pdftext.check_deadline(deadline)
     text = segment.assemble(segments)
     language = detect_language(text)
 
@@ -142,6 +215,7 @@ def parse_file(path: Path, options: IngestOptions | None = None,
     cases = _cases(counts, None if options.cities is None else list(explicit_cities.values()),
                    explicit_countries, options.origin)
     places.assign_cases(segments, [p for p, _how, _n in cases if p.kind == "city"])
+    pdftext.check_deadline(deadline)
 
     for page in parsed_pages:
         on_page = [s for s in segments if s.page_start <= page.number <= s.page_end]
@@ -304,6 +378,7 @@ def options_for(base: IngestOptions, entry: dict[str, Any]) -> IngestOptions:
         meta=meta,
         origin="option" if (base.cities is not None or base.countries is not None)
         else "manifest",
+        limits=base.limits,
     )
 
 
@@ -314,6 +389,7 @@ def ingest_file(store: Store, path: Path, options: IngestOptions | None = None) 
             raise IngestError("file not found")
         if path.is_dir():
             raise IngestError("is a folder")
+        check_file_size(path, options.limits)
         sha = sha256_file(path)
         existing = store.document_by_sha(sha)
         if existing is not None:

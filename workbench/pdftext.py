@@ -12,6 +12,7 @@ documents.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +26,38 @@ MARKER_CHARS = set("0123456789*†‡")
 
 class PdfError(Exception):
     """A PDF that cannot be read; the message is the reason, fit for one line."""
+
+
+class LimitExceeded(PdfError):
+    """The caller's limit was reached: the file is refused, not retried with the other engine."""
+
+
+class TooManyPages(LimitExceeded):
+    """Raised once the page count is known, before any page is read."""
+
+    def __init__(self, pages: int, limit: int) -> None:
+        super().__init__(f"too many pages ({pages:,}; the limit is {limit:,})")
+        self.pages = pages
+        self.limit = limit
+
+
+class DeadlinePassed(LimitExceeded):
+    """Raised between pages: a page already started is finished, so no thread or signal
+    is needed and no engine is left in a half-read state."""
+
+    def __init__(self) -> None:
+        super().__init__("took longer than the time limit to read")
+
+
+def check_page_count(pages: int, max_pages: int | None) -> None:
+    if max_pages is not None and pages > max_pages:
+        raise TooManyPages(pages, max_pages)
+
+
+def check_deadline(deadline: float | None) -> None:
+    """``deadline`` is a ``time.monotonic()`` value: wall-clock changes must not trip it."""
+    if deadline is not None and time.monotonic() > deadline:
+        raise DeadlinePassed()
 
 
 @dataclass
@@ -220,7 +253,8 @@ def _check_file(path: Path) -> None:
 
 
 # --------------------------------------------------------------------- PDFium
-def _pdfium_pages(path: Path) -> Iterator[PageText]:
+def _pdfium_pages(path: Path, max_pages: int | None = None,
+                  deadline: float | None = None) -> Iterator[PageText]:
     import pypdfium2 as pdfium
     import pypdfium2.raw as raw
 
@@ -229,9 +263,12 @@ def _pdfium_pages(path: Path) -> Iterator[PageText]:
     except pdfium.PdfiumError as exc:
         raise PdfError(_pdfium_reason(str(exc))) from exc
     try:
+        count = len(pdf)  # from the page tree: no page is loaded yet
+        check_page_count(count, max_pages)
         box = raw.FS_RECTF()
         get_box = raw.FPDFText_GetLooseCharBox
-        for index in range(len(pdf)):
+        for index in range(count):
+            check_deadline(deadline)
             page = pdf[index]
             try:
                 width, height = page.get_size()
@@ -301,7 +338,8 @@ def _pdfium_reason(message: str) -> str:
 
 
 # ----------------------------------------------------------------- pdfplumber
-def _pdfplumber_pages(path: Path) -> Iterator[PageText]:
+def _pdfplumber_pages(path: Path, max_pages: int | None = None,
+                      deadline: float | None = None) -> Iterator[PageText]:
     import pdfplumber
     from pdfminer.pdfdocument import PDFPasswordIncorrect
 
@@ -316,7 +354,9 @@ def _pdfplumber_pages(path: Path) -> Iterator[PageText]:
             raise PdfError("encrypted PDF: a password is required to open it") from exc
         raise PdfError(f"damaged or not a PDF ({str(exc) or type(exc).__name__})") from exc
     try:
+        check_page_count(len(pdf.pages), max_pages)
         for page in pdf.pages:
+            check_deadline(deadline)
             try:
                 height = float(page.height)
                 rows = page.extract_text_lines(layout=False, strip=False, return_chars=True)
@@ -362,27 +402,40 @@ def _insert_spaces(line: list[_Char]) -> list[_Char]:
 ENGINES = ("pdfium", "pdfplumber")
 
 
-def read_pages(path: str | Path, engine: str = "pdfium") -> Iterator[PageText]:
-    """Yield the pages of a PDF as positioned fragments; raise PdfError with a reason."""
+def read_pages(path: str | Path, engine: str = "pdfium", max_pages: int | None = None,
+               deadline: float | None = None) -> Iterator[PageText]:
+    """Yield the pages of a PDF as positioned fragments; raise PdfError with a reason.
+
+    ``max_pages`` refuses a document before its first page is read; ``deadline``
+    (a ``time.monotonic()`` value) stops between pages. Both raise LimitExceeded.
+    """
     path = Path(path)
     _check_file(path)
     if engine == "pdfium":
-        yield from _pdfium_pages(path)
+        yield from _pdfium_pages(path, max_pages, deadline)
     elif engine == "pdfplumber":
-        yield from _pdfplumber_pages(path)
+        yield from _pdfplumber_pages(path, max_pages, deadline)
     else:
         raise ValueError(f"unknown PDF engine {engine!r}; choose one of {ENGINES}")
 
 
-def read_all_pages(path: str | Path, engine: str = "pdfium") -> list[PageText]:
-    """Read every page, falling back to pdfplumber when PDFium cannot open the file."""
+def read_all_pages(path: str | Path, engine: str = "pdfium", max_pages: int | None = None,
+                   deadline: float | None = None) -> list[PageText]:
+    """Read every page, falling back to pdfplumber when PDFium cannot open the file.
+
+    A limit reached is final: the other engine would only spend the same budget again.
+    """
     try:
-        return list(read_pages(path, engine))
+        return list(read_pages(path, engine, max_pages, deadline))
+    except LimitExceeded:
+        raise
     except PdfError as exc:
         if engine != "pdfium" or "encrypted" in str(exc) or "not a PDF" in str(exc) \
                 or "empty file" in str(exc) or "not found" in str(exc):
             raise
         try:
-            return list(read_pages(path, "pdfplumber"))
+            return list(read_pages(path, "pdfplumber", max_pages, deadline))
+        except LimitExceeded:
+            raise
         except PdfError:
             raise exc from None

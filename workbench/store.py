@@ -8,6 +8,7 @@ through SQLAlchemy core: the ORM one row at a time is tens of times slower.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import Engine, case, event, func, insert, select, text
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, create_engine
 
 from . import models, schema
@@ -54,7 +56,10 @@ def make_engine(url: str) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _begin(conn: Connection) -> None:
-            conn.exec_driver_sql("BEGIN")
+            # a write transaction takes the write lock at once: two coders who both read
+            # before writing then queue (busy timeout) instead of one failing mid-way
+            immediate = conn.get_execution_options().get("immediate", False)
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
         return engine
     return create_engine(url, pool_pre_ping=True)
@@ -62,6 +67,17 @@ def make_engine(url: str) -> Engine:
 
 GENERAL = "EU-wide / general"  # segments about no particular case city
 AGREED = "agreed"  # the coder under whom adjudicated (agreed) codes are recorded
+
+
+def default_actor() -> str:
+    """Who the audit log names when no coder is given: the CLI's user."""
+    import getpass
+
+    return os.environ.get("WORKBENCH_USER") or getpass.getuser()
+
+
+class _Taken(Exception):
+    """The row a decision was about changed under it; the decision is made again."""
 
 
 @dataclass
@@ -100,12 +116,17 @@ class Store:
         self.url = resolve_db_url(url)
         self.engine = make_engine(self.url)
         self.is_sqlite = self.engine.dialect.name == "sqlite"
+        self._writer = self.engine.execution_options(immediate=True)
         if check_schema:
             try:
                 schema.check(self.engine, self.url)
             except Exception:
                 self.engine.dispose()
                 raise
+
+    def write(self) -> Any:
+        """A write transaction (see ``make_engine``): every change goes through here."""
+        return self._writer.begin()
 
     def close(self) -> None:
         self.engine.dispose()
@@ -122,10 +143,15 @@ class Store:
                 select(models.Document).where(models.Document.sha256 == sha256)
             ).first()
 
-    def add_document(self, doc: ParsedDocument) -> int:
+    def add_document(self, doc: ParsedDocument, actor: str | None = None) -> int:
         """Write a parsed document, its pages, segments and places in one transaction."""
-        with self.engine.begin() as conn:
-            return self._insert_document(conn, doc)[0]
+        with self.write() as conn:
+            doc_id, seg_ids = self._insert_document(conn, doc)
+            self._audit(conn, actor or default_actor(), "document.add", "document",
+                        str(doc_id), None, {"title": doc.title, "kind": doc.kind,
+                                            "source_file": doc.source_file,
+                                            "sha256": doc.sha256, "segments": len(seg_ids)})
+            return doc_id
 
     def _insert_document(self, conn: Connection, doc: ParsedDocument) -> tuple[int, list[int]]:
         """The document's rows; returns its id and its segments' ids in order."""
@@ -214,7 +240,7 @@ class Store:
         codings that name their document and segment by position in ``docs``."""
         m = models
         now = models.utcnow()
-        with self.engine.begin() as conn:
+        with self.write() as conn:
             for code in codes:
                 conn.execute(insert(m.Code), {**code, "version": 1, "user_defined": True,
                                               "active": True})
@@ -275,9 +301,17 @@ class Store:
             ).scalar_one()
         return ids
 
-    def delete_document(self, document_id: int) -> None:
-        with self.engine.begin() as conn:
+    def delete_document(self, document_id: int, actor: str | None = None) -> None:
+        with self.write() as conn:
             t = models
+            doc = conn.execute(select(t.Document.title, t.Document.kind, t.Document.source_file,
+                                      t.Document.sha256).where(t.Document.id == document_id)
+                               ).first()
+            codings = conn.execute(select(func.count()).where(
+                t.Coding.document_id == document_id)).scalar_one()
+            self._audit(conn, actor or default_actor(), "document.delete", "document",
+                        str(document_id), None if doc is None else {
+                            **dict(doc._mapping), "codings": codings}, None)
             seg_ids = select(t.Segment.id).where(t.Segment.document_id == document_id)
             conn.execute(t.SegmentPlace.__table__.delete().where(
                 t.SegmentPlace.segment_id.in_(seg_ids)))
@@ -402,7 +436,8 @@ class Store:
             }
 
     # ---------------------------------------------------------------- codebook
-    def load_codebook(self, book: Any, note: str = "") -> tuple[int | None, list[str]]:
+    def load_codebook(self, book: Any, note: str = "", actor: str | None = None
+                      ) -> tuple[int | None, list[str]]:
         """Bring the store's codes in line with a codebook; version what changed.
 
         Returns the new codebook version id (None when nothing changed) and the ids of
@@ -411,7 +446,7 @@ class Store:
         from .codebook import defs_from_rows
 
         m = models
-        with self.engine.begin() as conn:
+        with self.write() as conn:
             current = {c.id: c for c in defs_from_rows(conn.execute(select(m.Code)).all())}
             versions = dict(conn.execute(select(m.Code.id, m.Code.version)).all())
             changed = [c for c in book.codes
@@ -437,11 +472,17 @@ class Store:
                     "code_id": c.id, "version": version, "codebook_version_id": cb_id,
                     "name": c.name, "definition": c.definition, "details": c.details(),
                     "created_at": models.utcnow()})
+            self._audit(conn, actor or default_actor(), "codebook.load", "codebookversion",
+                        str(cb_id), {c.id: versions[c.id] for c in changed if c.id in versions},
+                        {"source": book.source, "codes": [c.id for c in changed]})
             return int(cb_id), [c.id for c in changed]
 
-    def add_user_code(self, code: Any) -> None:
+    def add_user_code(self, code: Any, actor: str | None = None) -> None:
         m = models
-        with self.engine.begin() as conn:
+        with self.write() as conn:
+            self._audit(conn, actor or default_actor(), "code.add", "code", code.id, None,
+                        {"name": code.name, "group": code.group,
+                         "definition": code.definition})
             if conn.execute(select(m.Code.id).where(m.Code.id == code.id)).first():
                 raise ValueError(f"code {code.id} exists already")
             conn.execute(insert(m.Code), {
@@ -484,14 +525,14 @@ class Store:
             ).all()
         return {(r[0], r[1], r[2]): (r[3], r[4]) for r in rows}
 
-    def record_codings(self, rows: list[dict[str, Any]], reviews: list[tuple[int, str]]
-                       ) -> int:
+    def record_codings(self, rows: list[dict[str, Any]], reviews: list[tuple[int, str]],
+                       actor: str | None = None, note: str = "") -> int:
         """Insert or update codings (one per segment, code, coder and origin) and reviews,
         in one transaction. Returns the number of coding rows written."""
         m = models
         versions = self.code_versions()
         now = models.utcnow()
-        with self.engine.begin() as conn:
+        with self.write() as conn:
             where = self._segment_places(conn, [row["segment_id"] for row in rows])
             for row in rows:
                 values = {
@@ -517,6 +558,9 @@ class Store:
                 else:
                     conn.execute(m.Coding.__table__.update().where(m.Coding.id == existing)
                                  .values(**values))
+            self._audit(conn, actor or default_actor(), "codings.record", "coding", note, None,
+                        {"codings": len(rows), "reviews": len(set(reviews)),
+                         "coders": sorted({r["coder"] for r in rows})})
             have = set(conn.execute(select(m.Review.segment_id, m.Review.coder)).all())
             fresh = [{"segment_id": s, "coder": c, "created_at": now}
                      for s, c in dict.fromkeys(reviews) if (s, c) not in have]
@@ -524,11 +568,12 @@ class Store:
                 conn.execute(insert(m.Review), fresh)
         return len(rows)
 
-    def replace_suggestions(self, rows: list[dict[str, Any]], segment_ids: list[int]) -> int:
+    def replace_suggestions(self, rows: list[dict[str, Any]], segment_ids: list[int],
+                            actor: str | None = None) -> int:
         """Model suggestions for these segments replace earlier pending ones; decisions
         (accepted or rejected suggestions) are kept."""
         m = models
-        with self.engine.begin() as conn:
+        with self.write() as conn:
             for chunk in range(0, len(segment_ids), 500):
                 ids = segment_ids[chunk: chunk + 500]
                 conn.execute(m.Coding.__table__.delete().where(
@@ -544,6 +589,10 @@ class Store:
                 conn.execute(insert(m.Coding), [
                     {**r, **where[r["segment_id"]], "origin": "model", "status": "suggested",
                      "memo": "", "created_at": now, "updated_at": now} for r in fresh])
+            self._audit(conn, actor or default_actor(), "suggestions.replace", "coding", "",
+                        None, {"segments": len(segment_ids), "suggestions": len(fresh),
+                               "model_version": rows[0].get("model_version_id") if rows
+                               else None})
         return len(fresh)
 
     @staticmethod
@@ -631,12 +680,18 @@ class Store:
                                   .where(models.Coding.segment_id == segment_id)))
 
     # ------------------------------------------------------------------ models
-    def add_model_version(self, row: dict[str, Any]) -> int:
+    def add_model_version(self, row: dict[str, Any], actor: str | None = None) -> int:
         m = models
-        with self.engine.begin() as conn:
-            return int(conn.execute(
+        with self.write() as conn:
+            version = int(conn.execute(
                 insert(m.ModelVersion).returning(m.ModelVersion.id),
                 {**row, "created_at": models.utcnow(), "active": False}).scalar_one())
+            summary = (row.get("metrics") or {}).get("model", {})
+            self._audit(conn, actor or default_actor(), "model.add", "modelversion",
+                        str(version), None, {"training_size": row.get("training_size"),
+                                             "macro_f1": summary.get("macro_f1"),
+                                             "lrap": summary.get("lrap")})
+            return version
 
     def model_versions(self) -> list[models.ModelVersion]:
         with self.session() as s:
@@ -653,12 +708,15 @@ class Store:
         with self.session() as s:
             return s.scalars(select(models.ModelVersion).where(models.ModelVersion.active)).first()
 
-    def activate_model(self, version_id: int) -> None:
+    def activate_model(self, version_id: int, actor: str | None = None) -> None:
         m = models
-        with self.engine.begin() as conn:
+        with self.write() as conn:
             if conn.execute(select(m.ModelVersion.id).where(m.ModelVersion.id == version_id)
                             ).first() is None:
                 raise ValueError(f"no model version {version_id}")
+            was = conn.execute(select(m.ModelVersion.id).where(m.ModelVersion.active)).scalar()
+            self._audit(conn, actor or default_actor(), "model.activate", "modelversion",
+                        str(version_id), {"active": was}, {"active": version_id})
             conn.execute(m.ModelVersion.__table__.update().values(active=False))
             conn.execute(m.ModelVersion.__table__.update()
                          .where(m.ModelVersion.id == version_id).values(active=True))
@@ -712,9 +770,25 @@ class Store:
         """
         if status not in ("accepted", "rejected"):
             raise ValueError(f"status must be accepted or rejected, not {status!r}")
+        # another coder may take the same model suggestion, or the same coder decide in a
+        # second window, between our read and our write: the write then changes nothing
+        # or hits the unique constraint, and the decision is made again on what is there now
+        for attempt in range(5):
+            try:
+                return self._decide_once(segment_id, code_id, coder, status, memo)
+            except _Taken:
+                continue
+            except IntegrityError:
+                if attempt == 4:
+                    raise
+        raise RuntimeError(f"segment {segment_id}: the decision kept colliding; try again")
+
+    def _decide_once(self, segment_id: int, code_id: str, coder: str, status: str,
+                     memo: str | None) -> int:
         m = models
         now = models.utcnow()
-        with self.engine.begin() as conn:
+        versions = self.code_versions()
+        with self.write() as conn:
             row = conn.execute(
                 select(m.Coding).where((m.Coding.segment_id == segment_id)
                                        & (m.Coding.code_id == code_id)
@@ -728,7 +802,6 @@ class Store:
                                            & (m.Coding.status == "suggested")
                                            & (m.Coding.span == ""))
                 ).first()
-            versions = self.code_versions()
             if row is None:
                 values = {**self._segment_places(conn, [segment_id])[segment_id],
                           "segment_id": segment_id, "code_id": code_id, "coder": coder,
@@ -744,8 +817,14 @@ class Store:
                 changes = {"coder": coder, "status": status, "updated_at": now}
                 if memo is not None:
                     changes["memo"] = memo
-                conn.execute(m.Coding.__table__.update().where(m.Coding.id == coding_id)
-                             .values(**changes))
+                # only the row as we read it: a suggestion someone took meanwhile is theirs
+                done = conn.execute(
+                    m.Coding.__table__.update()
+                    .where((m.Coding.id == coding_id) & (m.Coding.coder == row.coder)
+                           & (m.Coding.status == row.status))
+                    .values(**changes))
+                if done.rowcount != 1:
+                    raise _Taken  # rolls the transaction back
             after = _row_dict(conn.execute(select(m.Coding).where(m.Coding.id == coding_id))
                               .first())
             self._audit(conn, coder, f"coding.{status}", "coding", str(coding_id), before,
@@ -788,7 +867,7 @@ class Store:
             raise ValueError(f"unknown code {unknown[0]}")
         now = models.utcnow()
         versions = self.code_versions()
-        with self.engine.begin() as conn:
+        with self.write() as conn:
             where = self._segment_places(conn, [segment_id])[segment_id]
             mine = (m.Coding.segment_id == segment_id) & (m.Coding.coder == AGREED)
             before = sorted(r[0] for r in conn.execute(
@@ -810,21 +889,24 @@ class Store:
     def mark_reviewed(self, segment_id: int, coder: str) -> bool:
         """The coder is done with this segment: codes not accepted are negatives."""
         m = models
-        with self.engine.begin() as conn:
-            if conn.execute(select(m.Review.id).where((m.Review.segment_id == segment_id)
-                                                      & (m.Review.coder == coder))).first():
-                return False
-            rid = conn.execute(insert(m.Review).returning(m.Review.id),
-                               {"segment_id": segment_id, "coder": coder,
-                                "created_at": models.utcnow()}).scalar_one()
-            self._audit(conn, coder, "review.add", "review", str(rid), None,
-                        {"id": rid, "segment_id": segment_id, "coder": coder})
-            return True
+        try:
+            with self.write() as conn:
+                if conn.execute(select(m.Review.id).where(
+                        (m.Review.segment_id == segment_id) & (m.Review.coder == coder))).first():
+                    return False
+                rid = conn.execute(insert(m.Review).returning(m.Review.id),
+                                   {"segment_id": segment_id, "coder": coder,
+                                    "created_at": models.utcnow()}).scalar_one()
+                self._audit(conn, coder, "review.add", "review", str(rid), None,
+                            {"id": rid, "segment_id": segment_id, "coder": coder})
+                return True
+        except IntegrityError:  # the same coder, in another window, was quicker
+            return False
 
     def undo_last(self, actor: str) -> str | None:
         """Undo the actor's most recent change that is not undone yet; say what it was."""
         m = models
-        with self.engine.begin() as conn:
+        with self.write() as conn:
             undone = {r[0] for r in conn.execute(
                 select(m.AuditEvent.entity_id).where((m.AuditEvent.actor == actor)
                                                      & (m.AuditEvent.action == "undo")))}
@@ -860,6 +942,20 @@ class Store:
         conn.execute(insert(models.AuditEvent), {
             "at": models.utcnow(), "actor": actor, "action": action, "entity": entity,
             "entity_id": entity_id, "before": before, "after": after})
+
+    def audit_log(self, limit: int = 50, actor: str | None = None,
+                  entity: str | None = None) -> list[models.AuditEvent]:
+        """The newest changes first."""
+        q = select(models.AuditEvent).order_by(models.AuditEvent.id.desc()).limit(limit)
+        if actor:
+            q = q.where(models.AuditEvent.actor == actor)
+        if entity:
+            q = q.where(models.AuditEvent.entity == entity)
+        with self.session() as s:
+            rows = list(s.scalars(q))
+            for r in rows:
+                s.expunge(r)
+            return rows
 
     def progress(self, coder: str, document_id: int | None = None) -> tuple[int, int]:
         """(segments this coder has finished, body segments) for a document or all."""
@@ -1013,7 +1109,7 @@ class Store:
         from . import places as places_mod
 
         m = models
-        with self.engine.begin() as conn:
+        with self.write() as conn:
             doc = conn.execute(select(m.Document).where(m.Document.id == document_id)).first()
             if doc is None:
                 raise ValueError(f"no document {document_id}")
@@ -1086,7 +1182,7 @@ class Store:
                     name: str | None = None) -> int:
         """Edit a code: a new code version; codings made from now on record it."""
         m = models
-        with self.engine.begin() as conn:
+        with self.write() as conn:
             row = conn.execute(select(m.Code).where(m.Code.id == code_id)).first()
             if row is None:
                 raise ValueError(f"no code {code_id}")
