@@ -17,7 +17,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from workbench import agreement, compare, export, ingest, queue, refi
+from workbench import accounts, agreement, compare, export, ingest, queue, refi
 from workbench import codebook as cb
 from workbench import train as train_mod
 from workbench.config import resolve_db_url
@@ -72,8 +72,35 @@ def code_defs(store: Store) -> list[cb.CodeDef]:
 
 
 def coder_name() -> str | None:
-    """Asked once, in the sidebar of every page; recorded on every coding."""
+    """Asked once, in the sidebar of every page (in team mode: the signed-in account);
+    recorded on every coding."""
+    signed_in = st.session_state.get("account")
+    if signed_in is not None:
+        return signed_in.name
     return str(st.session_state.get("coder", "")).strip() or None
+
+
+def allowed(action: str) -> bool:
+    """What the signed-in role may do; everything in single-user mode."""
+    signed_in = st.session_state.get("account")
+    return accounts.can(signed_in.role if signed_in is not None else None, action)
+
+
+def sign_in(store: Store) -> None:
+    """Team mode: nothing of the store is shown until a person signs in."""
+    st.header("Sign in")
+    st.caption("This store has accounts: sign in with the name and password a maintainer "
+               "gave you (`workbench users add`).")
+    with st.form("sign_in"):
+        name = st.text_input("Name", key="signin_name")
+        password = st.text_input("Password", type="password", key="signin_password")
+        if st.form_submit_button("Sign in"):
+            account = accounts.authenticate(store, name, password)
+            if account is None:
+                st.error("Wrong name or password.")
+            else:
+                st.session_state["account"] = account
+                st.rerun()
 
 
 def offer_codebook(store: Store) -> None:
@@ -101,6 +128,9 @@ def page_documents(store: Store) -> None:
     else:
         st.info("No documents yet. Upload PDFs or text files below, or run `workbench demo`.")
 
+    if not allowed("manage_documents"):
+        st.caption("Uploading, editing and removing documents is for leads.")
+        return
     st.subheader("Upload")
     files = st.file_uploader("PDF or .txt files", type=["pdf", "txt"], accept_multiple_files=True,
                              key="upload")
@@ -381,11 +411,16 @@ def page_codebook(store: Store) -> None:
                     st.caption("Examples")
                     for ex in c.details["examples"]:
                         st.text(f"“{ex}”")
+                if not allowed("edit_codebook"):
+                    continue
                 new = st.text_area("Definition", c.definition, key=f"def_{c.id}")
                 if st.button("Save definition (new version)", key=f"save_{c.id}",
                              disabled=new.strip() == c.definition.strip()):
                     v = store.update_code(c.id, coder, definition=new.strip())
                     st.success(f"{c.id} is now at version {v}.")
+    if not allowed("edit_codebook"):
+        st.caption("Editing the codebook is for leads.")
+        return
     st.subheader("Add your own code")
     with st.form("add_code_form"):
         code_id = st.text_input("Id (letters then digits, e.g. XX01)")
@@ -424,7 +459,11 @@ def _train_in_background(url: str) -> None:
 def page_model(store: Store) -> None:
     st.header("Model")
     running = _TRAINING.get("status") == "running"
-    if st.button("Train a new version", key="train", disabled=running or not store.codes()):
+    may_train = allowed("train")
+    if not may_train:
+        st.caption("Training and activating models is for maintainers.")
+    elif st.button("Train a new version", key="train",
+                   disabled=running or not store.codes()):
         threading.Thread(target=_train_in_background, args=(store.url,), daemon=True).start()
         _TRAINING.update(status="running", step="starting", done=0, total=1)
         running = True
@@ -454,7 +493,8 @@ def page_model(store: Store) -> None:
     pick = st.selectbox("Version", [v.id for v in versions], index=len(versions) - 1,
                         key="model_pick")
     chosen = next(v for v in versions if v.id == pick)
-    if st.button(f"Activate version {pick}", key="activate", disabled=chosen.active):
+    if may_train and st.button(f"Activate version {pick}", key="activate",
+                               disabled=chosen.active):
         store.activate_model(pick, actor=coder_name() or "app")
         st.success(f"Version {pick} is active.")
         st.rerun()
@@ -481,6 +521,9 @@ FORMAT_LABELS = {"csv": "CSV (spreadsheet, one row per excerpt)",
 
 def page_export(store: Store) -> None:
     st.header("Export")
+    if not allowed("export"):  # the page is not offered; a stale choice lands here
+        st.error("Exports are for leads and maintainers.")
+        return
     f = filters(store, "exp")
     rows = export.excerpt_rows(store, f)
     st.caption(f"{len(rows)} coded excerpts match ({export.describe(f)}).")
@@ -575,7 +618,9 @@ def page_agreement(store: Store) -> None:
                                                chosen.codes_by_coder.values())))
             agreed = st.multiselect("Agreed codes", [c.id for c in store.codes()],
                                     default=shared, key=f"agr_codes_{pick}")
-            if st.button("Record the agreed codes", key="agr_record"):
+            if not allowed("adjudicate"):
+                st.caption("Recording the agreed codes is for leads.")
+            elif st.button("Record the agreed codes", key="agr_record"):
                 store.set_agreed(pick, agreed, coder_name() or "lead")
                 st.success(f"Segment {pick}: agreed codes {', '.join(agreed) or '(none)'} "
                            "recorded.")
@@ -599,8 +644,19 @@ def main() -> None:
     except SchemaError as exc:
         st.error(f"Workbench cannot open this store: {exc}")
         st.stop()
-    page = st.sidebar.radio("Page", PAGES, key="page")
-    st.sidebar.text_input("Your name (recorded on every coding)", key="coder")
+    if store.has_accounts() and st.session_state.get("account") is None:
+        sign_in(store)
+        return
+    pages = [p for p in PAGES if p != "Export" or allowed("export")]
+    page = st.sidebar.radio("Page", pages, key="page")
+    signed_in = st.session_state.get("account")
+    if signed_in is None:
+        st.sidebar.text_input("Your name (recorded on every coding)", key="coder")
+    else:
+        st.sidebar.write(f"Signed in as **{literal(signed_in.name)}** ({signed_in.role})")
+        if st.sidebar.button("Sign out", key="sign_out"):
+            del st.session_state["account"]
+            st.rerun()
     st.sidebar.caption(f"Store: {store.url}")
     {"Documents": page_documents, "Code": page_code, "Compare cities": page_compare,
      "Search": page_search, "Codebook": page_codebook, "Model": page_model,

@@ -41,6 +41,7 @@ from typing import Any
 
 from sqlalchemy import create_engine, inspect
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
 from sqlalchemy.pool import NullPool
 
 from . import models, schema
@@ -102,7 +103,10 @@ def _size(n: int) -> str:
 
 
 def _kind(url: str) -> str:
-    backend = make_url(url).get_backend_name()
+    try:
+        backend = make_url(url).get_backend_name()
+    except ArgumentError:
+        raise BackupError(f"{url}: not a database URL or SQLite file") from None
     if backend not in ("sqlite", "postgresql"):
         raise BackupError(f"{_shown(url)}: backups are made of SQLite and PostgreSQL stores "
                           f"only, not {backend}")
@@ -122,6 +126,12 @@ def _one_line(text: str) -> str:
         if "error" in ln.lower() or "fatal" in ln.lower():
             return ln
     return lines[0] if lines else "no reason given"
+
+
+def _reason(error: BaseException) -> str:
+    """One line of a database error: the driver's own message, without SQLAlchemy's
+    wrapping and its "Background on this error" link."""
+    return _one_line(str(getattr(error, "orig", None) or error))
 
 
 def _file_kind(path: Path) -> str:
@@ -157,7 +167,8 @@ def _contents(tables: Iterable[str], scalar: Callable[[str], Any]
 
 def _check_revision(revision: str | None, source: Path) -> None:
     if revision is None:
-        raise BackupError(f"cannot restore {source}: it holds no Workbench store")
+        raise BackupError(f"cannot restore {source}: it records no Workbench schema version "
+                          "(not a Workbench backup, or damaged)")
     if revision != schema.LEGACY and revision not in schema.revisions():
         raise BackupError(f"cannot restore {source}: its schema ({revision}) is newer than "
                           f"this code ({schema.head()}): update Workbench")
@@ -252,7 +263,7 @@ def _backup_sqlite(url: str, partial: Path, target: Path) -> tuple[str | None,
             dst.close()
             src.close()
     except sqlite3.Error as e:
-        raise BackupError(f"cannot back up {path} to {target}: {_one_line(str(e))}") from None
+        raise BackupError(f"cannot back up {path} to {target}: {_reason(e)}") from None
     if revision is None:
         raise BackupError(f"cannot back up {path}: it is not a Workbench store")
     return revision, counts
@@ -266,7 +277,7 @@ def _restore_sqlite(source: Path, url: str, force: bool) -> BackupInfo:
         # read only: checking a backup never changes it
         src = sqlite3.connect(f"{source.absolute().as_uri()}?mode=ro", uri=True)
     except sqlite3.Error as e:
-        raise BackupError(f"cannot restore {source}: {_one_line(str(e))}") from None
+        raise BackupError(f"cannot restore {source}: {_reason(e)}") from None
     created = False
     try:
         try:
@@ -276,7 +287,7 @@ def _restore_sqlite(source: Path, url: str, force: bool) -> BackupInfo:
                                   f"({problems[0]})")
             revision, counts = _sqlite_contents(src)
         except sqlite3.Error as e:
-            raise BackupError(f"cannot restore {source}: {_one_line(str(e))}") from None
+            raise BackupError(f"cannot restore {source}: {_reason(e)}") from None
         _check_revision(revision, source)
         documents = 0
         if path.exists():
@@ -288,7 +299,7 @@ def _restore_sqlite(source: Path, url: str, force: bool) -> BackupInfo:
                     probe.close()
             except sqlite3.Error as e:
                 raise BackupError(f"cannot restore {source} into {path}: "
-                                  f"{_one_line(str(e))}") from None
+                                  f"{_reason(e)}") from None
         _refuse_documents(documents, force, source, url)
         if not path.parent.is_dir():
             raise BackupError(f"cannot restore {source} into {path}: the folder "
@@ -302,7 +313,7 @@ def _restore_sqlite(source: Path, url: str, force: bool) -> BackupInfo:
                 dst.close()
         except sqlite3.Error as e:
             raise BackupError(f"cannot restore {source} into {path}: "
-                              f"{_one_line(str(e))}") from None
+                              f"{_reason(e)}") from None
     except BaseException:
         if created:
             path.unlink(missing_ok=True)
@@ -386,7 +397,7 @@ def _engine(url: str, failing: str) -> Any:
     try:
         return create_engine(url, poolclass=NullPool)
     except Exception as e:  # a missing driver, a malformed URL
-        raise BackupError(f"{failing}: {_one_line(str(e))}") from None
+        raise BackupError(f"{failing}: {_reason(e)}") from None
 
 
 def _backup_postgresql(url: str, partial: Path, target: Path
@@ -411,7 +422,7 @@ def _backup_postgresql(url: str, partial: Path, target: Path
     except BackupError:
         raise
     except Exception as e:  # the server is unreachable, the database missing
-        raise BackupError(f"{failing}: {_one_line(str(e))}") from None
+        raise BackupError(f"{failing}: {_reason(e)}") from None
     finally:
         engine.dispose()
     return revision, counts
@@ -456,7 +467,7 @@ def _restore_postgresql(source: Path, url: str, force: bool) -> BackupInfo:
     except BackupError:
         raise
     except Exception as e:
-        raise BackupError(f"{failing}: {_one_line(str(e))}") from None
+        raise BackupError(f"{failing}: {_reason(e)}") from None
     finally:
         engine.dispose()
     return BackupInfo(source, "postgresql", revision, counts, source.stat().st_size)

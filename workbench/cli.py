@@ -11,16 +11,16 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from . import accounts, refi, schema
 from . import agreement as agreement_mod
 from . import annotations as ann
 from . import codebook as cb
 from . import export as export_mod
 from . import ingest as ingest_mod
 from . import queue as queue_mod
-from . import refi, schema
 from . import suggest as suggest_mod
 from . import train as train_mod
-from .config import ENV_DB
+from .config import ENV_DB, resolve_db_url
 from .models import DOCUMENT_KINDS
 from .store import CodingFilter, Store
 
@@ -642,6 +642,125 @@ def log_cmd(
         if full:
             typer.echo(f"         before: {json.dumps(e.before, ensure_ascii=False)}")
             typer.echo(f"         after:  {json.dumps(e.after, ensure_ascii=False)}")
+
+
+users_app = typer.Typer(help="Accounts for team mode: once one exists, the app asks "
+                                 "everyone to sign in.", no_args_is_help=True)
+app.add_typer(users_app, name="users")
+
+
+def _password(from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    return typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+
+
+@users_app.command("add")
+def users_add(
+    name: str,
+    role: Annotated[str, typer.Option(help="researcher, lead or maintainer.")] = "researcher",
+    password_stdin: Annotated[bool, typer.Option(
+        "--password-stdin", help="Read the password from standard input (for scripts).")] =
+        False,
+    db: DbOption = None,
+) -> None:
+    """Add an account (the first one must be a maintainer)."""
+    store = _store(db)
+    try:
+        role = accounts.check_role(role)
+        store.add_user(name.strip(), role, accounts.hash_password(_password(password_stdin)))
+    except (accounts.AccountError, ValueError) as exc:
+        err.print(f"error: {exc}", markup=False)
+        raise typer.Exit(1) from exc
+    typer.echo(f"added {name} ({role}); the app now asks everyone to sign in")
+
+
+@users_app.command("list")
+def users_list(db: DbOption = None) -> None:
+    """Accounts and their roles."""
+    store = _store(db)
+    users = store.users()
+    if not users:
+        typer.echo("no accounts: single-user mode, the app asks no one to sign in")
+    for u in users:
+        typer.echo(f"{u.name:<20} {u.role:<11} {'active' if u.active else 'disabled'}")
+
+
+@users_app.command("set-role")
+def users_set_role(name: str, role: str, db: DbOption = None) -> None:
+    """Change someone's role."""
+    store = _store(db)
+    try:
+        store.set_user(name, role=accounts.check_role(role))
+    except (accounts.AccountError, ValueError) as exc:
+        err.print(f"error: {exc}", markup=False)
+        raise typer.Exit(1) from exc
+    typer.echo(f"{name} is now {role}")
+
+
+@users_app.command("set-password")
+def users_set_password(
+    name: str,
+    password_stdin: Annotated[bool, typer.Option("--password-stdin")] = False,
+    db: DbOption = None,
+) -> None:
+    """Set a new password for an account."""
+    store = _store(db)
+    try:
+        store.set_user(name, password_hash=accounts.hash_password(_password(password_stdin)))
+    except (accounts.AccountError, ValueError) as exc:
+        err.print(f"error: {exc}", markup=False)
+        raise typer.Exit(1) from exc
+    typer.echo(f"password of {name} changed")
+
+
+@users_app.command("disable")
+def users_disable(name: str, db: DbOption = None) -> None:
+    """Disable an account (its codings and log entries stay)."""
+    store = _store(db)
+    try:
+        store.set_user(name, active=False)
+    except ValueError as exc:
+        err.print(f"error: {exc}", markup=False)
+        raise typer.Exit(1) from exc
+    typer.echo(f"{name} can no longer sign in")
+
+
+@app.command("backup")
+def backup_cmd(
+    target: Annotated[Path, typer.Argument(help="The backup file to write.")],
+    db: DbOption = None,
+) -> None:
+    """Back the store up while people work: SQLite's online backup (the file is itself a
+    store), or pg_dump's custom format for PostgreSQL."""
+    from . import backup as backup_mod
+
+    try:
+        info = backup_mod.backup(resolve_db_url(db), target)
+    except backup_mod.BackupError as exc:
+        err.print(f"error: {exc}", markup=False)
+        raise typer.Exit(1) from exc
+    typer.echo(f"backed up to {info.line()}")
+
+
+@app.command("restore")
+def restore_cmd(
+    source: Annotated[Path, typer.Argument(help="A backup made by `workbench backup`.")],
+    db: DbOption = None,
+    force: Annotated[bool, typer.Option(
+        "--force", help="Replace a store that holds documents.")] = False,
+) -> None:
+    """Restore a backup into the store (refuses to replace documents unless --force)."""
+    from . import backup as backup_mod
+
+    try:
+        info = backup_mod.restore(source, resolve_db_url(db), force=force)
+    except backup_mod.BackupError as exc:
+        err.print(f"error: {exc}", markup=False)
+        raise typer.Exit(1) from exc
+    typer.echo(f"restored {info.line()}")
+    if info.revision != schema.head():
+        typer.echo(f"the backup has schema {info.revision}: run `workbench db upgrade`")
 
 
 db_app = typer.Typer(help="The store's schema: version and upgrade.", no_args_is_help=True)

@@ -228,3 +228,15 @@ class AuditEvent(SQLModel, table=True):
     entity_id: str = ""
     before: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     after: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+
+
+class User(SQLModel, table=True):
+    """An account for team mode: once a store has one, the app asks everyone to sign in."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(unique=True, index=True)
+    role: str = "researcher"  # researcher | lead | maintainer
+    # argon2id, salted: the password itself is never stored or logged
+    password_hash: str
+    active: bool = True
+    created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))

@@ -943,6 +943,67 @@ class Store:
             "at": models.utcnow(), "actor": actor, "action": action, "entity": entity,
             "entity_id": entity_id, "before": before, "after": after})
 
+    # ------------------------------------------------------------------ accounts
+    def has_accounts(self) -> bool:
+        """Team mode: a store with at least one account asks everyone to sign in."""
+        with self.engine.connect() as conn:
+            return conn.execute(select(models.User.id).limit(1)).first() is not None
+
+    def user(self, name: str) -> models.User | None:
+        with self.session() as s:
+            row = s.scalars(select(models.User).where(models.User.name == name)).first()
+            if row is not None:
+                s.expunge(row)
+            return row
+
+    def users(self) -> list[models.User]:
+        with self.session() as s:
+            rows = list(s.scalars(select(models.User).order_by(models.User.name)))
+            for r in rows:
+                s.expunge(r)
+            return rows
+
+    def add_user(self, name: str, role: str, password_hash: str,
+                 actor: str | None = None) -> None:
+        m = models
+        try:
+            with self.write() as conn:
+                if not conn.execute(select(m.User.id).limit(1)).first() and role != "maintainer":
+                    raise ValueError("the first account must be a maintainer (who can then "
+                                     "add the others)")
+                uid = conn.execute(insert(m.User).returning(m.User.id), {
+                    "name": name, "role": role, "password_hash": password_hash,
+                    "active": True, "created_at": models.utcnow()}).scalar_one()
+                self._audit(conn, actor or default_actor(), "user.add", "user", str(uid),
+                            None, {"name": name, "role": role})
+        except IntegrityError:
+            raise ValueError(f"there is an account {name!r} already") from None
+
+    def set_user(self, name: str, actor: str | None = None, role: str | None = None,
+                 password_hash: str | None = None, active: bool | None = None) -> None:
+        m = models
+        with self.write() as conn:
+            row = conn.execute(select(m.User).where(m.User.name == name)).first()
+            if row is None:
+                raise ValueError(f"no account {name!r}")
+            changes: dict[str, Any] = {}
+            if role is not None:
+                changes["role"] = role
+            if password_hash is not None:
+                changes["password_hash"] = password_hash
+            if active is not None:
+                changes["active"] = active
+            conn.execute(m.User.__table__.update().where(m.User.id == row.id).values(**changes))
+            left = conn.execute(select(func.count()).where(
+                (m.User.role == "maintainer") & m.User.active)).scalar_one()
+            if left == 0:
+                raise ValueError("the store would have no active maintainer left")
+            shown = {k: v for k, v in changes.items() if k != "password_hash"}
+            if password_hash is not None:
+                shown["password"] = "changed"
+            self._audit(conn, actor or default_actor(), "user.update", "user", str(row.id),
+                        {"role": row.role, "active": row.active}, shown)
+
     def audit_log(self, limit: int = 50, actor: str | None = None,
                   entity: str | None = None) -> list[models.AuditEvent]:
         """The newest changes first."""

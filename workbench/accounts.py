@@ -1,0 +1,97 @@
+"""Accounts and roles for team mode.
+
+A store with no accounts is a single researcher's workbench: no sign-in, every action
+allowed. Once a maintainer adds the first account (``workbench users add``), the app
+asks everyone to sign in and offers each person what their role allows. Passwords are
+hashed with argon2id (argon2-cffi) and never stored, shown or logged in clear.
+
+The command line is not gated: whoever can run it against the store can read the
+database file or server directly, so a password there would protect nothing.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+
+ROLES = ("researcher", "lead", "maintainer")
+# what each role may do; each role has everything the roles before it have
+ACTIONS = {
+    "researcher": {"code", "search", "compare", "browse"},
+    "lead": {"export", "import", "edit_codebook", "adjudicate", "manage_documents"},
+    "maintainer": {"train", "activate_model", "manage_users"},
+}
+
+
+class AccountError(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class Account:
+    name: str
+    role: str
+
+    def can(self, action: str) -> bool:
+        return can(self.role, action)
+
+
+SINGLE_USER = None  # no accounts: everything allowed
+
+
+def can(role: str | None, action: str) -> bool:
+    """Whether a role may take an action; ``None`` (no accounts in the store) may do all."""
+    if role is None:
+        return True
+    if role not in ROLES:
+        return False
+    allowed: set[str] = set()
+    for r in ROLES[: ROLES.index(role) + 1]:
+        allowed |= ACTIONS[r]
+    return action in allowed
+
+
+@functools.cache
+def _hasher():  # type: ignore[no-untyped-def]
+    from argon2 import PasswordHasher
+
+    return PasswordHasher()
+
+
+def hash_password(password: str) -> str:
+    if len(password) < 8:
+        raise AccountError("a password needs at least 8 characters")
+    return _hasher().hash(password)
+
+
+def verify_password(stored_hash: str, password: str) -> bool:
+    from argon2.exceptions import InvalidHashError, VerificationError
+
+    try:
+        return _hasher().verify(stored_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    return _hasher().hash("not a real password")
+
+
+def authenticate(store: object, name: str, password: str) -> Account | None:
+    """The account for a name and password, or None. An unknown name costs the same
+    hashing time as a wrong password, so timing does not tell which names exist."""
+    user = store.user(name.strip())  # type: ignore[attr-defined]
+    if user is None or not user.active:
+        verify_password(_dummy_hash(), password)
+        return None
+    if not verify_password(user.password_hash, password):
+        return None
+    return Account(user.name, user.role)
+
+
+def check_role(role: str) -> str:
+    role = role.strip().lower()
+    if role not in ROLES:
+        raise AccountError(f"role must be one of {', '.join(ROLES)}, not {role!r}")
+    return role
