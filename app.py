@@ -20,7 +20,7 @@ import streamlit as st
 from workbench import accounts, agreement, compare, export, ingest, queue, refi
 from workbench import codebook as cb
 from workbench import train as train_mod
-from workbench.config import resolve_db_url
+from workbench.config import limits_from_env, resolve_db_url
 from workbench.models import DOCUMENT_KINDS
 from workbench.schema import SchemaError
 from workbench.store import AGREED, CodingFilter, Store
@@ -138,7 +138,12 @@ def page_documents(store: Store) -> None:
     if st.button("Ingest", key="ingest", disabled=not files):
         bar = st.progress(0.0, text="ingesting")
         with tempfile.TemporaryDirectory() as tmp:
+            limit = limits_from_env().max_upload_mb
             for n, f in enumerate(files, start=1):
+                if f.size > limit * 1024 * 1024:
+                    st.error(f"error: {f.name}: too large ({f.size / 1024 / 1024:.1f} MB; the "
+                             f"upload limit is {limit} MB, set WORKBENCH_MAX_UPLOAD_MB)")
+                    continue
                 path = Path(tmp) / Path(f.name).name
                 path.write_bytes(f.getvalue())
                 options = ingest.IngestOptions(kind=None if kind == "(detect)" else kind)

@@ -65,8 +65,12 @@ def ingest(
         err.print(f"error: --kind must be one of {', '.join(DOCUMENT_KINDS)}", markup=False)
         raise typer.Exit(2)
     store = _store(db)
-    options = ingest_mod.IngestOptions(kind=kind, cities=city, countries=country,
-                                       title=title, engine=engine, transcript=transcript)
+    try:
+        options = ingest_mod.IngestOptions(kind=kind, cities=city, countries=country,
+                                           title=title, engine=engine, transcript=transcript)
+    except ValueError as exc:  # a limit set to something that is not a limit
+        err.print(f"error: {exc}", markup=False)
+        raise typer.Exit(2) from exc
     results = _run_ingest(store, paths, options)
     if any(r.status == "failed" for r in results):
         raise typer.Exit(1)
@@ -202,10 +206,18 @@ def run_app(
     if not script.exists():
         typer.echo(f"error: {script} not found (the app runs from a source checkout)", err=True)
         raise typer.Exit(1)
+    from .config import limits_from_env
+
+    try:
+        upload_mb = limits_from_env().max_upload_mb
+    except ValueError as exc:
+        err.print(f"error: {exc}", markup=False)
+        raise typer.Exit(2) from exc
     env = {**os.environ, ENV_DB: resolve_db_url(db)}
     raise typer.Exit(subprocess.call(
         [sys.executable, "-m", "streamlit", "run", str(script), "--server.port", str(port),
-         "--server.headless", "true", "--browser.gatherUsageStats", "false"], env=env))
+         "--server.headless", "true", "--browser.gatherUsageStats", "false",
+         "--server.maxUploadSize", str(upload_mb)], env=env))
 
 
 # ------------------------------------------------------------------ codebook

@@ -57,11 +57,16 @@ class Block:
 
 
 def normalise(text: str) -> str:
-    """NFC, one kind of space, no control characters: what search and offsets rely on."""
-    text = unicodedata.normalize("NFC", text)
+    """NFC, one kind of space, no control characters: what search and offsets rely on.
+
+    Composition comes after the removals: a dropped format character or a split
+    ligature can bring a letter and its accent together (e, U+200B, U+0301; or U+FB01,
+    U+0301), and the result must still be NFC.
+    """
     text = text.replace("\u00a0", " ").replace("\t", " ").replace("\ufb01", "fi")
     text = text.replace("\ufb02", "fl")
     text = CONTROL.sub("", text)
+    text = unicodedata.normalize("NFC", text)
     return re.sub(r"[ ]{2,}", " ", text)
 
 
