@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -45,6 +47,16 @@ def _store(db: str | None) -> Store:
     except Exception as exc:
         err.print(f"error: cannot open store {db or 'workbench.db'}: {exc}", markup=False)
         raise typer.Exit(2) from exc
+
+
+@contextmanager
+def _failing(*errors: type[Exception], code: int = 1) -> Iterator[None]:
+    """One line on stderr and a non-zero exit for the errors a command expects."""
+    try:
+        yield
+    except errors as exc:
+        err.print(f"error: {exc}", markup=False)
+        raise typer.Exit(code) from exc
 
 
 @app.command()
@@ -208,11 +220,8 @@ def run_app(
         raise typer.Exit(1)
     from .config import limits_from_env
 
-    try:
+    with _failing(ValueError, code=2):
         upload_mb = limits_from_env().max_upload_mb
-    except ValueError as exc:
-        err.print(f"error: {exc}", markup=False)
-        raise typer.Exit(2) from exc
     env = {**os.environ, ENV_DB: resolve_db_url(db)}
     raise typer.Exit(subprocess.call(
         [sys.executable, "-m", "streamlit", "run", str(script), "--server.port", str(port),
@@ -548,11 +557,8 @@ def import_cmd(
     if not path.is_file():
         err.print(f"error: {path}: no such file", markup=False)
         raise typer.Exit(1)
-    try:
+    with _failing(refi.RefiError):
         result = refi.import_qdpx(store, path)
-    except refi.RefiError as exc:
-        err.print(f"error: {exc}", markup=False)
-        raise typer.Exit(1) from exc
     typer.echo(f"imported {path.name}: {result.sources} sources, {result.codes} new codes "
                f"({result.codes_matched} already known), {result.codings} codings")
     for note in result.skipped:
@@ -678,12 +684,9 @@ def users_add(
 ) -> None:
     """Add an account (the first one must be a maintainer)."""
     store = _store(db)
-    try:
+    with _failing(accounts.AccountError, ValueError):
         role = accounts.check_role(role)
         store.add_user(name.strip(), role, accounts.hash_password(_password(password_stdin)))
-    except (accounts.AccountError, ValueError) as exc:
-        err.print(f"error: {exc}", markup=False)
-        raise typer.Exit(1) from exc
     typer.echo(f"added {name} ({role}); the app now asks everyone to sign in")
 
 
@@ -702,11 +705,8 @@ def users_list(db: DbOption = None) -> None:
 def users_set_role(name: str, role: str, db: DbOption = None) -> None:
     """Change someone's role."""
     store = _store(db)
-    try:
+    with _failing(accounts.AccountError, ValueError):
         store.set_user(name, role=accounts.check_role(role))
-    except (accounts.AccountError, ValueError) as exc:
-        err.print(f"error: {exc}", markup=False)
-        raise typer.Exit(1) from exc
     typer.echo(f"{name} is now {role}")
 
 
@@ -718,11 +718,8 @@ def users_set_password(
 ) -> None:
     """Set a new password for an account."""
     store = _store(db)
-    try:
+    with _failing(accounts.AccountError, ValueError):
         store.set_user(name, password_hash=accounts.hash_password(_password(password_stdin)))
-    except (accounts.AccountError, ValueError) as exc:
-        err.print(f"error: {exc}", markup=False)
-        raise typer.Exit(1) from exc
     typer.echo(f"password of {name} changed")
 
 
@@ -730,11 +727,8 @@ def users_set_password(
 def users_disable(name: str, db: DbOption = None) -> None:
     """Disable an account (its codings and log entries stay)."""
     store = _store(db)
-    try:
+    with _failing(ValueError):
         store.set_user(name, active=False)
-    except ValueError as exc:
-        err.print(f"error: {exc}", markup=False)
-        raise typer.Exit(1) from exc
     typer.echo(f"{name} can no longer sign in")
 
 
@@ -747,11 +741,8 @@ def backup_cmd(
     store), or pg_dump's custom format for PostgreSQL."""
     from . import backup as backup_mod
 
-    try:
+    with _failing(backup_mod.BackupError):
         info = backup_mod.backup(resolve_db_url(db), target)
-    except backup_mod.BackupError as exc:
-        err.print(f"error: {exc}", markup=False)
-        raise typer.Exit(1) from exc
     typer.echo(f"backed up to {info.line()}")
 
 
@@ -765,11 +756,8 @@ def restore_cmd(
     """Restore a backup into the store (refuses to replace documents unless --force)."""
     from . import backup as backup_mod
 
-    try:
+    with _failing(backup_mod.BackupError):
         info = backup_mod.restore(source, resolve_db_url(db), force=force)
-    except backup_mod.BackupError as exc:
-        err.print(f"error: {exc}", markup=False)
-        raise typer.Exit(1) from exc
     typer.echo(f"restored {info.line()}")
     if info.revision != schema.head():
         typer.echo(f"the backup has schema {info.revision}: run `workbench db upgrade`")
@@ -782,16 +770,13 @@ app.add_typer(db_app, name="db")
 @db_app.command("upgrade")
 def db_upgrade(db: DbOption = None) -> None:
     """Upgrade the store's schema to this code's version (back the store up first)."""
-    try:
+    with _failing(schema.SchemaError, code=2):
         store = Store(db, check_schema=False)
         found = schema.current(store.engine)
         if found not in (None, schema.LEGACY, *schema.revisions()):
             raise schema.SchemaError(f"the store has schema {found}, newer than this code "
                                      f"({schema.head()}): update Workbench")
         before, after = schema.upgrade(store.engine)
-    except schema.SchemaError as exc:
-        err.print(f"error: {exc}", markup=False)
-        raise typer.Exit(2) from exc
     if before == after:
         typer.echo(f"the store is at schema {after} already")
     else:
