@@ -25,3 +25,12 @@ def test_queue_on_demo_skips_what_the_coder_reviewed(demo_store):
     assert len(items) == 12
     assert len({it.document_id for it in items}) == 4
     assert all(len(it.text) >= 40 for it in items)
+
+
+def test_a_pool_bounds_the_work_and_repeats_until_the_coder_acts(demo_store):
+    everything = demo_store.queue_candidates("zoe")
+    sample = demo_store.queue_candidates("zoe", pool=50, seed="zoe:0")
+    assert len(sample) == 50 and set(sample) <= set(everything)
+    assert demo_store.queue_candidates("zoe", pool=50, seed="zoe:0") == sample
+    assert demo_store.queue_candidates("zoe", pool=50, seed="zoe:1") != sample
+    assert demo_store.queue_candidates("zoe", pool=10_000) == everything

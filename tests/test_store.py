@@ -29,7 +29,7 @@ def test_schema_has_every_table(store):
 
     with store.engine.connect() as conn:
         names = set(inspect(conn).get_table_names())
-        search = ("segment_fts" in names if store.is_sqlite else "ix_segment_fts" in {
+        search = ("segment_fts" in names if store.is_sqlite else "ix_segment_fts_vector" in {
             i["name"] for i in inspect(conn).get_indexes("segment")})
     assert {"document", "page", "segment", "place", "documentplace", "segmentplace", "code",
             "codeversion", "codebookversion", "coding", "modelversion", "auditevent",

@@ -80,3 +80,20 @@ def test_uncertainty_peaks_at_threshold():
     th = np.array([0.5, 0.5])
     u = uncertainty(scores, th)
     assert u[0] == 1.0 and u[1] < u[2] < u[0]
+
+
+def test_batch_json_lines_say_what_suggest_says():
+    import json
+
+    texts, Y = _data()
+    model = fit_model(texts, Y, [c.id for c in CODES], {"use_char": False, "min_df": 1})
+    s = Suggester(CODES, model)
+    rows = [(i, t) for i, t in enumerate(texts[:20])] + [
+        ("a\"b", "Volunteers rent <b>flats</b> and \"quotes\" café ü"), (7, "")]
+    lines = [json.loads(x) for x in s.json_lines(rows)]
+    expected = s.suggest([t for _i, t in rows])
+    assert [x["id"] for x in lines] == [i for i, _t in rows]
+    for line, suggestions in zip(lines, expected, strict=True):
+        assert [(c["code"], c["suggested"], c["reason"]) for c in line["codes"]] == [
+            (x.code, x.suggested, x.reason) for x in suggestions]
+        assert [c["score"] for c in line["codes"]] == [round(x.score, 4) for x in suggestions]

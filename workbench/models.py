@@ -79,6 +79,8 @@ class Segment(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("document_id", "order"),
         Index("ix_segment_document_chars", "document_id", "char_start"),
+        # the queue finds unreviewed body segments without reading their text
+        Index("ix_segment_kind_id", "kind", "id"),
     )
 
 

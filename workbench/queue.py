@@ -22,9 +22,14 @@ class QueueItem:
     text: str
 
 
+POOL = 3000  # unreviewed segments scored per call, drawn at random beyond that
+
+
 def next_segments(store: Store, suggester: Suggester, coder: str, n: int = 10,
-                  min_chars: int = 40) -> list[QueueItem]:
-    candidates = store.queue_candidates(coder, min_chars)
+                  min_chars: int = 40, pool: int = POOL) -> list[QueueItem]:
+    # the same draw until the coder's reviews change, so a rerun shows the same queue
+    done, _total = store.progress(coder)
+    candidates = store.queue_candidates(coder, min_chars, pool=pool, seed=f"{coder}:{done}")
     if not candidates:
         return []
     scores, thresholds, _hits = suggester.score_matrix([text for _i, text, _d in candidates])

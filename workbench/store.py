@@ -414,11 +414,13 @@ class Store:
                    "JOIN segment s ON s.id = f.rowid WHERE segment_fts MATCH :q "
                    "ORDER BY rank LIMIT :n")
         else:
-            sql = ("SELECT s.id, s.document_id, s.text, ts_headline('english', s.text, q, "
+            # rank from the stored vector, and mark up only the hits shown
+            sql = ("WITH q AS (SELECT websearch_to_tsquery('english', :q) AS q), "
+                   "top AS (SELECT s.id, ts_rank(s.segment_fts_vector, q.q) AS r FROM segment s, "
+                   "q WHERE s.segment_fts_vector @@ q.q ORDER BY r DESC, s.id LIMIT :n) "
+                   "SELECT s.id, s.document_id, s.text, ts_headline('english', s.text, q.q, "
                    "'StartSel=[, StopSel=], MaxWords=24, MinWords=12') "
-                   "FROM segment s, websearch_to_tsquery('english', :q) q "
-                   "WHERE to_tsvector('english', s.text) @@ q "
-                   "ORDER BY ts_rank(to_tsvector('english', s.text), q) DESC, s.id LIMIT :n")
+                   "FROM top JOIN segment s ON s.id = top.id, q ORDER BY top.r DESC, s.id")
         with self.engine.connect() as conn:
             rows = conn.execute(text(sql), {"q": query, "n": limit}).all()
         return [(r[0], r[1], r[2], r[3]) for r in rows]
@@ -743,20 +745,35 @@ class Store:
                     out[sid] = (doc_id, city.get(doc_id))
         return out
 
-    def queue_candidates(self, coder: str, min_chars: int = 40
-                         ) -> list[tuple[int, str, int]]:
-        """Segments this coder has not reviewed: (id, text, document id), body text only."""
+    def queue_candidates(self, coder: str, min_chars: int = 40, pool: int | None = None,
+                         seed: int | str | None = None) -> list[tuple[int, str, int]]:
+        """Segments this coder has not reviewed: (id, text, document id), body text only.
+
+        With ``pool``, a random sample of that many (the usual pool-based active
+        learning): scoring every unreviewed segment of a million to pick ten took a
+        minute in bench/scale.py; a sample keeps the queue's cost flat as the corpus grows.
+        """
+        import random
+
         m = models
         done = select(m.Review.segment_id).where(m.Review.coder == coder)
         with self.engine.connect() as conn:
-            rows = conn.execute(
-                select(m.Segment.id, m.Segment.text, m.Segment.document_id)
-                .where(m.Segment.id.not_in(done))
+            ids = [r[0] for r in conn.execute(
+                select(m.Segment.id)
                 .where(m.Segment.kind.in_(("paragraph", "list_item", "turn")))
-                .where(func.length(m.Segment.text) >= min_chars)
-                .order_by(m.Segment.id)
-            ).all()
-        return [(r[0], r[1], r[2]) for r in rows]
+                .where(m.Segment.id.not_in(done))
+                .order_by(m.Segment.id)).all()]
+            if pool is not None and len(ids) > pool:
+                # a little more than the pool: short segments are dropped below
+                ids = sorted(random.Random(seed).sample(ids, min(len(ids), pool * 5 // 4)))
+            rows: list[tuple[int, str, int]] = []
+            for chunk in range(0, len(ids), 900):
+                rows += [(r[0], r[1], r[2]) for r in conn.execute(
+                    select(m.Segment.id, m.Segment.text, m.Segment.document_id)
+                    .where(m.Segment.id.in_(ids[chunk: chunk + 900]))
+                    .where(func.length(m.Segment.text) >= min_chars)
+                    .order_by(m.Segment.id)).all()]
+        return rows[:pool] if pool is not None else rows
 
     # ------------------------------------------------------- coding decisions
     def decide(self, segment_id: int, code_id: str, coder: str, status: str,

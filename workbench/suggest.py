@@ -348,9 +348,9 @@ class Suggester:
         head = [f'{{"code": {json.dumps(c)}, "score": ' for c in codes]
         out = []
         for i, ((rid, _text), row_scores, row_passed, row_order) in enumerate(zip(
-                rows, np.round(scores, 4).tolist(), passed.tolist(), order.tolist(),
-                strict=True)):
+                rows, scores.tolist(), passed.tolist(), order.tolist(), strict=True)):
             found = hits[i]
+            row_scores = [round(v, 4) for v in row_scores]  # as Suggestion.as_dict rounds
             parts = []
             for rank, j in enumerate(row_order):
                 ok = row_passed[j]
