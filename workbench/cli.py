@@ -210,9 +210,6 @@ def run_app(
 ) -> None:
     """Start the Streamlit app on the store (open the printed address in a browser)."""
     import os
-    import subprocess
-
-    from .config import resolve_db_url
 
     script = REPO_CORPUS.parent / "app.py"
     if not script.exists():
@@ -223,10 +220,11 @@ def run_app(
     with _failing(ValueError, code=2):
         upload_mb = limits_from_env().max_upload_mb
     env = {**os.environ, ENV_DB: resolve_db_url(db)}
-    raise typer.Exit(subprocess.call(
-        [sys.executable, "-m", "streamlit", "run", str(script), "--server.port", str(port),
-         "--server.headless", "true", "--browser.gatherUsageStats", "false",
-         "--server.maxUploadSize", str(upload_mb)], env=env))
+    # the server takes this process's place, so stopping `workbench app` stops the server
+    os.execve(sys.executable,
+              [sys.executable, "-m", "streamlit", "run", str(script), "--server.port",
+               str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false",
+               "--server.maxUploadSize", str(upload_mb)], env)
 
 
 # ------------------------------------------------------------------ codebook
