@@ -17,7 +17,7 @@ coder "ana" having reviewed one document in ten. Then it times:
   ``queue.next_segments(store, suggester, "ana", 10)`` with the keyword-only suggester
   (no model), split into its parts;
 - full-text search, ``store.search()`` for a word and a phrase, median of 3 (FTS5 on
-  SQLite, the GIN index over ``to_tsvector('english', text)`` on PostgreSQL).
+  SQLite, the GIN index over the stored ``segment_fts_vector`` column on PostgreSQL).
 
 Ids are given explicitly (the sequences are moved past them on PostgreSQL), so no
 RETURNING round trips are needed. Each coding carries its segment's document and case
@@ -304,7 +304,7 @@ def bench(store: Store, args: argparse.Namespace, name: str) -> list[tuple[str, 
             count = "SELECT count(*) FROM segment_fts WHERE segment_fts MATCH :q"
         else:
             count = ("SELECT count(*) FROM segment "
-                     "WHERE to_tsvector('english', text) @@ websearch_to_tsquery('english', :q)")
+                     "WHERE segment_fts_vector @@ websearch_to_tsquery('english', :q)")
         with store.engine.connect() as conn:
             t = time.perf_counter()
             hits = conn.execute(text(count), {"q": query}).scalar_one()
