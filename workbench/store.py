@@ -128,6 +128,14 @@ class Store:
         """A write transaction (see ``make_engine``): every change goes through here."""
         return self._writer.begin()
 
+    def _detached(self, query: Any) -> list[Any]:
+        """Rows of a query, usable after their session is gone."""
+        with self.session() as s:
+            rows = list(s.scalars(query))
+            for r in rows:
+                s.expunge(r)
+            return rows
+
     def close(self) -> None:
         self.engine.dispose()
 
@@ -696,11 +704,7 @@ class Store:
             return version
 
     def model_versions(self) -> list[models.ModelVersion]:
-        with self.session() as s:
-            rows = list(s.scalars(select(models.ModelVersion).order_by(models.ModelVersion.id)))
-            for r in rows:
-                s.expunge(r)
-            return rows
+        return self._detached(select(models.ModelVersion).order_by(models.ModelVersion.id))
 
     def model_version(self, version_id: int) -> models.ModelVersion | None:
         with self.session() as s:
@@ -974,11 +978,7 @@ class Store:
             return row
 
     def users(self) -> list[models.User]:
-        with self.session() as s:
-            rows = list(s.scalars(select(models.User).order_by(models.User.name)))
-            for r in rows:
-                s.expunge(r)
-            return rows
+        return self._detached(select(models.User).order_by(models.User.name))
 
     def add_user(self, name: str, role: str, password_hash: str,
                  actor: str | None = None) -> None:
@@ -1029,11 +1029,7 @@ class Store:
             q = q.where(models.AuditEvent.actor == actor)
         if entity:
             q = q.where(models.AuditEvent.entity == entity)
-        with self.session() as s:
-            rows = list(s.scalars(q))
-            for r in rows:
-                s.expunge(r)
-            return rows
+        return self._detached(q)
 
     def progress(self, coder: str, document_id: int | None = None) -> tuple[int, int]:
         """(segments this coder has finished, body segments) for a document or all."""
@@ -1287,15 +1283,10 @@ class Store:
 
     def segment_window(self, document_id: int, order: int) -> list[models.Segment]:
         """The segment at ``order`` with the paragraphs before and after it."""
-        with self.session() as s:
-            rows = list(s.scalars(
-                select(models.Segment).where((models.Segment.document_id == document_id)
-                                             & models.Segment.order.between(order - 1,
-                                                                            order + 1))
-                .order_by(models.Segment.order)))
-            for r in rows:
-                s.expunge(r)
-            return rows
+        return self._detached(
+            select(models.Segment).where((models.Segment.document_id == document_id)
+                                         & models.Segment.order.between(order - 1, order + 1))
+            .order_by(models.Segment.order))
 
     def segment(self, segment_id: int) -> models.Segment | None:
         with self.session() as s:
