@@ -306,30 +306,33 @@ class Suggester:
         thresholds = np.where(trained, self.model.thresholds, KEYWORD_THRESHOLD)
         return scores, thresholds, hits, X
 
-    def suggest(self, texts: Sequence[str], reasons_for_top: int = 3
-                ) -> list[list[Suggestion]]:
+    def _ranked(self, texts: Sequence[str], reasons_for_top: int
+                ) -> tuple[list[list[float]], list[list[bool]], list[list[int]],
+                           dict[tuple[int, int], str]]:
+        """Scores, passes and the codes in rank order for each text (plain lists: indexing
+        numpy scalars one by one costs more than the scoring), and a reason for every code
+        shown with one: those over their threshold and the top few."""
         scores, thresholds, hits, X = self._score(texts)
         order = np.argsort(-scores, axis=1, kind="stable")
         passed = scores >= thresholds
         terms = self._model_terms(X, order[:, :reasons_for_top], passed)
-        # plain lists: indexing numpy scalars one by one costs more than the scoring
-        score_rows, passed_rows, order_rows = scores.tolist(), passed.tolist(), order.tolist()
+        passed_rows, order_rows = passed.tolist(), order.tolist()
         codes = self.codes
-        out = []
-        for i, (row_scores, row_passed, row_order) in enumerate(
-            zip(score_rows, passed_rows, order_rows, strict=True)
-        ):
+        reasons: dict[tuple[int, int], str] = {}
+        for i, (row_passed, row_order) in enumerate(zip(passed_rows, order_rows, strict=True)):
             found = hits[i]
-            row = []
             for rank, j in enumerate(row_order):
-                ok = row_passed[j]
-                reason = ""
-                if ok or rank < reasons_for_top:
-                    reason = self._reason(codes[j], found.get(codes[j], []),
-                                          terms.get((i, j), []), j)
-                row.append(Suggestion(codes[j], row_scores[j], ok, reason))
-            out.append(row)
-        return out
+                if row_passed[j] or rank < reasons_for_top:
+                    reasons[(i, j)] = self._reason(codes[j], found.get(codes[j], []),
+                                                   terms.get((i, j), []), j)
+        return scores.tolist(), passed_rows, order_rows, reasons
+
+    def suggest(self, texts: Sequence[str], reasons_for_top: int = 3
+                ) -> list[list[Suggestion]]:
+        scores, passed, order, reasons = self._ranked(texts, reasons_for_top)
+        codes = self.codes
+        return [[Suggestion(codes[j], scores[i][j], passed[i][j], reasons.get((i, j), ""))
+                 for j in row_order] for i, row_order in enumerate(order)]
 
     def json_lines(self, rows: Sequence[tuple[Any, str]], reasons_for_top: int = 3
                    ) -> list[str]:
@@ -338,30 +341,24 @@ class Suggester:
         code cost more than the scoring itself."""
         import json
 
-        scores, thresholds, hits, X = self._score([text for _id, text in rows])
-        order = np.argsort(-scores, axis=1, kind="stable")
-        passed = scores >= thresholds
-        terms = self._model_terms(X, order[:, :reasons_for_top], passed)
+        scores, passed, order, reasons = self._ranked([text for _id, text in rows],
+                                                      reasons_for_top)
         codes = self.codes
         plain = [f'{{{{"code": {json.dumps(c)}, "score": {{}}, "suggested": false, '
                  f'"reason": ""}}}}' for c in codes]
         head = [f'{{"code": {json.dumps(c)}, "score": ' for c in codes]
         out = []
-        for i, ((rid, _text), row_scores, row_passed, row_order) in enumerate(zip(
-                rows, scores.tolist(), passed.tolist(), order.tolist(), strict=True)):
-            found = hits[i]
-            row_scores = [round(v, 4) for v in row_scores]  # as Suggestion.as_dict rounds
+        for i, (rid, _text) in enumerate(rows):
+            row_scores = [round(v, 4) for v in scores[i]]  # as Suggestion.as_dict rounds
             parts = []
-            for rank, j in enumerate(row_order):
-                ok = row_passed[j]
-                if ok or rank < reasons_for_top:
-                    reason = self._reason(codes[j], found.get(codes[j], []),
-                                          terms.get((i, j), []), j)
-                    parts.append(f'{head[j]}{row_scores[j]!r}, "suggested": '
-                                 f'{"true" if ok else "false"}, '
-                                 f'"reason": {json.dumps(reason, ensure_ascii=False)}}}')
-                else:
+            for j in order[i]:
+                reason = reasons.get((i, j))
+                if reason is None:
                     parts.append(plain[j].format(repr(row_scores[j])))
+                else:
+                    parts.append(f'{head[j]}{row_scores[j]!r}, "suggested": '
+                                 f'{"true" if passed[i][j] else "false"}, '
+                                 f'"reason": {json.dumps(reason, ensure_ascii=False)}}}')
             out.append(f'{{"id": {json.dumps(rid, ensure_ascii=False)}, '
                        f'"codes": [{", ".join(parts)}]}}')
         return out
