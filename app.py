@@ -20,7 +20,7 @@ import streamlit as st
 from workbench import accounts, agreement, compare, export, ingest, queue, refi
 from workbench import codebook as cb
 from workbench import train as train_mod
-from workbench.config import limits_from_env, resolve_db_url
+from workbench.config import ENV_MAX_UPLOAD_MB, limits_from_env, resolve_db_url
 from workbench.models import DOCUMENT_KINDS
 from workbench.schema import SchemaError
 from workbench.store import AGREED, CodingFilter, Store
@@ -140,9 +140,9 @@ def page_documents(store: Store) -> None:
         with tempfile.TemporaryDirectory() as tmp:
             limit = limits_from_env().max_upload_mb
             for n, f in enumerate(files, start=1):
-                if f.size > limit * 1024 * 1024:
-                    st.error(f"error: {f.name}: too large ({f.size / 1024 / 1024:.1f} MB; the "
-                             f"upload limit is {limit} MB, set WORKBENCH_MAX_UPLOAD_MB)")
+                if f.size > limit * ingest.MB:
+                    st.error(f"error: {f.name}: "
+                             f"{ingest.too_large_reason(f.size, limit, ENV_MAX_UPLOAD_MB)}")
                     continue
                 path = Path(tmp) / Path(f.name).name
                 path.write_bytes(f.getvalue())
@@ -540,7 +540,7 @@ def page_export(store: Store) -> None:
                    key="exp_format")
     extension, mime = export.FORMATS[fmt]
     try:
-        data = export.export_bytes(store, fmt, f) if rows or fmt == "qdc" else b""
+        data = export.export_bytes(store, fmt, f, rows=rows) if rows or fmt == "qdc" else b""
     except (ValueError, refi.RefiError) as exc:
         st.error(f"The export failed: {exc}")
         return

@@ -23,7 +23,7 @@ from . import queue as queue_mod
 from . import suggest as suggest_mod
 from . import train as train_mod
 from .config import ENV_DB, resolve_db_url
-from .models import DOCUMENT_KINDS
+from .models import CODING_STATUSES, DOCUMENT_KINDS
 from .store import CodingFilter, Store
 
 app = typer.Typer(help="Qualitative coding workbench for migration and integration policy.",
@@ -77,12 +77,9 @@ def ingest(
         err.print(f"error: --kind must be one of {', '.join(DOCUMENT_KINDS)}", markup=False)
         raise typer.Exit(2)
     store = _store(db)
-    try:
+    with _failing(ValueError, code=2):  # a limit set to something that is not a limit
         options = ingest_mod.IngestOptions(kind=kind, cities=city, countries=country,
                                            title=title, engine=engine, transcript=transcript)
-    except ValueError as exc:  # a limit set to something that is not a limit
-        err.print(f"error: {exc}", markup=False)
-        raise typer.Exit(2) from exc
     results = _run_ingest(store, paths, options)
     if any(r.status == "failed" for r in results):
         raise typer.Exit(1)
@@ -529,7 +526,7 @@ def export_cmd(
         err.print(f"error: --format must be one of {', '.join(export_mod.FORMATS)}",
                   markup=False)
         raise typer.Exit(2)
-    bad = sorted(set(status or []) - {"accepted", "rejected", "suggested"})
+    bad = sorted(set(status or []) - set(CODING_STATUSES))
     if bad:
         err.print(f"error: unknown status {bad[0]!r}", markup=False)
         raise typer.Exit(2)

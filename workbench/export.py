@@ -291,9 +291,11 @@ def describe(f: CodingFilter) -> str:
     return "; ".join(parts)
 
 
-def export_bytes(store: Store, fmt: str, f: CodingFilter,
-                 title: str = "Coded excerpts") -> bytes:
-    """The file for one format under the filters: what the CLI writes and the app offers."""
+def export_bytes(store: Store, fmt: str, f: CodingFilter, title: str = "Coded excerpts",
+                 rows: list[dict[str, Any]] | None = None) -> bytes:
+    """The file for one format under the filters: what the CLI writes and the app offers.
+    ``rows``: the excerpts under ``f`` where the caller has them already (the app shows
+    them before offering the download), so they are not read twice."""
     from . import compare, refi
 
     if fmt == "qdpx":
@@ -302,7 +304,8 @@ def export_bytes(store: Store, fmt: str, f: CodingFilter,
         return refi.codebook_xml(refi.codebook_from_store(store))
     if fmt not in FORMATS:
         raise ValueError(f"unknown export format {fmt!r}; choose one of {', '.join(FORMATS)}")
-    rows = excerpt_rows(store, f)
+    if rows is None:
+        rows = excerpt_rows(store, f)
     matrix = codes = None
     if fmt == "xlsx":
         matrix = compare.matrix(store, f)

@@ -118,9 +118,9 @@ def format_mb(value: float) -> str:
     return f"{math.ceil(value * 10) / 10:,.1f}".removesuffix(".0")
 
 
-def too_large_reason(size_bytes: int, limit_mb: float) -> str:
+def too_large_reason(size_bytes: int, limit_mb: float, setting: str = ENV_MAX_FILE_MB) -> str:
     return (f"too large ({format_mb(size_bytes / MB)} MB; the limit is {format_mb(limit_mb)} MB, "
-            f"set {ENV_MAX_FILE_MB})")
+            f"set {setting})")
 
 
 def too_many_pages_reason(pages: int, limit: int) -> str:

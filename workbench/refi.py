@@ -392,7 +392,6 @@ def project_from_store(store: Any, f: Any = None, name: str = "Workbench project
     Every document goes along unless the filter picks documents (by id, kind, country
     or city); the codebook's groups become parent codes that cannot be coded.
     """
-    from . import codebook as codebook_mod
     from .store import CodingFilter
 
     f = f or CodingFilter()
@@ -401,22 +400,7 @@ def project_from_store(store: Any, f: Any = None, name: str = "Workbench project
     doc_ids = sorted({r["document_id"] for r in rows}) if picked else [
         d.id for d in store.documents()]
     project = Project(name=name, origin="Workbench")
-    try:
-        group_names = codebook_mod.load().groups
-    except codebook_mod.CodebookError:
-        group_names = {}
-    code_guid: dict[str, str] = {}
-    codes = store.codes()
-    for group in sorted({c.group for c in codes}):
-        project.codes.append(Code(guid("group", group),
-                                  f"{group} {group_names.get(group, '')}".strip(),
-                                  codable=False))
-    for c in codes:
-        code_guid[c.id] = (c.details or {}).get("refi_guid") or guid("code", c.id)
-    for c in codes:
-        parent = code_guid.get(c.parent_id or "") or guid("group", c.group)
-        project.codes.append(Code(code_guid[c.id], f"{c.id} {c.name}", c.definition or "",
-                                  parent=parent))
+    project.codes, code_guid = _codes_of(store)
     users = sorted({r["coder"] for r in rows})
     project.users = [User(guid("user", u), u) for u in users]
     source_guid: dict[int, str] = {}
@@ -454,15 +438,31 @@ def project_from_store(store: Any, f: Any = None, name: str = "Workbench project
     return project
 
 
+def _codes_of(store: Any) -> tuple[list[Code], dict[str, str]]:
+    """The store's codebook as REFI codes (groups as parents that cannot be coded), and
+    each code id's GUID."""
+    from . import codebook as codebook_mod
+
+    try:
+        group_names = codebook_mod.load().groups
+    except codebook_mod.CodebookError:
+        group_names = {}
+    store_codes = store.codes()
+    out = [Code(guid("group", group), f"{group} {group_names.get(group, '')}".strip(),
+                codable=False)
+           for group in sorted({c.group for c in store_codes})]
+    code_guid = {c.id: (c.details or {}).get("refi_guid") or guid("code", c.id)
+                 for c in store_codes}
+    for c in store_codes:
+        parent = code_guid.get(c.parent_id or "") or guid("group", c.group)
+        out.append(Code(code_guid[c.id], f"{c.id} {c.name}", c.definition or "",
+                        parent=parent))
+    return out, code_guid
+
+
 def codebook_from_store(store: Any) -> list[Code]:
     """The codes of a project export, for a .qdc."""
-    return project_from_store(store, _no_codings()).codes
-
-
-def _no_codings() -> Any:
-    from .store import CodingFilter
-
-    return CodingFilter(statuses=(), documents=(-1,))
+    return _codes_of(store)[0]
 
 
 @dataclass
@@ -490,12 +490,13 @@ def import_qdpx(store: Any, path: Path, actor: str = "import") -> ImportResult:
 
     existing: dict[str, str] = {}
     taken: set[str] = set()
-    for c in store.codes(include_inactive=True):
+    known_codes = store.codes(include_inactive=True)
+    for c in known_codes:
         taken.add(c.id)
         existing[guid("code", c.id)] = c.id
         if (c.details or {}).get("refi_guid"):
             existing[c.details["refi_guid"]] = c.id
-    groups = {guid("group", g): g for g in {c.group for c in store.codes(include_inactive=True)}}
+    groups = {guid("group", g): g for g in {c.group for c in known_codes}}
     by_guid = {c.guid: c for c in project.codes}
     code_ids: dict[str, str] = {}
     new_codes: list[dict[str, Any]] = []

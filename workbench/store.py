@@ -155,7 +155,7 @@ class Store:
         """Write a parsed document, its pages, segments and places in one transaction."""
         with self.write() as conn:
             doc_id, seg_ids = self._insert_document(conn, doc)
-            self._audit(conn, actor or default_actor(), "document.add", "document",
+            self._audit(conn, actor, "document.add", "document",
                         str(doc_id), None, {"title": doc.title, "kind": doc.kind,
                                             "source_file": doc.source_file,
                                             "sha256": doc.sha256, "segments": len(seg_ids)})
@@ -256,10 +256,7 @@ class Store:
                     "code_id": code["id"], "version": 1, "name": code["name"],
                     "definition": code["definition"], "details": code["details"],
                     "created_at": now})
-            versions = dict(conn.execute(
-                select(m.CodeVersion.code_id, m.CodeVersion.id)
-                .join(m.Code, (m.Code.id == m.CodeVersion.code_id)
-                      & (m.Code.version == m.CodeVersion.version))).all())
+            versions = self._code_versions(conn)  # the new codes' versions included
             inserted = [self._insert_document(conn, doc) for doc in docs]
             segment_ids = [sid for _doc, ids in inserted for sid in ids]
             where = self._segment_places(conn, segment_ids)
@@ -317,7 +314,7 @@ class Store:
                                ).first()
             codings = conn.execute(select(func.count()).where(
                 t.Coding.document_id == document_id)).scalar_one()
-            self._audit(conn, actor or default_actor(), "document.delete", "document",
+            self._audit(conn, actor, "document.delete", "document",
                         str(document_id), None if doc is None else {
                             **dict(doc._mapping), "codings": codings}, None)
             seg_ids = select(t.Segment.id).where(t.Segment.document_id == document_id)
@@ -482,7 +479,7 @@ class Store:
                     "code_id": c.id, "version": version, "codebook_version_id": cb_id,
                     "name": c.name, "definition": c.definition, "details": c.details(),
                     "created_at": models.utcnow()})
-            self._audit(conn, actor or default_actor(), "codebook.load", "codebookversion",
+            self._audit(conn, actor, "codebook.load", "codebookversion",
                         str(cb_id), {c.id: versions[c.id] for c in changed if c.id in versions},
                         {"source": book.source, "codes": [c.id for c in changed]})
             return int(cb_id), [c.id for c in changed]
@@ -490,11 +487,11 @@ class Store:
     def add_user_code(self, code: Any, actor: str | None = None) -> None:
         m = models
         with self.write() as conn:
-            self._audit(conn, actor or default_actor(), "code.add", "code", code.id, None,
-                        {"name": code.name, "group": code.group,
-                         "definition": code.definition})
             if conn.execute(select(m.Code.id).where(m.Code.id == code.id)).first():
                 raise ValueError(f"code {code.id} exists already")
+            self._audit(conn, actor, "code.add", "code", code.id, None,
+                        {"name": code.name, "group": code.group,
+                         "definition": code.definition})
             conn.execute(insert(m.Code), {
                 "id": code.id, "name": code.name, "group": code.group, "definition":
                 code.definition, "details": code.details(), "version": 1,
@@ -513,14 +510,16 @@ class Store:
 
     def code_versions(self) -> dict[str, int]:
         """Current CodeVersion row id for each code: what a new coding records."""
-        m = models
         with self.engine.connect() as conn:
-            rows = conn.execute(
-                select(m.CodeVersion.code_id, m.CodeVersion.id)
-                .join(m.Code, (m.Code.id == m.CodeVersion.code_id)
-                      & (m.Code.version == m.CodeVersion.version))
-            ).all()
-        return {code_id: vid for code_id, vid in rows}
+            return self._code_versions(conn)
+
+    @staticmethod
+    def _code_versions(conn: Connection) -> dict[str, int]:
+        m = models
+        return dict(conn.execute(
+            select(m.CodeVersion.code_id, m.CodeVersion.id)
+            .join(m.Code, (m.Code.id == m.CodeVersion.code_id)
+                  & (m.Code.version == m.CodeVersion.version))).all())
 
     # ----------------------------------------------------------------- codings
     def segment_ids_by_key(self) -> dict[tuple[str, int, int], tuple[int, str]]:
@@ -540,9 +539,9 @@ class Store:
         """Insert or update codings (one per segment, code, coder and origin) and reviews,
         in one transaction. Returns the number of coding rows written."""
         m = models
-        versions = self.code_versions()
         now = models.utcnow()
         with self.write() as conn:
+            versions = self._code_versions(conn)
             where = self._segment_places(conn, [row["segment_id"] for row in rows])
             for row in rows:
                 values = {
@@ -568,7 +567,7 @@ class Store:
                 else:
                     conn.execute(m.Coding.__table__.update().where(m.Coding.id == existing)
                                  .values(**values))
-            self._audit(conn, actor or default_actor(), "codings.record", "coding", note, None,
+            self._audit(conn, actor, "codings.record", "coding", note, None,
                         {"codings": len(rows), "reviews": len(set(reviews)),
                          "coders": sorted({r["coder"] for r in rows})})
             have = set(conn.execute(select(m.Review.segment_id, m.Review.coder)).all())
@@ -599,25 +598,36 @@ class Store:
                 conn.execute(insert(m.Coding), [
                     {**r, **where[r["segment_id"]], "origin": "model", "status": "suggested",
                      "memo": "", "created_at": now, "updated_at": now} for r in fresh])
-            self._audit(conn, actor or default_actor(), "suggestions.replace", "coding", "",
+            self._audit(conn, actor, "suggestions.replace", "coding", "",
                         None, {"segments": len(segment_ids), "suggestions": len(fresh),
                                "model_version": rows[0].get("model_version_id") if rows
                                else None})
         return len(fresh)
 
     @staticmethod
-    def _segment_places(conn: Connection, segment_ids: list[int]
+    def _segment_rows(conn: Connection, segment_ids: list[int], *columns: Any,
+                      where: Any = None) -> list[Any]:
+        """Columns of the segments with these ids (the segment id first), in id order,
+        asked 900 ids at a time (SQLite's limit on bound parameters)."""
+        m = models
+        rows: list[Any] = []
+        for chunk in range(0, len(segment_ids), 900):
+            q = (select(m.Segment.id, *columns)
+                 .where(m.Segment.id.in_(segment_ids[chunk: chunk + 900]))
+                 .order_by(m.Segment.id))
+            rows += conn.execute(q if where is None else q.where(where)).all()
+        return rows
+
+    @classmethod
+    def _segment_places(cls, conn: Connection, segment_ids: list[int]
                         ) -> dict[int, dict[str, int | None]]:
         """Each segment's document and case city, as a coding row carries them."""
         m = models
-        out: dict[int, dict[str, int | None]] = {}
         unique = list(dict.fromkeys(segment_ids))
-        for chunk in range(0, len(unique), 900):
-            for sid, doc, city in conn.execute(
-                select(m.Segment.id, m.Segment.document_id, m.Segment.case_place_id)
-                .where(m.Segment.id.in_(unique[chunk: chunk + 900]))
-            ).all():
-                out[sid] = {"document_id": doc, "case_place_id": city}
+        out: dict[int, dict[str, int | None]] = {
+            sid: {"document_id": doc, "case_place_id": city}
+            for sid, doc, city in cls._segment_rows(conn, unique, m.Segment.document_id,
+                                                    m.Segment.case_place_id)}
         missing = set(unique) - set(out)
         if missing:
             raise ValueError(f"no segment {min(missing)}")
@@ -652,14 +662,8 @@ class Store:
                 for code in code_ids:
                     entry.setdefault(code, 0)
             ids = sorted(labels)
-            texts: dict[int, tuple[str, int, str]] = {}
-            for chunk in range(0, len(ids), 900):
-                part = ids[chunk: chunk + 900]
-                for r in conn.execute(
-                    select(m.Segment.id, m.Segment.text, m.Segment.document_id, m.Segment.kind)
-                    .where(m.Segment.id.in_(part))
-                ).all():
-                    texts[r[0]] = (r[1], r[2], r[3])
+            texts = {r[0]: (r[1], r[2], r[3]) for r in self._segment_rows(
+                conn, ids, m.Segment.text, m.Segment.document_id, m.Segment.kind)}
         return [
             {"segment_id": sid, "text": texts[sid][0], "document_id": texts[sid][1],
              "kind": texts[sid][2], "labels": labels[sid], "reviewed": sid in reviewed}
@@ -676,13 +680,8 @@ class Store:
             return [(r[0], r[1]) for r in conn.execute(query).all()]
 
     def segment_texts(self, segment_ids: list[int]) -> dict[int, str]:
-        m = models
-        out: dict[int, str] = {}
         with self.engine.connect() as conn:
-            for chunk in range(0, len(segment_ids), 900):
-                out.update(conn.execute(select(m.Segment.id, m.Segment.text).where(
-                    m.Segment.id.in_(segment_ids[chunk: chunk + 900]))).all())
-        return out
+            return dict(self._segment_rows(conn, segment_ids, models.Segment.text))
 
     def codings_for(self, segment_id: int) -> list[models.Coding]:
         with self.session() as s:
@@ -697,7 +696,7 @@ class Store:
                 insert(m.ModelVersion).returning(m.ModelVersion.id),
                 {**row, "created_at": models.utcnow(), "active": False}).scalar_one())
             summary = (row.get("metrics") or {}).get("model", {})
-            self._audit(conn, actor or default_actor(), "model.add", "modelversion",
+            self._audit(conn, actor, "model.add", "modelversion",
                         str(version), None, {"training_size": row.get("training_size"),
                                              "macro_f1": summary.get("macro_f1"),
                                              "lrap": summary.get("lrap")})
@@ -721,7 +720,7 @@ class Store:
                             ).first() is None:
                 raise ValueError(f"no model version {version_id}")
             was = conn.execute(select(m.ModelVersion.id).where(m.ModelVersion.active)).scalar()
-            self._audit(conn, actor or default_actor(), "model.activate", "modelversion",
+            self._audit(conn, actor, "model.activate", "modelversion",
                         str(version_id), {"active": was}, {"active": version_id})
             conn.execute(m.ModelVersion.__table__.update().values(active=False))
             conn.execute(m.ModelVersion.__table__.update()
@@ -741,12 +740,8 @@ class Store:
                 .order_by(m.DocumentPlace.mentions.desc())
             ).all():
                 city.setdefault(doc_id, name)
-            for chunk in range(0, len(segment_ids), 900):
-                part = segment_ids[chunk: chunk + 900]
-                for sid, doc_id in conn.execute(
-                    select(m.Segment.id, m.Segment.document_id).where(m.Segment.id.in_(part))
-                ).all():
-                    out[sid] = (doc_id, city.get(doc_id))
+            for sid, doc_id in self._segment_rows(conn, segment_ids, m.Segment.document_id):
+                out[sid] = (doc_id, city.get(doc_id))
         return out
 
     def queue_candidates(self, coder: str, min_chars: int = 40, pool: int | None = None,
@@ -770,13 +765,9 @@ class Store:
             if pool is not None and len(ids) > pool:
                 # a little more than the pool: short segments are dropped below
                 ids = sorted(random.Random(seed).sample(ids, min(len(ids), pool * 5 // 4)))
-            rows: list[tuple[int, str, int]] = []
-            for chunk in range(0, len(ids), 900):
-                rows += [(r[0], r[1], r[2]) for r in conn.execute(
-                    select(m.Segment.id, m.Segment.text, m.Segment.document_id)
-                    .where(m.Segment.id.in_(ids[chunk: chunk + 900]))
-                    .where(func.length(m.Segment.text) >= min_chars)
-                    .order_by(m.Segment.id)).all()]
+            rows = [(r[0], r[1], r[2]) for r in self._segment_rows(
+                conn, ids, m.Segment.text, m.Segment.document_id,
+                where=func.length(m.Segment.text) >= min_chars)]
         return rows[:pool] if pool is not None else rows
 
     # ------------------------------------------------------- coding decisions
@@ -808,8 +799,8 @@ class Store:
                      memo: str | None) -> int:
         m = models
         now = models.utcnow()
-        versions = self.code_versions()
         with self.write() as conn:
+            versions = self._code_versions(conn)
             row = conn.execute(
                 select(m.Coding).where((m.Coding.segment_id == segment_id)
                                        & (m.Coding.code_id == code_id)
@@ -882,13 +873,12 @@ class Store:
         """Record the codes coders agreed on for a segment after discussing it; they are
         kept apart (coder ``AGREED``) so that each coder's own codes stay as they were."""
         m = models
-        known = {c.id for c in self.codes(include_inactive=True)}
-        unknown = sorted(set(codes) - known)
-        if unknown:
-            raise ValueError(f"unknown code {unknown[0]}")
         now = models.utcnow()
-        versions = self.code_versions()
         with self.write() as conn:
+            versions = self._code_versions(conn)  # every code has a version row
+            unknown = sorted(set(codes) - set(versions))
+            if unknown:
+                raise ValueError(f"unknown code {unknown[0]}")
             where = self._segment_places(conn, [segment_id])[segment_id]
             mine = (m.Coding.segment_id == segment_id) & (m.Coding.coder == AGREED)
             before = sorted(r[0] for r in conn.execute(
@@ -958,11 +948,13 @@ class Store:
                 return str(event.action)
         return None
 
-    def _audit(self, conn: Connection, actor: str, action: str, entity: str, entity_id: str,
-               before: dict[str, Any] | None, after: dict[str, Any] | None) -> None:
+    def _audit(self, conn: Connection, actor: str | None, action: str, entity: str,
+               entity_id: str, before: dict[str, Any] | None, after: dict[str, Any] | None
+               ) -> None:
+        """One entry of the append-only log; with no actor named, the CLI's user."""
         conn.execute(insert(models.AuditEvent), {
-            "at": models.utcnow(), "actor": actor, "action": action, "entity": entity,
-            "entity_id": entity_id, "before": before, "after": after})
+            "at": models.utcnow(), "actor": actor or default_actor(), "action": action,
+            "entity": entity, "entity_id": entity_id, "before": before, "after": after})
 
     # ------------------------------------------------------------------ accounts
     def has_accounts(self) -> bool:
@@ -991,7 +983,7 @@ class Store:
                 uid = conn.execute(insert(m.User).returning(m.User.id), {
                     "name": name, "role": role, "password_hash": password_hash,
                     "active": True, "created_at": models.utcnow()}).scalar_one()
-                self._audit(conn, actor or default_actor(), "user.add", "user", str(uid),
+                self._audit(conn, actor, "user.add", "user", str(uid),
                             None, {"name": name, "role": role})
         except IntegrityError:
             raise ValueError(f"there is an account {name!r} already") from None
@@ -1018,7 +1010,7 @@ class Store:
             shown = {k: v for k, v in changes.items() if k != "password_hash"}
             if password_hash is not None:
                 shown["password"] = "changed"
-            self._audit(conn, actor or default_actor(), "user.update", "user", str(row.id),
+            self._audit(conn, actor, "user.update", "user", str(row.id),
                         {"role": row.role, "active": row.active}, shown)
 
     def audit_log(self, limit: int = 50, actor: str | None = None,
