@@ -97,3 +97,89 @@ def test_batch_json_lines_say_what_suggest_says():
         assert [(c["code"], c["suggested"], c["reason"]) for c in line["codes"]] == [
             (x.code, x.suggested, x.reason) for x in suggestions]
         assert [c["score"] for c in line["codes"]] == [round(x.score, 4) for x in suggestions]
+
+
+# ------------------------------------------------- the array paths against their references
+def _corpus_texts() -> list[str]:
+    import json
+
+    from .conftest import CORPUS
+
+    path = CORPUS / "annotations" / "starter.jsonl"
+    return [json.loads(line)["text"] for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+def test_indicator_arrays_find_what_the_phrase_matcher_finds():
+    from workbench import codebook, tokens
+
+    indicators = Indicators(codebook.load().codes)
+    texts = _corpus_texts() + ["One-stop shops and a one stop shop; newly arrived, NEWLY ARRIVED",
+                               "", "civil  society\nhousing"]
+    expected = indicators.match(texts)
+    assert sum(len(t) for found in expected for t in found.values()) > 1000
+    assert indicators.match_tokens(tokens.TokenCache().tokenise(texts)) == expected
+    # the same order of terms, too: text order, then codebook order
+    assert [list(f.items()) for f in indicators.match_tokens(
+        tokens.TokenCache().tokenise(texts))] == [list(f.items()) for f in expected]
+
+
+def test_indicator_arrays_on_generated_texts():
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from workbench import tokens
+
+    indicators = Indicators(CODES)
+    words = st.sampled_from(["housing", "Rents", "rent.", "volunteer", "civil", "society",
+                             "Civil-society", "language", "courses", "course", "the", "-", "x"])
+
+    @settings(max_examples=200, deadline=None)
+    @given(st.lists(st.lists(words, max_size=10).map(" ".join), min_size=1, max_size=5))
+    def check(texts):
+        assert indicators.match_tokens(tokens.TokenCache().tokenise(texts)) == \
+            indicators.match(texts)
+
+    check()
+
+
+def test_word_features_from_token_arrays_equal_the_vectorizer():
+    from workbench import tokens
+
+    texts = _corpus_texts()
+    Y = np.zeros((len(texts), 3), dtype=int)
+    Y[::3, 0] = 1
+    Y[1::3, 1] = 1
+    Y[2::3, 2] = 1
+    model = fit_model(texts[:400], Y[:400], [c.id for c in CODES], code_defs=CODES)
+    assert model.reads_tokens()
+    probe = texts[400:] + ["", "Unseen zyzzyva words only", "two  spaces\nand a line"]
+    fast = model.word_tfidf(tokens.TokenCache().tokenise(probe))
+    slow = model.vectorizer.transformer_list[0][1].transform(probe)
+    assert fast.shape == slow.shape and fast.nnz == slow.nnz > 0
+    assert np.allclose(fast.toarray(), slow.toarray())
+
+
+def test_reason_words_are_the_largest_contributions():
+    """The reasons' words, found for all texts at once, against a plain per-pair sort."""
+    texts = _corpus_texts()
+    rng = np.random.default_rng(1)
+    Y = (rng.random((len(texts), 3)) < 0.3).astype(int)
+    model = fit_model(texts, Y, [c.id for c in CODES], code_defs=CODES)
+    s = Suggester(CODES, model)
+    sample = texts[:150]
+    _scores, _th, _hits, X = s._score(sample)
+    rows = [i for i in range(len(sample)) for _j in range(3)]
+    cols = [j for _i in range(len(sample)) for j in range(3)]
+    got = s._model_terms(X, rows, cols)
+    names = model.word_names()
+    checked = 0
+    for i, j in zip(rows, cols, strict=True):
+        row = X.getrow(i)
+        contrib = [(float(v * model.coef[c, j]), int(c)) for c, v in
+                   zip(row.indices, row.data, strict=True) if c < len(names)]
+        contrib = [(v, c) for v, c in contrib if v > 0]
+        contrib.sort(key=lambda vc: (-vc[0], vc[1]))
+        expected = [str(names[c]) for _v, c in contrib[:4]]
+        assert got.get((i, j), []) == expected
+        checked += bool(expected)
+    assert checked > 300

@@ -10,16 +10,18 @@ for, the indicators alone decide.
 from __future__ import annotations
 
 import functools
+import json
 import os
+import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-import spacy
 from spacy.language import Language
 from spacy.matcher import PhraseMatcher
 
+from . import tokens
 from .codebook import CodeDef
 from .lexicon import inflections
 
@@ -34,15 +36,13 @@ class Suggestion:
     reason: str
 
     def as_dict(self) -> dict[str, Any]:
-        return {"code": self.code, "score": round(self.score, 4), "suggested": self.suggested,
-                "reason": self.reason}
+        return {"code": self.code, "score": int(_score_units(np.array(self.score))) / 10_000,
+                "suggested": self.suggested, "reason": self.reason}
 
 
 # ---------------------------------------------------------------- indicators
-@functools.cache
 def _nlp() -> Language:
-    """A tokenizer only: matching runs on lower-cased tokens, so no model is needed."""
-    return spacy.blank("en")
+    return tokens.nlp()
 
 
 def inflect(term: str) -> set[str]:
@@ -57,10 +57,19 @@ def inflect(term: str) -> set[str]:
     return variants
 
 
-class Indicators:
-    """The codebook's indicator terms matched with a spaCy PhraseMatcher on lower case.
+def _mix(h: np.ndarray, token: np.ndarray) -> np.ndarray:
+    """A running hash of a token sequence (uint64, wrapping): a lookup key for phrases."""
+    return (h * np.uint64(0x100000001B3)) ^ token
 
-    Terms made only of stop words are dropped: they would fire everywhere.
+
+class Indicators:
+    """The codebook's indicator terms matched on lower-case tokens.
+
+    A spaCy PhraseMatcher defines the matches (``match``). Scoring in bulk uses
+    ``match_tokens``, the same patterns looked up in token arrays from
+    ``tokens.TokenCache``: a test holds the two to the same result. Terms made only of
+    stop words are dropped: they would fire everywhere. Each match is reported in text
+    order, then by codebook order, and each term once per text.
     """
 
     def __init__(self, codes: Sequence[CodeDef]) -> None:
@@ -68,29 +77,100 @@ class Indicators:
         stop = nlp.Defaults.stop_words
         self.codes = [c.id for c in codes]
         self.matcher = PhraseMatcher(nlp.vocab, attr="LOWER")
-        self._term: dict[int, tuple[str, str]] = {}
+        self._entries: list[tuple[str, str]] = []  # (code, term) in codebook order
+        self._entry_of_key: dict[int, int] = {}
+        self._phrases: dict[tuple[int, ...], list[int]] = {}  # LOWER hashes -> entries
         for code in codes:
             for term in code.indicators:
                 if all(w in stop for w in term.lower().split()):
                     continue
                 key = f"{code.id}|{term}"
+                if nlp.vocab.strings[key] in self._entry_of_key:
+                    continue
+                entry = len(self._entries)
+                self._entries.append((code.id, term))
                 patterns = [nlp.make_doc(v) for v in sorted(inflect(term))]
                 self.matcher.add(key, patterns)
-                self._term[nlp.vocab.strings[key]] = (code.id, term)
+                self._entry_of_key[nlp.vocab.strings[key]] = entry
+                for doc in patterns:
+                    phrase = tuple(int(t.lower) for t in doc)
+                    if phrase and entry not in self._phrases.setdefault(phrase, []):
+                        self._phrases[phrase].append(entry)
+        # per phrase length: sorted phrase keys, and the entries of each key (CSR-style)
+        self._tables: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+        for n in sorted({len(p) for p in self._phrases}):
+            keyed: dict[int, list[int]] = {}
+            for phrase, entries in self._phrases.items():
+                if len(phrase) == n:
+                    keyed.setdefault(self._key(phrase), []).extend(entries)
+            keys = sorted(keyed)
+            lists = [sorted(set(keyed[k])) for k in keys]
+            self._tables[n] = (np.array(keys, dtype=np.uint64),
+                               np.cumsum([0] + [len(e) for e in lists]),
+                               np.array([e for es in lists for e in es], dtype=np.int64))
+        self._firsts = np.unique(np.array([p[0] for p in self._phrases], dtype=np.uint64))
+
+    @staticmethod
+    def _key(phrase: tuple[int, ...]) -> int:
+        h = np.zeros(1, dtype=np.uint64)
+        for t in phrase:
+            h = _mix(h, np.array([t], dtype=np.uint64))
+        return int(h[0])
+
+    def _found(self, matches: Iterable[tuple[int, int, int, int]], n: int
+               ) -> list[dict[str, list[str]]]:
+        """(text, start, end, entry) in order -> per text: code -> its terms, each once."""
+        out: list[dict[str, list[str]]] = [{} for _ in range(n)]
+        entries = self._entries
+        for i, _start, _end, entry in matches:
+            code, term = entries[entry]
+            terms = out[i].setdefault(code, [])
+            if term not in terms:
+                terms.append(term)
+        return out
 
     def match(self, texts: Iterable[str]) -> list[dict[str, list[str]]]:
         """For each text: code id -> the indicator terms found (each term once)."""
-        nlp = _nlp()
-        out = []
-        for doc in nlp.tokenizer.pipe(texts, batch_size=512):
-            found: dict[str, list[str]] = {}
-            for match_id, _start, _end in self.matcher(doc):
-                code, term = self._term[match_id]
-                terms = found.setdefault(code, [])
-                if term not in terms:
-                    terms.append(term)
-            out.append(found)
-        return out
+        texts = list(texts)
+        entry_of = self._entry_of_key
+        matches = []
+        for i, doc in enumerate(_nlp().tokenizer.pipe(texts, batch_size=512)):
+            matches.extend(sorted((i, start, end, entry_of[key])
+                                  for key, start, end in self.matcher(doc)))
+        return self._found(matches, len(texts))
+
+    def match_tokens(self, tok: tokens.Tokenised) -> list[dict[str, list[str]]]:
+        """``match`` on token arrays: each phrase length looked up for all texts at once,
+        by a running hash of the tokens from every place a phrase could start."""
+        lower, offsets = tok.lower, tok.offsets
+        if not len(self._firsts) or not len(lower):
+            return [{} for _ in range(len(tok))]
+        at = np.minimum(np.searchsorted(self._firsts, lower), len(self._firsts) - 1)
+        starts = np.nonzero(self._firsts[at] == lower)[0]
+        end_of_text = offsets[np.searchsorted(offsets, starts, side="right")]
+        h = np.zeros(len(starts), dtype=np.uint64)
+        found_start, found_end, found_entry = [], [], []
+        for n in range(1, max(self._tables) + 1):
+            inside = starts + n <= end_of_text
+            h = _mix(h, lower[np.where(inside, starts + n - 1, 0)])
+            if n not in self._tables:
+                continue
+            keys, ptr, entries = self._tables[n]
+            at = np.minimum(np.searchsorted(keys, h), len(keys) - 1)
+            hit = np.nonzero(inside & (keys[at] == h))[0]
+            first, many = ptr[at[hit]], ptr[at[hit] + 1] - ptr[at[hit]]
+            found_entry.append(entries[np.arange(int(many.sum()))
+                                       + np.repeat(first - (np.cumsum(many) - many), many)])
+            found_start.append(np.repeat(starts[hit], many))
+            found_end.append(np.repeat(starts[hit] + n, many))
+        start = np.concatenate(found_start)
+        end = np.concatenate(found_end)
+        entry = np.concatenate(found_entry)
+        order = np.lexsort((entry, end, start))  # text order, as ``match`` reports
+        start, end, entry = start[order], end[order], entry[order]
+        text = np.searchsorted(offsets, start, side="right") - 1
+        return self._found(zip(text.tolist(), start.tolist(), end.tolist(), entry.tolist(),
+                               strict=True), len(tok))
 
     def scores(self, hits: list[dict[str, list[str]]]) -> np.ndarray:
         """Keyword-only scores: one indicator 0.5, two 0.75, three 0.875..."""
@@ -106,17 +186,39 @@ class Indicators:
 def default_params() -> dict[str, Any]:
     return {"word_ngrams": [1, 1], "char_ngrams": [3, 5], "min_df": 2, "C": 4.0,
             "max_features": 60000, "use_char": False, "indicator_weight": 1.0,
-            "class_weight": "balanced"}
+            "class_weight": "balanced", "tokens": "spacy"}
 
 
-TOKEN = r"(?u)\b[^\W\d_][\w\-]+\b"
+TOKEN = r"(?u)\b[^\W\d_][\w\-]+\b"  # models trained before "tokens": "spacy"
+WORD = re.compile(r"[^\W\d_][\w\-]+")
 
 
 def _stop_words() -> list[str]:
     """spaCy's English stop words, cut the way the vectorizer cuts words ("we've" -> "we")."""
-    import re
-
     return sorted({t for w in _nlp().Defaults.stop_words for t in re.findall(TOKEN, w)})
+
+
+@functools.cache
+def _is_word(lower: str) -> bool:
+    """A feature word: starts with a letter, two characters or more, not a stop word."""
+    return WORD.fullmatch(lower) is not None and lower not in _nlp().Defaults.stop_words
+
+
+@dataclass(frozen=True)
+class SpacyWords:
+    """The word analyser: spaCy's tokens, lower-cased, stop words and non-words left out,
+    joined into n-grams. The same tokens the indicators are matched on."""
+
+    ngrams: tuple[int, int] = (1, 1)
+
+    def __call__(self, text: str) -> list[str]:
+        words = [t.lower_ for t in _nlp().tokenizer(text)]
+        words = [w for w in words if _is_word(w)]
+        lo, hi = self.ngrams
+        out = list(words) if lo == 1 else []
+        for n in range(max(lo, 2), hi + 1):
+            out.extend(" ".join(words[k:k + n]) for k in range(len(words) - n + 1))
+        return out
 
 
 def make_vectorizer(params: dict[str, Any]) -> Any:
@@ -124,10 +226,15 @@ def make_vectorizer(params: dict[str, Any]) -> Any:
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.pipeline import FeatureUnion
 
-    word = TfidfVectorizer(ngram_range=tuple(params["word_ngrams"]), min_df=params["min_df"],
-                           sublinear_tf=True, stop_words=_stop_words(),
-                           max_features=params["max_features"],
-                           token_pattern=TOKEN)
+    if params.get("tokens") == "spacy":
+        word = TfidfVectorizer(analyzer=SpacyWords(tuple(params["word_ngrams"])),
+                               min_df=params["min_df"], sublinear_tf=True,
+                               max_features=params["max_features"])
+    else:
+        word = TfidfVectorizer(ngram_range=tuple(params["word_ngrams"]),
+                               min_df=params["min_df"], sublinear_tf=True,
+                               stop_words=_stop_words(), max_features=params["max_features"],
+                               token_pattern=TOKEN)
     parts = [("word", word)]
     if params.get("use_char", False):
         parts.append(("char", TfidfVectorizer(
@@ -169,16 +276,53 @@ class Model:
     blend: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
     def features(self, texts: Sequence[str],
-                 hits: list[dict[str, list[str]]] | None = None, X_text: Any = None) -> Any:
+                 hits: list[dict[str, list[str]]] | None = None, X_text: Any = None,
+                 tok: tokens.Tokenised | None = None) -> Any:
         from scipy.sparse import hstack
 
-        X = self.vectorizer.transform(texts) if X_text is None else X_text
+        if X_text is None:
+            X_text = (self.word_tfidf(tok) if tok is not None and self.reads_tokens()
+                      else self.vectorizer.transform(texts))
         weight = self.params.get("indicator_weight", 0.0)
         if not weight:
-            return X.tocsr()
+            return X_text.tocsr()
         if hits is None:
             hits = self.indicators().match(texts)
-        return hstack([X, indicator_features(hits, self.codes, weight)]).tocsr()
+        return hstack([X_text, indicator_features(hits, self.codes, weight)]).tocsr()
+
+    def reads_tokens(self) -> bool:
+        """Whether the word features can be read off token arrays: spaCy word unigrams
+        only (models trained before that, and character n-grams, use the vectorizer)."""
+        p = self.params
+        return (p.get("tokens") == "spacy" and not p.get("use_char", False)
+                and list(p["word_ngrams"]) == [1, 1])
+
+    def word_tfidf(self, tok: tokens.Tokenised) -> Any:
+        """The vectorizer's transform, from token hashes: a test holds the two equal."""
+        from scipy.sparse import csr_matrix
+
+        if getattr(self, "_vocab", None) is None:
+            word = self.vectorizer.transformer_list[0][1]
+            names = word.get_feature_names_out()
+            hashes = np.array([_nlp().vocab.strings[w] for w in names], dtype=np.uint64)
+            order = np.argsort(hashes)
+            self._vocab = (hashes[order], order.astype(np.int64), word.idf_)
+        vocab, cols_of, idf = self._vocab
+        n = len(tok)
+        if len(vocab) == 0 or len(tok.lower) == 0:
+            return csr_matrix((n, len(idf)))
+        at = np.minimum(np.searchsorted(vocab, tok.lower), len(vocab) - 1)
+        known = vocab[at] == tok.lower
+        rows = np.searchsorted(tok.offsets, np.nonzero(known)[0], side="right") - 1
+        X = csr_matrix((np.ones(len(rows)), (rows, cols_of[at[known]])), shape=(n, len(idf)))
+        X.sum_duplicates()
+        X.data = (np.log(X.data) + 1.0) * idf[X.indices]  # sublinear tf, then idf
+        lengths = np.diff(X.indptr)
+        norms = np.sqrt(np.bincount(np.repeat(np.arange(n), lengths), weights=X.data ** 2,
+                                    minlength=n))
+        norms[norms == 0] = 1.0
+        X.data /= np.repeat(norms, lengths)
+        return X
 
     def indicators(self) -> Indicators:
         if getattr(self, "_indicators", None) is None:
@@ -188,7 +332,8 @@ class Model:
 
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
-        state.pop("_indicators", None)  # a spaCy matcher: rebuilt from the terms on load
+        for cached in ("_indicators", "_vocab", "_names"):  # rebuilt on first use
+            state.pop(cached, None)
         return state
 
     def decision(self, X: Any) -> np.ndarray:
@@ -204,15 +349,18 @@ class Model:
         return self.scores_and_features(texts, hits)[0]
 
     def scores_and_features(self, texts: Sequence[str],
-                            hits: list[dict[str, list[str]]] | None = None
-                            ) -> tuple[np.ndarray, Any]:
+                            hits: list[dict[str, list[str]]] | None = None,
+                            tok: tokens.Tokenised | None = None) -> tuple[np.ndarray, Any]:
         """Blended scores, and the feature matrix behind them (for reasons)."""
-        if hits is None:
-            hits = self.indicators().match(texts) if self.indicator_terms else [{}] * len(texts)
+        if hits is None and self.indicator_terms:
+            hits = (self.indicators().match_tokens(tok) if tok is not None
+                    else self.indicators().match(texts))
+        elif hits is None:
+            hits = [{}] * len(texts)
         keyword = self.indicators().scores(hits) if self.indicator_terms else np.zeros(
             (len(texts), len(self.codes)))
         blend = self.blend if self.blend.size else np.ones(len(self.codes))
-        X = self.features(texts, hits)
+        X = self.features(texts, hits, tok=tok)
         probability = 1.0 / (1.0 + np.exp(-self.decision(X)))
         mixed = blend * probability + (1 - blend) * keyword
         mixed[:, ~self.trained] = keyword[:, ~self.trained]
@@ -294,74 +442,79 @@ class Suggester:
 
     def _score(self, texts: Sequence[str]
                ) -> tuple[np.ndarray, np.ndarray, list[dict[str, list[str]]], Any]:
-        hits = self.indicators.match(texts)
+        tok = tokens.cache().tokenise(texts)
+        hits = self.indicators.match_tokens(tok)
         keyword = self.indicators.scores(hits)
         thresholds = np.full(len(self.codes), KEYWORD_THRESHOLD)
         if self.model is None:
             return keyword, thresholds, hits, None
         same_terms = list(self.model.indicator_terms) == self.codes
-        scores, X = self.model.scores_and_features(texts, hits if same_terms else None)
+        scores, X = self.model.scores_and_features(texts, hits if same_terms else None, tok)
         trained = self.model.trained
         scores[:, ~trained] = keyword[:, ~trained]
         thresholds = np.where(trained, self.model.thresholds, KEYWORD_THRESHOLD)
         return scores, thresholds, hits, X
 
     def _ranked(self, texts: Sequence[str], reasons_for_top: int
-                ) -> tuple[list[list[float]], list[list[bool]], list[list[int]],
-                           dict[tuple[int, int], str]]:
-        """Scores, passes and the codes in rank order for each text (plain lists: indexing
-        numpy scalars one by one costs more than the scoring), and a reason for every code
-        shown with one: those over their threshold and the top few."""
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[tuple[int, int], str]]:
+        """Scores, passes and the codes in rank order for each text, and a reason for
+        every code shown with one: those over their threshold and the top few."""
         scores, thresholds, hits, X = self._score(texts)
         order = np.argsort(-scores, axis=1, kind="stable")
         passed = scores >= thresholds
-        terms = self._model_terms(X, order[:, :reasons_for_top], passed)
-        passed_rows, order_rows = passed.tolist(), order.tolist()
+        shown = passed.copy()
+        shown[np.arange(len(texts))[:, None], order[:, :reasons_for_top]] = True
+        rows, cols = (a.tolist() for a in np.nonzero(shown))
+        words = self._model_terms(X, rows, cols)
         codes = self.codes
-        reasons: dict[tuple[int, int], str] = {}
-        for i, (row_passed, row_order) in enumerate(zip(passed_rows, order_rows, strict=True)):
-            found = hits[i]
-            for rank, j in enumerate(row_order):
-                if row_passed[j] or rank < reasons_for_top:
-                    reasons[(i, j)] = self._reason(codes[j], found.get(codes[j], []),
-                                                   terms.get((i, j), []), j)
-        return scores.tolist(), passed_rows, order_rows, reasons
+        reasons = {(i, j): self._reason(codes[j], hits[i].get(codes[j], []),
+                                        words.get((i, j), []), j)
+                   for i, j in zip(rows, cols, strict=True)}
+        return scores, passed, order, reasons
 
     def suggest(self, texts: Sequence[str], reasons_for_top: int = 3
                 ) -> list[list[Suggestion]]:
         scores, passed, order, reasons = self._ranked(texts, reasons_for_top)
-        codes = self.codes
+        scores, passed, codes = scores.tolist(), passed.tolist(), self.codes
         return [[Suggestion(codes[j], scores[i][j], passed[i][j], reasons.get((i, j), ""))
-                 for j in row_order] for i, row_order in enumerate(order)]
+                 for j in row_order] for i, row_order in enumerate(order.tolist())]
 
     def json_lines(self, rows: Sequence[tuple[Any, str]], reasons_for_top: int = 3
                    ) -> list[str]:
         """The batch contract's output lines, the same content as ``suggest`` gives, written
-        straight to JSON text: at 36 codes a segment, building a Suggestion and a dict per
-        code cost more than the scoring itself."""
-        import json
-
+        straight to JSON text. Every code of every line is one cell of a numpy array of
+        strings, put in rank order at once: building a Suggestion and a dict per code
+        cost more than the scoring itself."""
         scores, passed, order, reasons = self._ranked([text for _id, text in rows],
                                                       reasons_for_top)
-        codes = self.codes
-        plain = [f'{{{{"code": {json.dumps(c)}, "score": {{}}, "suggested": false, '
-                 f'"reason": ""}}}}' for c in codes]
-        head = [f'{{"code": {json.dumps(c)}, "score": ' for c in codes]
-        out = []
-        for i, (rid, _text) in enumerate(rows):
-            row_scores = [round(v, 4) for v in scores[i]]  # as Suggestion.as_dict rounds
-            parts = []
-            for j in order[i]:
-                reason = reasons.get((i, j))
-                if reason is None:
-                    parts.append(plain[j].format(repr(row_scores[j])))
-                else:
-                    parts.append(f'{head[j]}{row_scores[j]!r}, "suggested": '
-                                 f'{"true" if passed[i][j] else "false"}, '
-                                 f'"reason": {json.dumps(reason, ensure_ascii=False)}}}')
-            out.append(f'{{"id": {json.dumps(rid, ensure_ascii=False)}, '
-                       f'"codes": [{", ".join(parts)}]}}')
-        return out
+        ids = [_json_value(rid) for rid, _text in rows]
+        if not self.codes:
+            return [f'{{"id": {rid}, "codes": []}}' for rid in ids]
+        units = _score_units(scores)
+        head = self._json_heads()
+        # every cell in rank order at once, as if no code had a reason ...
+        ranked_units = np.take_along_axis(units, order, axis=1)
+        cells = head[order] + _score_texts(', "suggested": false, "reason": ""}')[ranked_units]
+        # ... then the cells that have one
+        if reasons:
+            pi, pj = (np.array(a) for a in zip(*reasons, strict=True))
+            position = np.empty_like(order)
+            np.put_along_axis(position, order, np.arange(order.shape[1])[None, :], axis=1)
+            texts = _score_texts("")[units[pi, pj]].tolist()
+            flags = passed[pi, pj].tolist()
+            for (i, j), at, score, flag, reason in zip(
+                    reasons, position[pi, pj].tolist(), texts, flags, reasons.values(),
+                    strict=True):
+                cells[i, at] = (f'{head[j]}{score}, "suggested": {"true" if flag else "false"}, '
+                                f'"reason": {_json_string(reason)}}}')
+        return [f'{{"id": {rid}, "codes": [{", ".join(row)}]}}'
+                for rid, row in zip(ids, cells.tolist(), strict=True)]
+
+    def _json_heads(self) -> np.ndarray:
+        if getattr(self, "_heads", None) is None:
+            self._heads = np.array([f'{{"code": {_json_string(c)}, "score": '
+                                    for c in self.codes], dtype=object)
+        return self._heads
 
     def _reason(self, code: str, indicators: list[str], words: list[str], j: int) -> str:
         parts = []
@@ -375,37 +528,77 @@ class Suggester:
                 "no indicator term found"
         return "; ".join(parts)
 
-    def _model_terms(self, X: Any, top: np.ndarray, passed: np.ndarray
+    def _model_terms(self, X: Any, rows: list[int], cols: list[int]
                      ) -> dict[tuple[int, int], list[str]]:
-        """The words whose weight pushed each shown code's score up the most."""
-        if self.model is None or X is None:
+        """For each (text, code) shown, the four words whose weight pushed the code's
+        score up the most, for all pairs at once (ties keep the vocabulary's order)."""
+        if self.model is None or X is None or not rows:
             return {}
         names = self.model.word_names()
-        n_words = len(names)
-        trained = self.model.trained
-        indptr, indices, data = X.indptr, X.indices, X.data
+        pi, pj = np.array(rows), np.array(cols)
+        keep = self.model.trained[pj]
+        pi, pj = pi[keep], pj[keep]
+        starts = X.indptr[pi]
+        lengths = X.indptr[pi + 1] - starts
+        total = int(lengths.sum())
+        if total == 0:
+            return {}
+        pair = np.repeat(np.arange(len(pi)), lengths)
+        at = np.arange(total) + np.repeat(starts - (np.cumsum(lengths) - lengths), lengths)
+        feature, value = X.indices[at], X.data[at]
+        word = feature < len(names)  # word features come first; the rest are indicators
+        pair, feature, value = pair[word], feature[word], value[word]
+        contrib = value * self.model.coef[feature, pj[pair]]
+        up = contrib > 0
+        pair, feature, contrib = pair[up], feature[up], contrib[up]
+        # pairs run in order; four times over, take each pair's largest (its first one
+        # on a tie, so the vocabulary's order breaks ties) and strike it out
+        chosen_pair, chosen_feature = [], []
+        for _ in range(4):
+            if not len(pair):
+                break
+            group = np.r_[0, np.flatnonzero(pair[1:] != pair[:-1]) + 1]
+            best = np.maximum.reduceat(contrib, group)
+            is_best = np.flatnonzero(contrib == np.repeat(best, np.diff(np.r_[group, len(pair)])))
+            first = is_best[np.r_[True, pair[is_best][1:] != pair[is_best][:-1]]]
+            chosen_pair.append(pair[first])
+            chosen_feature.append(feature[first])
+            rest = np.ones(len(pair), dtype=bool)
+            rest[first] = False
+            pair, feature, contrib = pair[rest], feature[rest], contrib[rest]
+        if not chosen_pair:
+            return {}
+        pair = np.concatenate(chosen_pair)
+        feature = np.concatenate(chosen_feature)
+        by = np.argsort(pair, kind="stable")  # per pair, in the order chosen
         out: dict[tuple[int, int], list[str]] = {}
-        shown_rows, shown_cols = np.nonzero(passed)
-        shown: dict[int, set[int]] = {}
-        for i, j in zip(shown_rows.tolist(), shown_cols.tolist(), strict=True):
-            shown.setdefault(i, set()).add(j)
-        for i, row_top in enumerate(top.tolist()):
-            lo, hi = indptr[i], indptr[i + 1]
-            cols, vals = indices[lo:hi], data[lo:hi]
-            words = cols < n_words  # word features come first; the rest are indicators
-            cols, vals = cols[words], vals[words]
-            if cols.size == 0:
-                continue
-            js = [j for j in shown.get(i, set()) | set(row_top) if trained[j]]
-            if not js:
-                continue
-            # one product and one sort per row for all its shown codes
-            contrib = vals[:, None] * self.model.coef[np.ix_(cols, js)]
-            best = np.argsort(-contrib, axis=0, kind="stable")[:4]
-            for k, j in enumerate(js):
-                out[(i, j)] = [str(names[cols[b]]) for b in best[:, k].tolist()
-                               if contrib[b, k] > 0]
+        pi_list, pj_list = pi.tolist(), pj.tolist()
+        for p, name in zip(pair[by].tolist(), names[feature[by]].tolist(), strict=True):
+            out.setdefault((pi_list[p], pj_list[p]), []).append(str(name))
         return out
+
+
+_json_string = json.encoder.encode_basestring  # json.dumps(s, ensure_ascii=False), less overhead
+
+
+def _json_value(value: Any) -> str:
+    if type(value) is str:
+        return _json_string(value)
+    if type(value) is int:
+        return str(value)
+    return json.dumps(value, ensure_ascii=False)
+
+
+@functools.cache
+def _score_texts(suffix: str) -> np.ndarray:
+    """JSON text of every score a line can show (scores have four decimals), each with
+    what follows it in the cell."""
+    return np.array([repr(k / 10_000) + suffix for k in range(10_001)], dtype=object)
+
+
+def _score_units(scores: np.ndarray) -> np.ndarray:
+    """Scores in ten-thousandths, rounded half to even like ``round``."""
+    return np.rint(np.clip(scores, 0.0, 1.0) * 10_000).astype(np.int64)
 
 
 _WORKER: Suggester | None = None
