@@ -1,22 +1,25 @@
 """Suggestion speed, training time and model quality, in one run.
 
-    python bench/suggest.py [--sizes 1000,10000,100000] [--skip-quality]
+    python bench/suggest.py [--sizes 1000,10000,100000] [--batch 40000] [--skip-quality]
 
 Builds a throwaway store from the demo corpus, codebook and starter annotations,
 then measures:
-- batch suggestion throughput (segments/s) through ``Suggester.suggest`` with the
-  trained model, and the share of it spent in the spaCy indicator matcher;
+- batch suggestion throughput (segments/s) through ``Suggester.suggest`` in one
+  process, and the time the token cache takes against spaCy's tokenizer on every text;
+- the batch contract as the CLI runs it (JSONL file in, JSONL file out, all cores),
+  from a cold cache, on the corpus texts and on texts with one word in twenty new;
 - single-segment latency (median and 95th percentile of one-text calls);
 - the time of one model fit against the number of labelled segments (the starter
   set resampled to 1k, 10k, 100k, with a few words shuffled per copy);
 - quality on the starter annotations: grouped (by document) cross-validated
   macro-F1 and LRAP of the model against the keyword-only baseline, for the
-  default (word n-grams) and the word + character n-gram variant.
+  default and for variants (regex tokens, character n-grams, no indicator features).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import sys
 import tempfile
@@ -28,11 +31,11 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from workbench import annotations, codebook  # noqa: E402
+from workbench import annotations, codebook, tokens  # noqa: E402
 from workbench.cli import _code_defs  # noqa: E402
 from workbench.ingest import ingest_paths  # noqa: E402
 from workbench.store import Store  # noqa: E402
-from workbench.suggest import Suggester, fit_model  # noqa: E402
+from workbench.suggest import Suggester, fit_model, read_batch, write_batch  # noqa: E402
 from workbench.train import cross_validate, dataset_from_store, train  # noqa: E402
 
 
@@ -42,6 +45,15 @@ def build_store(tmp: Path) -> Store:
     store.load_codebook(codebook.load())
     annotations.load(store, ROOT / "corpus" / "annotations" / "starter.jsonl")
     return store
+
+
+def _unseen(text: str, k: int, rng: np.random.Generator) -> str:
+    """A text with one word in twenty made new (a suffix no corpus word has): spaCy must
+    tokenise and add those to its vocabulary, as with a corpus of new documents."""
+    words = text.split(" ")
+    for at in rng.integers(0, len(words), max(1, len(words) // 20)):
+        words[at] = f"{words[at]}q{k}"
+    return " ".join(words)
 
 
 def synthetic(texts: list[str], Y: np.ndarray, n: int, rng: np.random.Generator
@@ -61,6 +73,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--sizes", default="1000,10000,100000")
     ap.add_argument("--skip-quality", action="store_true")
+    ap.add_argument("--batch", type=int, default=40_000, help="segments in the batch runs")
     args = ap.parse_args()
     rng = np.random.default_rng(0)
     with tempfile.TemporaryDirectory() as tmp:
@@ -80,30 +93,38 @@ def main() -> None:
         suggester = Suggester(defs, model)
 
         texts = [t for _i, t in store.segments_for_suggestion()]
-        batch = (texts * (20000 // len(texts) + 1))[:20000]
+        batch = (texts * (args.batch // len(texts) + 1))[:args.batch]
         suggester.suggest(batch[:200])  # warm up
         start = time.perf_counter()
         suggester.suggest(batch)
         elapsed = time.perf_counter() - start
-        start = time.perf_counter()
-        suggester.indicators.match(batch)
-        matching = time.perf_counter() - start
-        start = time.perf_counter()
-        model.scores(batch)
-        scoring = time.perf_counter() - start
         chars = np.mean([len(t) for t in batch])
-        print(f"\nbatch suggestion, {len(batch)} segments (avg {chars:.0f} chars): "
-              f"{elapsed:.2f} s = {len(batch) / elapsed:,.0f} segments/s")
-        print(f"  of which spaCy indicator matching {matching:.2f} s, model scoring "
-              f"(TF-IDF + indicators + linear) {scoring:.2f} s, ranking and reasons the rest")
-
-        from workbench.suggest import batch_json_lines
-
-        rows = list(enumerate(batch))
+        print(f"\nbatch suggestion in one process (Suggester.suggest), {len(batch):,} segments "
+              f"(avg {chars:.0f} chars): {len(batch) / elapsed:,.0f} segments/s")
         start = time.perf_counter()
-        n_lines = sum(1 for _ in batch_json_lines(suggester, rows))
-        elapsed = time.perf_counter() - start
-        print(f"batch contract (JSONL lines, all cores): {n_lines / elapsed:,.0f} segments/s")
+        tokens.cache().tokenise(batch)
+        print(f"  tokens from the chunk cache: {time.perf_counter() - start:.2f} s; "
+              f"spaCy's tokenizer on every text: ", end="", flush=True)
+        start = time.perf_counter()
+        for _doc in tokens.nlp().tokenizer.pipe(batch):
+            pass
+        print(f"{time.perf_counter() - start:.2f} s")
+
+        # the contract as the CLI runs it: a JSONL file in, a JSONL file out, all cores;
+        # each run starts with no cached chunks and spaCy's vocabulary as loaded
+        fresh = [_unseen(t, k, rng) for k, t in enumerate(batch)]
+        for name, texts_in in [("demo corpus texts", batch),
+                               ("the same with 1 word in 20 never seen before", fresh)]:
+            source, target = Path(tmp) / "in.jsonl", Path(tmp) / "out.jsonl"
+            source.write_text("".join(json.dumps({"id": i, "text": t}) + "\n"
+                                      for i, t in enumerate(texts_in)), encoding="utf-8")
+            tokens.cache()._clear()
+            fresh_suggester = Suggester(defs, model)
+            start = time.perf_counter()
+            write_batch(fresh_suggester, read_batch(source), target)
+            elapsed = time.perf_counter() - start
+            print(f"batch contract (--input/--output, file to file, all cores), {name}: "
+                  f"{len(texts_in) / elapsed:,.0f} segments/s")
 
         lat = []
         for t in texts[:300]:
@@ -127,7 +148,8 @@ def main() -> None:
             base = result.metrics["keyword_baseline"]
             print(f"  {'keyword-only baseline':32} {base['macro_f1']:8.3f} {base['micro_f1']:8.3f} "
                   f"{base['lrap']:6.3f}")
-            for name, params in [("model: words (default)", {}),
+            for name, params in [("model: spaCy word tokens (default)", {}),
+                                 ("model: regex word tokens (before)", {"tokens": "regex"}),
                                  ("model: words + characters", {"use_char": True}),
                                  ("model: words, no indicator blend", {"indicator_weight": 0.0})]:
                 m = cross_validate(data, defs, params, 5)["model"]

@@ -183,3 +183,40 @@ def test_reason_words_are_the_largest_contributions():
         assert got.get((i, j), []) == expected
         checked += bool(expected)
     assert checked > 300
+
+
+def test_batch_files_are_checked_line_by_line_and_written_whole(tmp_path):
+    import json
+
+    import pytest
+
+    from workbench.suggest import BatchError, read_batch, write_batch
+
+    good = tmp_path / "in.jsonl"
+    good.write_text('{"id": 1, "text": "Rents are high."}\n\n{"id": "b", "text": ""}\n',
+                    encoding="utf-8")
+    assert read_batch(good) == [(1, "Rents are high."), ("b", "")]
+    for body, says in [('{"id": 1, "text": "ok"}\n{"id": 2, "text": "cut\n', ":2: not a JSON line"),
+                       ('{"id": 1}\n', ':1: each line needs "id" and a "text" string'),
+                       ('["id", "text"]\n', ":1: each line needs"),
+                       (b"\xff\xfe", "in.jsonl: 'utf-8' codec")]:
+        bad = tmp_path / "in.jsonl"
+        bad.write_bytes(body if isinstance(body, bytes) else body.encode())
+        with pytest.raises(BatchError, match=str(bad).replace(".", r"\.") + ".*"):
+            read_batch(bad)
+        with pytest.raises(BatchError) as caught:
+            read_batch(bad)
+        assert says in str(caught.value)
+    with pytest.raises(BatchError, match="missing.jsonl: No such file"):
+        read_batch(tmp_path / "missing.jsonl")
+
+    s = Suggester(CODES)
+    out = tmp_path / "out.jsonl"
+    seen = []
+    write_batch(s, [(1, "Rents are high."), ("b", "")], out, seen.append)
+    assert [json.loads(x)["id"] for x in out.read_text().splitlines()] == [1, "b"]
+    assert seen == [2]
+    nowhere = tmp_path / "no-such-dir" / "out.jsonl"
+    with pytest.raises(BatchError, match="no-such-dir/out.jsonl: No such file"):
+        write_batch(s, [(1, "x")], nowhere)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.jsonl", "out.jsonl"]

@@ -356,23 +356,13 @@ def suggest(
 
 def suggest_batch(suggester: suggest_mod.Suggester, source: Path, target: Path) -> int:
     """The batch contract: one {"id", "codes": [...every code, by score]} line per input."""
-    try:
-        lines = [json.loads(line) for line in source.read_text(encoding="utf-8").splitlines()
-                 if line.strip()]
-    except (OSError, json.JSONDecodeError) as exc:
-        typer.echo(f"error: {source}: {exc}", err=True)
-        raise typer.Exit(1) from exc
-    bad = [i for i, row in enumerate(lines, 1)
-           if not isinstance(row, dict) or "id" not in row or not isinstance(row.get("text"), str)]
-    if bad:
-        typer.echo(f"error: {source}:{bad[0]}: each line needs \"id\" and a \"text\" string",
-                   err=True)
-        raise typer.Exit(1)
-    with target.open("w", encoding="utf-8") as fh:
-        for line in suggest_mod.batch_json_lines(suggester,
-                                                 [(r["id"], r["text"]) for r in lines]):
-            fh.write(line + "\n")
-    return len(lines)
+    with _failing(suggest_mod.BatchError):
+        rows = suggest_mod.read_batch(source)
+        with _progress(len(rows) > 5000) as progress:
+            task = progress.add_task("suggesting", total=len(rows))
+            suggest_mod.write_batch(suggester, rows, target,
+                                    lambda done: progress.update(task, completed=done))
+    return len(rows)
 
 
 def _progress(enabled: bool) -> Progress:
