@@ -47,6 +47,15 @@ def build_store(tmp: Path) -> Store:
     return store
 
 
+def reference_loop() -> float:
+    """The shared machine's speed varies from day to day by a factor of two or more."""
+    start = time.perf_counter()
+    total = 0
+    for i in range(10_000_000):
+        total += i
+    return time.perf_counter() - start
+
+
 def _unseen(text: str, k: int, rng: np.random.Generator) -> str:
     """A text with one word in twenty made new (a suffix no corpus word has): spaCy must
     tokenise and add those to its vocabulary, as with a corpus of new documents."""
@@ -76,6 +85,8 @@ def main() -> None:
     ap.add_argument("--batch", type=int, default=40_000, help="segments in the batch runs")
     args = ap.parse_args()
     rng = np.random.default_rng(0)
+    print(f"machine reference: a 10-million-step Python loop takes {reference_loop():.2f} s "
+          "(figures from different days compare only next to this)")
     with tempfile.TemporaryDirectory() as tmp:
         store = build_store(Path(tmp))
         defs = _code_defs(store)

@@ -113,8 +113,8 @@ def test_indicator_arrays_find_what_the_phrase_matcher_finds():
     from workbench import codebook, tokens
 
     indicators = Indicators(codebook.load().codes)
-    texts = _corpus_texts() + ["One-stop shops and a one stop shop; newly arrived, NEWLY ARRIVED",
-                               "", "civil  society\nhousing"]
+    texts = [*_corpus_texts(), "One-stop shops and a one stop shop; newly arrived, NEWLY ARRIVED",
+             "", "civil  society\nhousing"]
     expected = indicators.match(texts)
     assert sum(len(t) for found in expected for t in found.values()) > 1000
     assert indicators.match_tokens(tokens.TokenCache().tokenise(texts)) == expected
@@ -152,7 +152,7 @@ def test_word_features_from_token_arrays_equal_the_vectorizer():
     Y[2::3, 2] = 1
     model = fit_model(texts[:400], Y[:400], [c.id for c in CODES], code_defs=CODES)
     assert model.reads_tokens()
-    probe = texts[400:] + ["", "Unseen zyzzyva words only", "two  spaces\nand a line"]
+    probe = [*texts[400:], "", "Unseen zyzzyva words only", "two  spaces\nand a line"]
     fast = model.word_tfidf(tokens.TokenCache().tokenise(probe))
     slow = model.vectorizer.transformer_list[0][1].transform(probe)
     assert fast.shape == slow.shape and fast.nnz == slow.nnz > 0
@@ -202,12 +202,10 @@ def test_batch_files_are_checked_line_by_line_and_written_whole(tmp_path):
                        (b"\xff\xfe", "in.jsonl: 'utf-8' codec")]:
         bad = tmp_path / "in.jsonl"
         bad.write_bytes(body if isinstance(body, bytes) else body.encode())
-        with pytest.raises(BatchError, match=str(bad).replace(".", r"\.") + ".*"):
-            read_batch(bad)
         with pytest.raises(BatchError) as caught:
             read_batch(bad)
-        assert says in str(caught.value)
-    with pytest.raises(BatchError, match="missing.jsonl: No such file"):
+        assert str(caught.value).startswith(str(bad)) and says in str(caught.value)
+    with pytest.raises(BatchError, match=r"missing\.jsonl: No such file"):
         read_batch(tmp_path / "missing.jsonl")
 
     s = Suggester(CODES)
@@ -217,6 +215,6 @@ def test_batch_files_are_checked_line_by_line_and_written_whole(tmp_path):
     assert [json.loads(x)["id"] for x in out.read_text().splitlines()] == [1, "b"]
     assert seen == [2]
     nowhere = tmp_path / "no-such-dir" / "out.jsonl"
-    with pytest.raises(BatchError, match="no-such-dir/out.jsonl: No such file"):
+    with pytest.raises(BatchError, match=r"no-such-dir/out\.jsonl: No such file"):
         write_batch(s, [(1, "x")], nowhere)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.jsonl", "out.jsonl"]

@@ -73,3 +73,12 @@ texts = st.lists(words, max_size=12).map(" ".join)
 @example(["E.U.-wide one-stop-shop (COVID-19).", "l'Europe's cafés, e.g. Mr. X."])
 def test_any_texts_tokenise_as_spacy_does(batch):
     _check(TokenCache(), batch)
+
+
+@settings(max_examples=200, deadline=None)
+@given(texts)
+@example("two  spaces\nand a line")
+def test_lower_words_are_spacys_tokens(text):
+    from workbench.tokens import lower_words
+
+    assert lower_words(text) == [t.lower_ for t in _stock().tokenizer(text)]

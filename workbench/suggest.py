@@ -216,8 +216,7 @@ class SpacyWords:
     ngrams: tuple[int, int] = (1, 1)
 
     def __call__(self, text: str) -> list[str]:
-        words = [t.lower_ for t in _nlp().tokenizer(text)]
-        words = [w for w in words if _is_word(w)]
+        words = [w for w in tokens.lower_words(text) if _is_word(w)]
         lo, hi = self.ngrams
         out = list(words) if lo == 1 else []
         for n in range(max(lo, 2), hi + 1):
@@ -643,9 +642,15 @@ def batch_json_blocks(suggester: Suggester, rows: list[tuple[Any, str]],
     import multiprocessing
 
     _json_block(rows[:1])  # build the lazy tables (vocabulary, JSON pieces) once, before forking
-    with multiprocessing.get_context("fork").Pool(processes) as pool:
-        for part, block in zip(chunks, pool.imap(_json_block, chunks), strict=True):
-            yield len(part), block
+    # keep the collector off the parent's objects in the workers: touching them would
+    # copy every page of the parent's heap into each worker (the use gc.freeze is for)
+    gc.freeze()
+    try:
+        with multiprocessing.get_context("fork").Pool(processes) as pool:
+            for part, block in zip(chunks, pool.imap(_json_block, chunks), strict=True):
+                yield len(part), block
+    finally:
+        gc.unfreeze()
 
 
 class BatchError(Exception):

@@ -55,6 +55,19 @@ def lower_hashes(text: str) -> np.ndarray:
     return nlp().tokenizer(text).to_array(LOWER).astype(np.uint64).reshape(-1)
 
 
+def lower_words(text: str) -> list[str]:
+    """spaCy's tokens of one text as lower-case strings (for fitting the vectorizer),
+    from the same chunk-by-chunk premise as ``TokenCache``."""
+    if not _spaced_only(text):
+        return [t.lower_ for t in nlp().tokenizer(text)]
+    return [w for chunk in text.split(" ") for w in _chunk_words(chunk)]
+
+
+@functools.lru_cache(maxsize=200_000)
+def _chunk_words(chunk: str) -> tuple[str, ...]:
+    return tuple(t.lower_ for t in nlp().tokenizer(chunk))
+
+
 class TokenCache:
     """Distinct space-separated chunks, each tokenised once by spaCy."""
 
