@@ -36,7 +36,13 @@ from workbench import annotations, codebook, tokens  # noqa: E402
 from workbench.cli import _code_defs  # noqa: E402
 from workbench.ingest import ingest_paths  # noqa: E402
 from workbench.store import Store  # noqa: E402
-from workbench.suggest import Suggester, fit_model, read_batch, write_batch  # noqa: E402
+from workbench.suggest import (  # noqa: E402
+    Suggester,
+    batch_json_blocks,
+    fit_model,
+    read_batch,
+    write_batch,
+)
 from workbench.train import cross_validate, dataset_from_store, train  # noqa: E402
 
 
@@ -123,6 +129,13 @@ def main() -> None:
             pass
         print(f"{time.perf_counter() - start:.2f} s")
         gc.enable()
+
+        tokens.cache()._clear()
+        start = time.perf_counter()
+        done = sum(n for n, _block in batch_json_blocks(Suggester(defs, model),
+                                                         list(enumerate(batch))))
+        print(f"batch scoring and JSON on all cores, no files (batch_json_blocks): "
+              f"{done / (time.perf_counter() - start):,.0f} segments/s")
 
         # the contract as the CLI runs it: a JSONL file in, a JSONL file out, all cores;
         # each run starts with no cached chunks and spaCy's vocabulary as loaded
