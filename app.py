@@ -445,7 +445,7 @@ def page_codebook(store: Store) -> None:
 _TRAINING: dict[str, object] = {}
 
 
-def _train_in_background(url: str) -> None:
+def _train_in_background(url: str, actor: str) -> None:
     _TRAINING.update(status="running", step="starting", done=0, total=1, message="")
     store = Store(url)
 
@@ -453,7 +453,7 @@ def _train_in_background(url: str) -> None:
         _TRAINING.update(step=step, done=done, total=total)
 
     try:
-        result = train_mod.train(store, code_defs(store), progress=progress)
+        result = train_mod.train(store, code_defs(store), progress=progress, actor=actor)
         _TRAINING.update(status="done", message=result.message)
     except Exception as exc:
         _TRAINING.update(status="failed", message=str(exc))
@@ -469,7 +469,8 @@ def page_model(store: Store) -> None:
         st.caption("Training and activating models is for maintainers.")
     elif st.button("Train a new version", key="train",
                    disabled=running or not store.codes()):
-        threading.Thread(target=_train_in_background, args=(store.url,), daemon=True).start()
+        threading.Thread(target=_train_in_background, args=(store.url, coder_name() or "app"),
+                         daemon=True).start()
         _TRAINING.update(status="running", step="starting", done=0, total=1)
         running = True
 

@@ -30,9 +30,13 @@ def _defs(store):
 def test_train_evaluates_grouped_and_stores_a_version(demo_store):
     from workbench.train import load_active, train
 
-    result = train(demo_store, _defs(demo_store), k=4)
+    result = train(demo_store, _defs(demo_store), k=4, actor="maria")
     m = result.metrics
     assert result.activated and m["folds"] == 4 and m["grouped_by"] == "document"
+    # the audit log names who trained and activated it (the signed-in maintainer in the app)
+    events = demo_store.audit_log(entity="modelversion", limit=5)
+    assert {(e.action, e.actor) for e in events} >= {("model.add", "maria"),
+                                                     ("model.activate", "maria")}
     assert m["segments"] == 629 and m["documents"] == 4
     for key in ("macro_f1", "micro_f1", "lrap", "per_code"):
         assert key in m["model"] and key in m["keyword_baseline"]

@@ -255,11 +255,13 @@ def loads(blob: bytes) -> Model:
 
 
 def train(store: Store, code_defs: list[CodeDef], params: dict[str, Any] | None = None,
-          k: int = 5, force: bool = False, progress: Progress | None = None) -> TrainResult:
+          k: int = 5, force: bool = False, progress: Progress | None = None,
+          actor: str | None = None) -> TrainResult:
     """Fit, evaluate and store a new model version; activate it unless it is worse.
 
     "Worse" is judged on the same folds: the active version's parameters are
-    cross-validated on today's data next to the new ones.
+    cross-validated on today's data next to the new ones. ``actor`` is who the audit log
+    names (the signed-in maintainer in the app; by default the store's own default).
     """
     data = dataset_from_store(store, code_defs)
     if len(data) < 10:
@@ -280,10 +282,10 @@ def train(store: Store, code_defs: list[CodeDef], params: dict[str, Any] | None 
     version = store.add_model_version({
         "kind": "tfidf-logreg-ovr", "params": params, "metrics": metrics,
         "artifact": dumps(model), "training_size": len(data),
-    })
+    }, actor=actor)
     new = metrics["model"]["macro_f1"]
     if force or comparison is None or new >= comparison - WORSE_BY:
-        store.activate_model(version)
+        store.activate_model(version, actor=actor)
         how = "forced" if force and comparison is not None else "activated"
         message = f"model {version} {how}: macro-F1 {new:.3f}"
         if comparison is not None:
