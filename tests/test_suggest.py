@@ -199,13 +199,13 @@ def test_batch_files_are_checked_line_by_line_and_written_whole(tmp_path):
     for body, says in [('{"id": 1, "text": "ok"}\n{"id": 2, "text": "cut\n', ":2: not a JSON line"),
                        ('{"id": 1}\n', ':1: each line needs "id" and a "text" string'),
                        ('["id", "text"]\n', ":1: each line needs"),
-                       (b"\xff\xfe", "in.jsonl: 'utf-8' codec")]:
+                       (b"\xff\xfe", "in.jsonl: cannot read ('utf-8' codec")]:
         bad = tmp_path / "in.jsonl"
         bad.write_bytes(body if isinstance(body, bytes) else body.encode())
         with pytest.raises(BatchError) as caught:
             read_batch(bad)
         assert str(caught.value).startswith(str(bad)) and says in str(caught.value)
-    with pytest.raises(BatchError, match=r"missing\.jsonl: No such file"):
+    with pytest.raises(BatchError, match=r"missing\.jsonl: cannot read \(No such file"):
         read_batch(tmp_path / "missing.jsonl")
 
     s = Suggester(CODES)

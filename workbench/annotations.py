@@ -10,11 +10,11 @@ parser have moved the offsets, by its exact text in the same document.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from . import jsonl
 from .store import Store
 
 
@@ -33,17 +33,9 @@ class LoadReport:
 
 def read(path: Path) -> list[dict[str, Any]]:
     rows = []
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise AnnotationError(f"{path}: cannot read ({exc.strerror})") from exc
-    for n, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise AnnotationError(f"{path}:{n}: not JSON ({exc.msg})") from exc
+    for n, row in jsonl.read_lines(path, AnnotationError):
+        if not isinstance(row, dict):
+            raise AnnotationError(f"{path}:{n}: not a JSON object")
         for key in ("document", "char_start", "char_end", "codes"):
             if key not in row:
                 raise AnnotationError(f"{path}:{n}: missing {key!r}")

@@ -23,7 +23,7 @@ import numpy as np
 from spacy.language import Language
 from spacy.matcher import PhraseMatcher
 
-from . import tokens
+from . import jsonl, tokens
 from .codebook import CodeDef
 from .lexicon import inflections
 
@@ -674,18 +674,8 @@ class BatchError(Exception):
 
 def read_batch(source: Path) -> list[tuple[Any, str]]:
     """The (id, text) rows of a batch input, every line checked before any work."""
-    try:
-        lines = source.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise BatchError(f"{source}: {getattr(exc, 'strerror', None) or exc}") from exc
     rows = []
-    for n, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise BatchError(f"{source}:{n}: not a JSON line ({exc.msg})") from exc
+    for n, row in jsonl.read_lines(source, BatchError):
         if not isinstance(row, dict) or "id" not in row or not isinstance(row.get("text"), str):
             raise BatchError(f'{source}:{n}: each line needs "id" and a "text" string')
         rows.append((row["id"], row["text"]))
