@@ -240,3 +240,16 @@ def test_formats_and_render_dispatch():
     assert export.render("xlsx", rows)[:2] == b"PK"
     with pytest.raises(ValueError, match=r"unknown export format 'pdf'.*csv.*docx.*jsonl.*xlsx"):
         export.render("pdf", rows)
+
+
+def test_csv_cells_that_would_run_as_formulas_are_defused(rows):
+    hostile = [{**rows[0], "text": '=HYPERLINK("http://x.example","click")', "memo": "@SUM(A1)",
+                "speaker": "-2+3", "city": "+1"}, {**rows[1], "text": "\tTab first"}]
+    back = list(csv.DictReader(io.StringIO(export.render("csv", hostile).decode("utf-8"))))
+    assert back[0]["text"] == '\'=HYPERLINK("http://x.example","click")'
+    assert (back[0]["memo"], back[0]["speaker"], back[0]["city"]) == ("'@SUM(A1)", "'-2+3", "'+1")
+    assert back[1]["text"] == "'\tTab first"
+    assert back[0]["page_start"] == str(rows[0]["page_start"])  # numbers stay numbers
+    # JSONL keeps every text exactly
+    lines = export.render("jsonl", hostile).decode("utf-8").splitlines()
+    assert json.loads(lines[0])["text"] == hostile[0]["text"]

@@ -47,7 +47,7 @@ FORMATS: dict[str, tuple[str, str]] = {
 # lone surrogates and the two non-characters. Text extracted from PDFs carries them.
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 # What a spreadsheet would read as the start of a formula (CSV/formula injection).
-_FORMULA_START = ("=", "+", "-", "@")
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _EXCEL_MAX_ROWS = 1_048_576
 
 
@@ -56,12 +56,23 @@ def excerpt_rows(store: Store, f: CodingFilter) -> list[dict[str, Any]]:
 
 
 def to_csv(rows: list[dict[str, Any]]) -> str:
+    """CSV for spreadsheets. A text cell a spreadsheet would run as a formula (an excerpt
+    quoting "=HYPERLINK(...)" from a PDF) starts with an apostrophe, as OWASP advises for
+    CSV injection; spreadsheets show the text, and JSONL keeps every text exactly."""
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=COLUMNS, extrasaction="ignore")
     writer.writeheader()
     for row in rows:
-        writer.writerow({k: ("" if row.get(k) is None else row.get(k)) for k in COLUMNS})
+        writer.writerow({k: _csv_value(row.get(k)) for k in COLUMNS})
     return buffer.getvalue()
+
+
+def _csv_value(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
 
 
 def xml_safe(text: str) -> str:
