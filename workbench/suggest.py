@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Any, NamedTuple, TypeVar
 
 import numpy as np
-from spacy.language import Language
 from spacy.matcher import PhraseMatcher
 
 from . import jsonl, tokens
@@ -45,10 +44,6 @@ class Suggestion(NamedTuple):
 
 
 # ---------------------------------------------------------------- indicators
-def _nlp() -> Language:
-    return tokens.nlp()
-
-
 def inflect(term: str) -> set[str]:
     """A term and its inflected variants: the last word of a phrase takes the inflection
     ("volunteer" -> volunteers, volunteering; "one-stop shop" -> one-stop shops)."""
@@ -77,7 +72,7 @@ class Indicators:
     """
 
     def __init__(self, codes: Sequence[CodeDef]) -> None:
-        nlp = _nlp()
+        nlp = tokens.nlp()
         stop = nlp.Defaults.stop_words
         self.codes = [c.id for c in codes]
         self.matcher = PhraseMatcher(nlp.vocab, attr="LOWER")
@@ -138,7 +133,7 @@ class Indicators:
         texts = list(texts)
         entry_of = self._entry_of_key
         matches = []
-        for i, doc in enumerate(_nlp().tokenizer.pipe(texts, batch_size=512)):
+        for i, doc in enumerate(tokens.nlp().tokenizer.pipe(texts, batch_size=512)):
             matches.extend(sorted((i, start, end, entry_of[key])
                                   for key, start, end in self.matcher(doc)))
         return self._found(matches, len(texts))
@@ -151,7 +146,7 @@ class Indicators:
             return [{} for _ in range(len(tok))]
         at = np.minimum(np.searchsorted(self._firsts, lower), len(self._firsts) - 1)
         starts = np.nonzero(self._firsts[at] == lower)[0]
-        end_of_text = offsets[np.searchsorted(offsets, starts, side="right")]
+        end_of_text = offsets[tok.text_of(starts) + 1]
         h = np.zeros(len(starts), dtype=np.uint64)
         found_start, found_end, found_entry = [], [], []
         for n in range(1, max(self._tables) + 1):
@@ -172,7 +167,7 @@ class Indicators:
         entry = np.concatenate(found_entry)
         order = np.lexsort((entry, end, start))  # text order, as ``match`` reports
         start, end, entry = start[order], end[order], entry[order]
-        text = np.searchsorted(offsets, start, side="right") - 1
+        text = tok.text_of(start)
         return self._found(zip(text.tolist(), start.tolist(), end.tolist(), entry.tolist(),
                                strict=True), len(tok))
 
@@ -199,13 +194,13 @@ WORD = re.compile(r"[^\W\d_][\w\-]+")
 
 def _stop_words() -> list[str]:
     """spaCy's English stop words, cut the way the vectorizer cuts words ("we've" -> "we")."""
-    return sorted({t for w in _nlp().Defaults.stop_words for t in re.findall(TOKEN, w)})
+    return sorted({t for w in tokens.nlp().Defaults.stop_words for t in re.findall(TOKEN, w)})
 
 
 @functools.cache
 def _is_word(lower: str) -> bool:
     """A feature word: starts with a letter, two characters or more, not a stop word."""
-    return WORD.fullmatch(lower) is not None and lower not in _nlp().Defaults.stop_words
+    return WORD.fullmatch(lower) is not None and lower not in tokens.nlp().Defaults.stop_words
 
 
 @dataclass(frozen=True)
@@ -305,18 +300,18 @@ class Model:
         from scipy.sparse import csr_matrix
 
         if getattr(self, "_vocab", None) is None:
-            word = self.vectorizer.transformer_list[0][1]
-            names = word.get_feature_names_out()
-            hashes = np.array([_nlp().vocab.strings[w] for w in names], dtype=np.uint64)
+            strings = tokens.nlp().vocab.strings
+            hashes = np.array([strings[w] for w in self.word_names()], dtype=np.uint64)
             order = np.argsort(hashes)
-            self._vocab = (hashes[order], order.astype(np.int64), word.idf_)
+            self._vocab = (hashes[order], order.astype(np.int64),
+                           self.vectorizer.transformer_list[0][1].idf_)
         vocab, cols_of, idf = self._vocab
         n = len(tok)
         if len(vocab) == 0 or len(tok.lower) == 0:
             return csr_matrix((n, len(idf)))
         at = np.minimum(np.searchsorted(vocab, tok.lower), len(vocab) - 1)
         known = vocab[at] == tok.lower
-        rows = np.searchsorted(tok.offsets, np.nonzero(known)[0], side="right") - 1
+        rows = tok.text_of(np.nonzero(known)[0])
         X = csr_matrix((np.ones(len(rows)), (rows, cols_of[at[known]])), shape=(n, len(idf)))
         X.sum_duplicates()
         X.data = (np.log(X.data) + 1.0) * idf[X.indices]  # sublinear tf, then idf

@@ -46,8 +46,9 @@ class Tokenised:
     def __len__(self) -> int:
         return len(self.offsets) - 1
 
-    def text_of_token(self) -> np.ndarray:
-        return np.repeat(np.arange(len(self)), np.diff(self.offsets))
+    def text_of(self, positions: np.ndarray) -> np.ndarray:
+        """Which text each token position belongs to."""
+        return np.searchsorted(self.offsets, positions, side="right") - 1
 
 
 def lower_hashes(text: str) -> np.ndarray:
