@@ -26,8 +26,9 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import insert  # noqa: E402
 
-from workbench import codebook, compare, models  # noqa: E402
+from workbench import codebook, compare  # noqa: E402
 from workbench.store import CodingFilter, Store  # noqa: E402
+from workbench.store import tables as models  # noqa: E402
 
 CITIES = ["Mechelen", "Solna", "Hilden", "Riace", "Bolzano", "Sala", "Andenne", "Heilbronn",
           "Chimay", "Rivoli", "Gronau", "Haskovo", "Milan", "Rome", "Turin", "Namur", "Tournai",
@@ -101,7 +102,9 @@ def time_app(db_url: str, page: str, setup) -> list[float]:
     os.environ["WORKBENCH_DB"] = db_url
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=600)
     at.run()
-    at.sidebar.radio(key="page").set_value(page).run()
+    from app_pages import page_file
+
+    at.switch_page(str(page_file(page).relative_to(ROOT))).run()
     setup(at)
     assert not at.exception, [e.value for e in at.exception]
     times = []

@@ -44,8 +44,9 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import insert, text  # noqa: E402
 
-from workbench import codebook, compare, models, queue  # noqa: E402
+from workbench import codebook, compare, queue  # noqa: E402
 from workbench.store import CodingFilter, Store  # noqa: E402
+from workbench.store import tables as models  # noqa: E402
 from workbench.suggest import Suggester  # noqa: E402
 
 CITIES = ["Mechelen", "Solna", "Hilden", "Riace", "Bolzano", "Sala", "Andenne", "Heilbronn",

@@ -33,13 +33,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from workbench import annotations, codebook, tokens  # noqa: E402
-from workbench.cli import _code_defs  # noqa: E402
+from workbench.classifiers.tfidf import TfidfModel  # noqa: E402
+from workbench.codebook import codebook_of  # noqa: E402
 from workbench.ingest import ingest_paths  # noqa: E402
 from workbench.store import Store  # noqa: E402
 from workbench.suggest import (  # noqa: E402
     Suggester,
     batch_json_blocks,
-    fit_model,
     read_batch,
     write_batch,
 )
@@ -96,7 +96,7 @@ def main() -> None:
           "(figures from different days compare only next to this)")
     with tempfile.TemporaryDirectory() as tmp:
         store = build_store(Path(tmp))
-        defs = _code_defs(store)
+        defs = codebook_of(store)
         data = dataset_from_store(store, defs)
         print(f"starter annotations: {len(data)} segments, {len(defs)} codes, "
               f"{int((data.Y == 1).sum())} positive labels")
@@ -105,7 +105,7 @@ def main() -> None:
         result = train(store, defs, k=5)
         print(f"workbench train (5-fold grouped CV with nested threshold tuning + final fit): "
               f"{time.perf_counter() - start:.1f} s")
-        from workbench.train import load_active
+        from workbench.suggest import load_active
 
         model, _v = load_active(store)
         suggester = Suggester(defs, model)
@@ -168,7 +168,7 @@ def main() -> None:
         for n in [int(x) for x in args.sizes.split(",") if x]:
             tx, ty = synthetic(data.texts, data.Y, n, rng)
             start = time.perf_counter()
-            fit_model(tx, ty, data.codes, code_defs=defs)
+            TfidfModel.fit(tx, ty, data.codes, code_defs=defs)
             print(f"  {n:>7,} labelled segments: {time.perf_counter() - start:6.1f} s")
 
         if not args.skip_quality:

@@ -50,8 +50,8 @@ def main() -> None:
                 name.fill("demo-coder")
                 name.press("Enter")
                 for title in PAGES:
-                    page.locator("[data-testid='stSidebar'] label").filter(
-                        has_text=title).first.click()
+                    page.locator("[data-testid='stSidebarNav']").get_by_role(
+                        "link", name=title, exact=True).click()
                     page.get_by_role("heading", name=title).first.wait_for()
                     if title == "Search":
                         box = page.get_by_label("Search the segments", exact=False)

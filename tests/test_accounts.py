@@ -7,6 +7,7 @@ from streamlit.testing.v1 import AppTest
 
 from workbench import accounts
 
+from .apptest import goto, nav_pages
 from .conftest import ROOT
 from .test_cli import run
 
@@ -65,24 +66,25 @@ def _sign_in(at: AppTest, name: str, password: str) -> AppTest:
 def test_a_wrong_password_gets_no_access(demo_store, monkeypatch):
     _team(demo_store)
     at = _app(demo_store, monkeypatch)
-    assert at.header[0].value == "Sign in" and not at.sidebar.radio
+    assert at.header[0].value == "Sign in" and not nav_pages(at)
     _sign_in(at, "leo", "not-his-password")
     assert at.error[0].value == "Wrong name or password."
-    assert not at.sidebar.radio and not at.dataframe
+    assert not nav_pages(at) and not at.dataframe
     _sign_in(at, "nobody", PASSWORDS["leo"])
-    assert not at.sidebar.radio
+    assert not nav_pages(at)
 
 
 def test_a_researcher_codes_but_cannot_export_or_train(demo_store, monkeypatch):
     _team(demo_store)
     at = _sign_in(_app(demo_store, monkeypatch), "rita", PASSWORDS["rita"])
-    pages = at.sidebar.radio(key="page").options
+    pages = nav_pages(at)
     assert "Code" in pages and "Search" in pages and "Export" not in pages
-    at.sidebar.radio(key="page").set_value("Model").run()
+    with pytest.raises(ValueError, match="Could not find a navigation page"):
+        at.switch_page("app_pages/export.py")
+    goto(at, "Model")
     assert not [b for b in at.button if b.key in ("train", "activate")]
     assert "for maintainers" in at.caption[0].value
-    at.sidebar.radio(key="page").set_value("Code").run()
-    assert not at.exception
+    goto(at, "Code")
     accept = next(b for b in at.button if b.label == "Accept")
     accept.click().run()
     assert not at.exception, [e.value for e in at.exception]
@@ -92,11 +94,11 @@ def test_a_researcher_codes_but_cannot_export_or_train(demo_store, monkeypatch):
 def test_a_lead_exports_a_maintainer_trains(demo_store, monkeypatch):
     _team(demo_store)
     lead = _sign_in(_app(demo_store, monkeypatch), "leo", PASSWORDS["leo"])
-    assert "Export" in lead.sidebar.radio(key="page").options
-    lead.sidebar.radio(key="page").set_value("Model").run()
+    assert "Export" in nav_pages(lead)
+    goto(lead, "Model")
     assert not [b for b in lead.button if b.key == "train"]
     maintainer = _sign_in(_app(demo_store, monkeypatch), "mia", PASSWORDS["mia"])
-    maintainer.sidebar.radio(key="page").set_value("Model").run()
+    goto(maintainer, "Model")
     assert [b for b in maintainer.button if b.key == "train"]
 
 

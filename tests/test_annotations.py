@@ -6,6 +6,7 @@ import pytest
 
 from workbench import annotations
 from workbench.codebook import load as load_codebook
+from workbench.train import labelled_segments
 
 from .conftest import CORPUS
 
@@ -16,7 +17,7 @@ def test_starter_annotations_cover_the_corpus(demo_store):
     assert {r["document"][:3] for r in rows} == {"000", "001", "002", "004"}
     coded = [r for r in rows if r["codes"]]
     assert len(coded) >= 250 and len(rows) - len(coded) >= 100  # "none fits" is recorded too
-    labelled = demo_store.labelled_segments()
+    labelled = labelled_segments(demo_store)
     assert len(labelled) == len(rows)
     assert all(r["reviewed"] for r in labelled)
     # a reviewed segment is negative for every code it lacks

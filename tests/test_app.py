@@ -7,6 +7,7 @@ import time
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from .apptest import goto
 from .conftest import ROOT
 
 
@@ -16,12 +17,6 @@ def app(demo_store, monkeypatch):
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
     at.run()
     assert not at.exception
-    return at
-
-
-def goto(at: AppTest, page: str) -> AppTest:
-    at.sidebar.radio(key="page").set_value(page).run()
-    assert not at.exception, [e.value for e in at.exception]
     return at
 
 
@@ -173,7 +168,7 @@ def test_export_page_offers_every_format(app):
         app.radio(key="exp_format").set_value(fmt).run()
         assert not app.exception, (fmt, [e.value for e in app.exception])
         button = app.get("download_button")[0]
-        assert button.proto.label.endswith(export.FORMATS[fmt][0]), fmt
+        assert button.proto.label.endswith(export.FORMATS[fmt].extension), fmt
 
 
 def test_agreement_page_reports_and_adjudicates(app, demo_store):

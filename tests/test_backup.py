@@ -11,10 +11,9 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from workbench import backup as bk
-from workbench import schema
-from workbench.backup import BackupError, backup, restore
-from workbench.store import Store
+from workbench.store import Store, schema
+from workbench.store import backup as bk
+from workbench.store.backup import BackupError, backup, restore
 
 from .conftest import dump
 

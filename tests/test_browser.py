@@ -69,7 +69,8 @@ def page():
 
 
 def _goto(page, name: str) -> None:
-    page.locator("section[data-testid='stSidebar'] label").filter(has_text=name).first.click()
+    nav = page.locator("[data-testid='stSidebarNav']")
+    nav.get_by_role("link", name=name, exact=True).click()
     page.get_by_role("heading", name=name).first.wait_for()
 
 

@@ -228,12 +228,12 @@ def test_agreement_command(tmp_path, demo_url):
     assert "coders: second, starter; segments coded by two or more: 190" in res.stdout
     overall = next(ln for ln in res.stdout.splitlines() if ln.startswith("ALL"))
     assert 0 < float(overall.split()[3]) <= 1  # alpha
-    dis = run("agreement", "--disagreements", "--db", str(db), cwd=tmp_path)
+    dis = run("agreement", "disagreements", "--db", str(db), cwd=tmp_path)
     first = re.search(r"^seg (\d+): disputed", dis.stdout, re.M)
     assert first, dis.stdout
-    agreed = run("agreement", "--agree", first.group(1), "--codes", "FP01,RE11", "--db",
+    agreed = run("agreement", "agree", first.group(1), "--codes", "FP01,RE11", "--db",
                  str(db), cwd=tmp_path)
     assert agreed.returncode == 0 and "agreed codes FP01, RE11" in agreed.stdout
-    unknown = run("agreement", "--agree", first.group(1), "--codes", "ZZ99", "--db", str(db),
+    unknown = run("agreement", "agree", first.group(1), "--codes", "ZZ99", "--db", str(db),
                   cwd=tmp_path)
     assert unknown.returncode == 1 and "unknown code ZZ99" in unknown.stderr

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from workbench import compare, export
+from workbench.export import csv_file
 from workbench.store import GENERAL, CodingFilter
 
 
@@ -35,7 +36,7 @@ def test_cooccurrence_is_symmetric_with_code_counts_on_the_diagonal(demo_store):
 
 
 def test_csv_export_has_every_field(demo_store):
-    text = export.to_csv(export.excerpt_rows(demo_store, CodingFilter(codes=("RE09",))))
+    text = csv_file.to_csv(export.excerpt_rows(demo_store, CodingFilter(codes=("RE09",))))
     header = text.splitlines()[0].split(",")
     assert header == export.COLUMNS
     assert len(text.splitlines()) > 30

@@ -10,8 +10,9 @@ from collections import Counter
 
 from sqlalchemy import func, select
 
-from workbench import codebook, models
+from workbench import codebook
 from workbench.ingest import ingest_file
+from workbench.store import tables
 
 from .conftest import ROOT
 
@@ -42,7 +43,7 @@ def test_four_coders_at_once(store, generated, tmp_path):
         assert proc.returncode == 0, stderr
         results.append(json.loads(out.read_text(encoding="utf-8")))
 
-    m = models
+    m = tables
     with store.engine.connect() as conn:
         rows = conn.execute(select(m.Coding.segment_id, m.Coding.code_id, m.Coding.coder,
                                    m.Coding.status, m.Coding.origin)).all()

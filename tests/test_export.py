@@ -13,6 +13,7 @@ import openpyxl
 import pytest
 
 from workbench import compare, export
+from workbench.export import excel, json_lines, word
 from workbench.store import GENERAL, CodingFilter
 
 F = CodingFilter()
@@ -77,7 +78,7 @@ def test_jsonl_keeps_unicode_and_one_line_per_excerpt():
     tz = timezone(timedelta(hours=2))
     rows = [_row(text="Città — Malmö\u2028next", created_at=datetime(2024, 5, 1, 12, 0, tzinfo=tz)),
             _row(text="line\nbreak", created_at=datetime(2024, 5, 1, 12, 0))]
-    data = export.to_jsonl(rows)
+    data = json_lines.to_jsonl(rows)
     assert "Città — Malmö" in data  # ensure_ascii=False
     lines = data.splitlines()
     assert len(lines) == 2
@@ -133,7 +134,7 @@ def test_xlsx_stores_formula_like_text_as_text(rows):
             "@cmd|' /C calc'!A0"]
     tampered = [{**rows[0], "text": evil[0], "memo": evil[1], "speaker": evil[2],
                  "title": evil[3]}, *rows[1:3]]
-    wb = openpyxl.load_workbook(io.BytesIO(export.to_xlsx(tampered, None, None)))
+    wb = openpyxl.load_workbook(io.BytesIO(excel.to_xlsx(tampered, None, None)))
     assert wb.sheetnames == ["Excerpts"]  # sheets without input are left out
     ws = wb["Excerpts"]
     header = [c.value for c in ws[1]]
@@ -146,7 +147,7 @@ def test_xlsx_stores_formula_like_text_as_text(rows):
 def test_xlsx_strips_illegal_characters_and_writes_naive_utc():
     aware = datetime(2024, 5, 1, 12, 0, tzinfo=timezone(timedelta(hours=2)))
     row = _row(text="bad\x00char\x0b here\x1f", memo=None, created_at=aware)
-    ws = openpyxl.load_workbook(io.BytesIO(export.to_xlsx([row], None, None)))["Excerpts"]
+    ws = openpyxl.load_workbook(io.BytesIO(excel.to_xlsx([row], None, None)))["Excerpts"]
     values = dict(zip(export.COLUMNS, next(ws.iter_rows(min_row=2, values_only=True)),
                       strict=True))
     assert values["text"] == "badchar here"
@@ -176,17 +177,17 @@ def test_docx_groups_by_code_and_city_with_citations(rows):
     assert all(any(c.startswith(f"— {t}, p") for t in titles) for c in citations)
     assert all("(coder: " in c for c in citations)
 
-    first = export.grouped(rows)[0][2][0][1][0]  # first code, first city, first excerpt
+    first = word.grouped(rows)[0][2][0][1][0]  # first code, first city, first excerpt
     index = next(i for i, p in enumerate(paragraphs) if p.style.name == "Heading 2")
     assert paragraphs[index + 1].text == first["text"]
-    assert paragraphs[index + 2].text == export.citation(first)
+    assert paragraphs[index + 2].text == word.citation(first)
     assert f"p. {first['page_start']}" in paragraphs[index + 2].text
 
 
 def test_docx_survives_control_characters(rows):
     dirty = [{**rows[0], "text": "Form\x0cfeed\x00 and\x07 bell\ttab\nnewline",
               "title": "Title\x01", "speaker": "Mayor\x1b"}]
-    document = _doc(export.to_docx(dirty, "Report\x02", "filters\x03"))
+    document = _doc(word.to_docx(dirty, "Report\x02", "filters\x03"))
     texts = [p.text for p in document.paragraphs]
     assert texts[0] == "Report"
     assert "Formfeed and bell\ttab\nnewline" in texts
@@ -204,7 +205,7 @@ def test_docx_grouping_order_and_citation_format():
         _row(code_id="FP01", city="Solna", text="f-solna-2", origin="model", coder="model",
              status="suggested", model_version_id=2, score=0.8312),
     ]
-    document = _doc(export.to_docx(rows, "Order", ""))
+    document = _doc(word.to_docx(rows, "Order", ""))
     outline = [(p.style.name, p.text) for p in document.paragraphs
                if p.style.name.startswith("Heading") or not p.text.startswith("— ")]
     assert outline == [
@@ -224,7 +225,7 @@ def test_docx_grouping_order_and_citation_format():
 
 
 def test_docx_with_no_rows_says_so():
-    texts = [p.text for p in _doc(export.to_docx([], "Empty", "code RE09")).paragraphs]
+    texts = [p.text for p in _doc(word.to_docx([], "Empty", "code RE09")).paragraphs]
     assert texts == ["Empty", "Filters: code RE09. 0 excerpts.",
                      "No coded excerpts match these filters."]
 

@@ -1,7 +1,13 @@
 from __future__ import annotations
 
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
 from workbench.parsed import ParsedSegment
 from workbench.places import annotate, gazetteer, lookup_city, lookup_country
+
+from .conftest import CORPUS
 
 
 def _places(text: str, **kw) -> list[str]:
@@ -39,3 +45,51 @@ def test_lookup_country():
 def test_countries_named_like_stop_listed_towns_stay_countries():
     assert _places("Malta, Luxembourg and Turkey took part; Syria did not.") == [
         "Malta", "Luxembourg", "Türkiye", "Syria"]
+
+
+# ------------------------------------------------- the token tables against spaCy
+@pytest.fixture(scope="module")
+def ruler():
+    """spaCy's span_ruler over every gazetteer name: the definition of a match."""
+    from workbench.places import place_pipeline
+
+    return place_pipeline()
+
+
+def _both(ruler, texts: list[str]) -> tuple[list, list]:
+    from workbench.places import place_matcher, sentence_pipeline
+
+    matcher, nlp = place_matcher(), sentence_pipeline()
+    ours = [[(s.start_char, s.end_char) for s in matcher.spans(doc)] for doc in nlp.pipe(texts)]
+    theirs = [[(e.start_char, e.end_char) for e in doc.ents] for doc in ruler.pipe(texts)]
+    return ours, theirs
+
+
+def test_place_tables_find_what_the_span_ruler_finds_in_the_corpus(ruler):
+    import json
+
+    texts = [json.loads(line)["text"] for line in
+             (CORPUS / "annotations" / "starter.jsonl").read_text(encoding="utf-8").splitlines()
+             if line.strip()]
+    ours, theirs = _both(ruler, texts)
+    assert sum(map(len, theirs)) > 300  # the corpus names many places
+    assert ours == theirs
+
+
+def test_place_tables_on_overlapping_and_glued_names(ruler):
+    texts = ["New York and York, Hofheim am Taunus, Hofheim; Mechelen¹² (Milan) Milano's",
+             "Nova Zagora Zagora Stara Zagora", "  Bolzano\n\nBolzano  South Tyrol Tyrol",
+             "Sankt Augustin Sankt Augustin Augustin", ""]
+    ours, theirs = _both(ruler, texts)
+    assert ours == theirs
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.sampled_from(["Bolzano", "Milan", "New", "York", "South", "Tyrol", "am",
+                                 "Taunus", "Hofheim", "the", "Rome", ",", "(", ")", "¹",
+                                 "Nova", "Zagora", "Stara", "'s", " ", "\n", "Sala"]),
+                max_size=30))
+def test_place_tables_on_generated_texts(ruler, words):
+    text = "".join(w if w in (",", ")", "¹", "'s", " ", "\n") else " " + w for w in words)
+    ours, theirs = _both(ruler, [text])
+    assert ours == theirs

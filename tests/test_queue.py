@@ -15,11 +15,11 @@ def test_mix_takes_turns_between_documents_and_cities_most_uncertain_first():
 
 
 def test_queue_on_demo_skips_what_the_coder_reviewed(demo_store):
-    from workbench.cli import _code_defs
+    from workbench.codebook import codebook_of
     from workbench.queue import next_segments
     from workbench.suggest import Suggester
 
-    suggester = Suggester(_code_defs(demo_store))
+    suggester = Suggester(codebook_of(demo_store))
     assert next_segments(demo_store, suggester, "starter") == []  # the starter coder did all
     items = next_segments(demo_store, suggester, "newcomer", n=12)
     assert len(items) == 12

@@ -11,8 +11,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import create_engine
 from sqlmodel import SQLModel
 
-from workbench import schema
-from workbench.store import CodingFilter, Store
+from workbench.store import CodingFilter, Store, schema
 
 from .test_cli import run
 
@@ -22,7 +21,7 @@ def test_a_migrated_store_is_exactly_the_models(store: Store):
         context = MigrationContext.configure(conn, opts={"include_name": schema.models_only})
         diff = compare_metadata(context, SQLModel.metadata)
     assert diff == []
-    assert schema.current(store.engine) == schema.head()
+    assert schema.current(store.engine) == schema.head() == schema.HEAD
 
 
 def _first_schema_store(path: Path) -> None:

@@ -2,8 +2,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from workbench.classifiers.tfidf import TfidfModel
 from workbench.codebook import CodeDef
-from workbench.suggest import Indicators, Suggester, fit_model, inflect, uncertainty
+from workbench.indicators import Indicators, inflect
+from workbench.suggest import Suggester, uncertainty
 
 CODES = [
     CodeDef("HS01", "Housing", "HS", "Housing shortage.", indicators=("housing", "rent")),
@@ -54,7 +56,7 @@ def _data(n: int = 60):
 
 def test_model_learns_beyond_indicators_and_gives_word_reasons():
     texts, Y = _data()
-    model = fit_model(texts, Y, [c.id for c in CODES], {"use_char": False, "min_df": 1})
+    model = TfidfModel.fit(texts, Y, [c.id for c in CODES], {"use_char": False, "min_df": 1})
     assert model.trained.all()
     s = Suggester(CODES, model)
     [row] = s.suggest(["Landlords let overcrowded flats to newcomers."])
@@ -67,7 +69,7 @@ def test_rejections_are_negative_only_for_their_code():
     texts, Y = _data()
     Y2 = Y.copy()
     Y2[:, 2] = -1  # nothing known about LA01
-    model = fit_model(texts, Y2, [c.id for c in CODES], {"use_char": False, "min_df": 1})
+    model = TfidfModel.fit(texts, Y2, [c.id for c in CODES], {"use_char": False, "min_df": 1})
     assert list(model.trained) == [True, True, False]
     s = Suggester(CODES, model)
     [row] = s.suggest(["They run a language course."])
@@ -86,7 +88,7 @@ def test_batch_json_lines_say_what_suggest_says():
     import json
 
     texts, Y = _data()
-    model = fit_model(texts, Y, [c.id for c in CODES], {"use_char": False, "min_df": 1})
+    model = TfidfModel.fit(texts, Y, [c.id for c in CODES], {"use_char": False, "min_df": 1})
     s = Suggester(CODES, model)
     rows = [(i, t) for i, t in enumerate(texts[:20])] + [
         ("a\"b", "Volunteers rent <b>flats</b> and \"quotes\" café ü"), (7, "")]
@@ -150,7 +152,7 @@ def test_word_features_from_token_arrays_equal_the_vectorizer():
     Y[::3, 0] = 1
     Y[1::3, 1] = 1
     Y[2::3, 2] = 1
-    model = fit_model(texts[:400], Y[:400], [c.id for c in CODES], code_defs=CODES)
+    model = TfidfModel.fit(texts[:400], Y[:400], [c.id for c in CODES], code_defs=CODES)
     assert model.reads_tokens()
     probe = [*texts[400:], "", "Unseen zyzzyva words only", "two  spaces\nand a line"]
     fast = model.word_tfidf(tokens.TokenCache().tokenise(probe))
@@ -164,7 +166,7 @@ def test_reason_words_are_the_largest_contributions():
     texts = _corpus_texts()
     rng = np.random.default_rng(1)
     Y = (rng.random((len(texts), 3)) < 0.3).astype(int)
-    model = fit_model(texts, Y, [c.id for c in CODES], code_defs=CODES)
+    model = TfidfModel.fit(texts, Y, [c.id for c in CODES], code_defs=CODES)
     s = Suggester(CODES, model)
     sample = texts[:150]
     _scores, _th, _hits, X = s._score(sample)

@@ -22,13 +22,14 @@ def test_too_few_positives_keep_default():
 
 
 def _defs(store):
-    from workbench.cli import _code_defs
+    from workbench.codebook import codebook_of
 
-    return _code_defs(store)
+    return codebook_of(store)
 
 
 def test_train_evaluates_grouped_and_stores_a_version(demo_store):
-    from workbench.train import load_active, train
+    from workbench.suggest import load_active
+    from workbench.train import train
 
     result = train(demo_store, _defs(demo_store), k=4, actor="maria")
     m = result.metrics

@@ -14,17 +14,19 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 
-ROLES = ("researcher", "lead", "maintainer")
+from .errors import WorkbenchError
+from .kinds import ROLES, Role
+
 # what each role may do; each role has everything the roles before it have
 ACTIONS = {
-    "researcher": {"code", "search", "compare", "browse"},
-    "lead": {"export", "import", "edit_codebook", "adjudicate", "manage_documents"},
-    "maintainer": {"train", "activate_model", "manage_users"},
+    Role.RESEARCHER: {"code", "search", "compare", "browse"},
+    Role.LEAD: {"export", "import", "edit_codebook", "adjudicate", "manage_documents"},
+    Role.MAINTAINER: {"train", "activate_model", "manage_users"},
 }
 
 
-class AccountError(Exception):
-    pass
+class AccountError(WorkbenchError, ValueError):
+    """A password or role that cannot be used."""
 
 
 @dataclass(frozen=True)
@@ -61,21 +63,21 @@ def _hasher():  # type: ignore[no-untyped-def]
 def hash_password(password: str) -> str:
     if len(password) < 8:
         raise AccountError("a password needs at least 8 characters")
-    return _hasher().hash(password)
+    return str(_hasher().hash(password))
 
 
 def verify_password(stored_hash: str, password: str) -> bool:
     from argon2.exceptions import InvalidHashError, VerificationError
 
     try:
-        return _hasher().verify(stored_hash, password)
+        return bool(_hasher().verify(stored_hash, password))
     except (VerificationError, InvalidHashError):
         return False
 
 
 @functools.cache
 def _dummy_hash() -> str:
-    return _hasher().hash("not a real password")
+    return str(_hasher().hash("not a real password"))
 
 
 def authenticate(store: object, name: str, password: str) -> Account | None:

@@ -24,9 +24,9 @@ from dataclasses import dataclass, field
 from itertools import combinations
 from typing import Any
 
-import krippendorff
 import numpy as np
-from sklearn.metrics import cohen_kappa_score
+
+from .kinds import AGREED
 
 Decisions = Mapping[int, Mapping[str, frozenset[str]]]
 Pair = tuple[str, str]
@@ -99,8 +99,8 @@ def disagreements(decisions: Decisions, codes: Iterable[str]) -> list[Disagreeme
     for segment_id in _shared_segments(decisions):
         applied = {coder: sorted(set(given) & wanted)
                    for coder, given in sorted(decisions[segment_id].items())}
-        sets = [set(v) for v in applied.values()]
-        disputed = sorted(set.union(*sets) - set.intersection(*sets))
+        sets = [frozenset(v) for v in applied.values()]
+        disputed = sorted(frozenset().union(*sets) - sets[0].intersection(*sets[1:]))
         if disputed:
             found.append(Disagreement(segment_id, applied, disputed))
     return found
@@ -186,6 +186,8 @@ def _score(code: str, units: list[dict[str, int]], coders: list[str], pairs: dic
 def _kappa(both: list[tuple[int, int]]) -> float | None:
     """Cohen's kappa from scikit-learn; NaN (one shared category, so chance agreement is total
     and kappa divides zero by zero) becomes None instead of a number that sorts and averages."""
+    from sklearn.metrics import cohen_kappa_score
+
     first, second = zip(*both, strict=True)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -195,6 +197,8 @@ def _kappa(both: list[tuple[int, int]]) -> float | None:
 
 def _alpha(units: list[dict[str, int]], coders: list[str]) -> tuple[float | None, str]:
     """Nominal Krippendorff's alpha over coders x units, NaN where a coder did not code."""
+    import krippendorff
+
     matrix = np.full((len(coders), len(units)), np.nan)
     row = {coder: i for i, coder in enumerate(coders)}
     for j, unit in enumerate(units):
@@ -203,12 +207,13 @@ def _alpha(units: list[dict[str, int]], coders: list[str]) -> tuple[float | None
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            value = krippendorff.alpha(reliability_data=matrix, level_of_measurement="nominal")
+            alpha = float(krippendorff.alpha(reliability_data=matrix,
+                                             level_of_measurement="nominal"))
     except ValueError as exc:
         return None, f"alpha is undefined: {exc}"
-    if math.isnan(value):
+    if math.isnan(alpha):
         return None, "alpha is undefined: the values vary too little for expected disagreement"
-    return float(value), ""
+    return alpha, ""
 
 
 def _nothing_to_compare(coders: list[str]) -> str:
@@ -239,8 +244,6 @@ def store_decisions(store: Any, documents: tuple[int, ...] = (),
                     coders: tuple[str, ...] = ()) -> dict[int, dict[str, frozenset[str]]]:
     """Each coder's codes per segment in the store. The agreed (adjudicated) codes are
     not a coder of their own unless asked for by name: they are the outcome, not a vote."""
-    from .store import AGREED
-
     decisions = store.coder_decisions(documents, coders)
     if AGREED not in coders:
         decisions = {seg: {c: v for c, v in by.items() if c != AGREED}
@@ -251,8 +254,6 @@ def store_decisions(store: Any, documents: tuple[int, ...] = (),
 def human_reference(store: Any, documents: tuple[int, ...] = ()) -> dict[int, frozenset[str]]:
     """The human answer per segment: the agreed codes where coders adjudicated, else the
     codes any coder accepted (a code one coder saw is a code a reader would look for)."""
-    from .store import AGREED
-
     out: dict[int, frozenset[str]] = {}
     for seg, by in store.coder_decisions(documents).items():
         if AGREED in by:

@@ -12,14 +12,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import jsonl
-from .store import Store
+from .errors import WorkbenchError
+from .kinds import CodingOrigin, CodingStatus
+
+if TYPE_CHECKING:
+    from .store import CodingRow, Store
 
 
-class AnnotationError(Exception):
-    pass
+class AnnotationError(WorkbenchError):
+    """An annotation file that cannot be loaded; the message names file and line."""
 
 
 @dataclass
@@ -51,15 +55,15 @@ def load(store: Store, path: Path, coder: str | None = None) -> LoadReport:
         raise AnnotationError("the store has no codebook: run `workbench codebook load` first")
     by_key = store.segment_ids_by_key()
     by_text: dict[tuple[str, str], int] = {}
-    for (doc, _a, _b), (seg_id, seg_text) in by_key.items():
-        by_text.setdefault((doc, seg_text), seg_id)
+    for (doc, _a, _b), (found, seg_text) in by_key.items():
+        by_text.setdefault((doc, seg_text), found)
     report = LoadReport(lines=len(rows))
-    codings: list[dict[str, Any]] = []
+    codings: list[CodingRow] = []
     reviews: list[tuple[int, str]] = []
     for row in rows:
         who = coder or row.get("coder") or "annotator"
         hit = by_key.get((row["document"], row["char_start"], row["char_end"]))
-        seg_id = None
+        seg_id: int | None = None
         if hit is not None and ("text" not in row or hit[1] == row["text"]):
             seg_id = hit[0]
         elif "text" in row:
@@ -74,7 +78,7 @@ def load(store: Store, path: Path, coder: str | None = None) -> LoadReport:
                 report.unknown_codes.add(code)
                 continue
             codings.append({"segment_id": seg_id, "code_id": code, "coder": who,
-                            "origin": "human", "status": "accepted",
+                            "origin": CodingOrigin.HUMAN, "status": CodingStatus.ACCEPTED,
                             "memo": row.get("memo", "")})
     if report.unknown_codes:
         raise AnnotationError(f"{path}: codes not in the codebook: "

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .errors import WorkbenchError
+
 DEFAULT_CODEBOOK = Path(__file__).resolve().parent.parent / "codebook" / "codebook.toml"
 CODE_ID = re.compile(r"^[A-Z]{2,4}\d{2,3}$")
 REQUIRED = ("id", "name", "group", "definition", "when_to_use", "when_not_to_use",
@@ -111,7 +113,7 @@ class Codebook:
         raise KeyError(code_id)
 
 
-class CodebookError(Exception):
+class CodebookError(WorkbenchError):
     """The codebook file cannot be used; the message lists every problem."""
 
 
@@ -196,6 +198,16 @@ def defs_from_rows(rows: Iterable[Any]) -> list[CodeDef]:
                     confused_with=tuple(r.details.get("confused_with", [])),
                     indicators=tuple(r.details.get("indicators", [])),
                     examples=tuple(r.details.get("examples", []))) for r in rows]
+
+
+def codebook_of(store: Any) -> list[CodeDef]:
+    """The store's active codes as definitions: what suggestions and training work with."""
+    from .errors import NotFound
+
+    rows = store.codes()
+    if not rows:
+        raise NotFound("the store has no codebook: run `workbench codebook load`")
+    return defs_from_rows(rows)
 
 
 def user_code(code_id: str, name: str, group: str, definition: str,

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
+from .errors import UsageError
+
 N = TypeVar("N", int, float)
 
 ENV_DB = "WORKBENCH_DB"
@@ -83,7 +85,7 @@ def _positive(name: str, default: N, kind: Callable[[str], N]) -> N:
     try:
         value = kind(raw)
     except ValueError:
-        raise ValueError(problem) from None
+        raise UsageError(problem) from None
     if not math.isfinite(value) or value <= 0:
-        raise ValueError(problem)
+        raise UsageError(problem)
     return value

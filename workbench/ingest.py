@@ -17,7 +17,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import layout, pdftext, places, segment
 from .config import (
@@ -27,16 +27,19 @@ from .config import (
     Limits,
     limits_from_env,
 )
-from .models import DOCUMENT_KINDS
+from .errors import WorkbenchError
+from .kinds import DOCUMENT_KINDS, CaseOrigin, DocumentKind, PlaceKind, SegmentKind
 from .parsed import ParsedDocument, ParsedPage, PlaceRef
-from .store import Store
+
+if TYPE_CHECKING:
+    from .store import Store
 
 SUPPORTED = {".pdf", ".txt"}
 MANIFEST = "manifest.toml"
 MB = 1 << 20
 
 
-class IngestError(Exception):
+class IngestError(WorkbenchError):
     """A file that cannot be ingested; the message is the reason."""
 
 
@@ -50,7 +53,7 @@ class IngestOptions:
     engine: str = "pdfium"
     transcript: bool | None = None  # None: detect
     meta: dict[str, Any] = field(default_factory=dict)
-    origin: str = "option"  # who stated the cities and countries: option | manifest
+    origin: str = CaseOrigin.OPTION  # who stated the cities and countries
     # read when the options are made, so that one run applies one set of limits
     limits: Limits = field(default_factory=limits_from_env)
 
@@ -82,11 +85,10 @@ def sha256_file(path: Path) -> str:
 
 
 # ------------------------------------------------------------------ language
-_STOPWORDS: dict[str, set[str]] = {}
-
-
 def detect_language(text: str) -> str:
     """The language whose stop words cover most of the text (offline, from spaCy's lists)."""
+    from .lexicon import LANGUAGES, stop_words
+
     sample = text[:20000]
     if not sample.strip():
         return "und"
@@ -98,13 +100,7 @@ def detect_language(text: str) -> str:
     words = re.findall(r"[^\W\d_]+", sample.lower())
     if len(words) < 5:
         return "und"
-    if not _STOPWORDS:
-        import importlib
-
-        for lang in ("en", "fr", "de", "it", "es", "nl", "sv", "pt"):
-            module = importlib.import_module(f"spacy.lang.{lang}.stop_words")
-            _STOPWORDS[lang] = set(module.STOP_WORDS)
-    scores = {lang: sum(1 for w in words if w in stops) for lang, stops in _STOPWORDS.items()}
+    scores = {lang: sum(1 for w in words if w in stop_words(lang)) for lang in LANGUAGES}
     best = max(scores, key=lambda k: scores[k])
     return best if scores[best] >= 0.15 * len(words) else "und"
 
@@ -199,7 +195,7 @@ def _parse(path: Path, options: IngestOptions, sha256: str | None,
 
     transcript = options.transcript
     if transcript is None and options.kind is not None:
-        transcript = None if options.kind == "transcript" else False
+        transcript = None if options.kind == DocumentKind.TRANSCRIPT else False
     pdftext.check_deadline(deadline)
     segments = segment.segment_lines(lines, transcript)
     if not segments:
@@ -214,7 +210,7 @@ def _parse(path: Path, options: IngestOptions, sha256: str | None,
     counts = places.annotate(segments, language, extra=explicit_cities)
     cases = _cases(counts, None if options.cities is None else list(explicit_cities.values()),
                    explicit_countries, options.origin)
-    places.assign_cases(segments, [p for p, _how, _n in cases if p.kind == "city"])
+    places.assign_cases(segments, [p for p, _how, _n in cases if p.kind == PlaceKind.CITY])
     pdftext.check_deadline(deadline)
 
     for page in parsed_pages:
@@ -223,9 +219,8 @@ def _parse(path: Path, options: IngestOptions, sha256: str | None,
             page.char_start = min(s.char_start for s in on_page)
             page.char_end = max(s.char_end for s in on_page)
     is_transcript = any(s.speaker for s in segments)
-    kind = options.kind or (
-        "transcript" if is_transcript else _guess_kind(path, len(parsed_pages), pdf_title)
-    )
+    kind = options.kind or (DocumentKind.TRANSCRIPT if is_transcript
+                            else _guess_kind(path, len(parsed_pages), pdf_title))
     title = options.title or pdf_title or _first_heading(segments) or path.stem
     meta = dict(options.meta)
     if is_transcript:
@@ -257,8 +252,8 @@ def _cases(
         cases.append((place, origin, counts.get(place, 0)))
     if cities is None:
         for place, n in counts.most_common():
-            if place.kind in ("city", "region") and n >= 2:
-                cases.append((place, "detected", n))
+            if place.kind in (PlaceKind.CITY, PlaceKind.REGION) and n >= 2:
+                cases.append((place, CaseOrigin.DETECTED, n))
     if countries is None:
         country_counts: Counter[tuple[str, str]] = Counter()
         for place, n in counts.items():
@@ -266,8 +261,8 @@ def _cases(
                 country_counts[(place.country_code, place.country)] += n
         for (code, name), n in country_counts.most_common():
             if n >= 2:
-                cases.append((PlaceRef(name=name, kind="country", country_code=code,
-                                       country=name), "detected", n))
+                cases.append((PlaceRef(name=name, kind=PlaceKind.COUNTRY, country_code=code,
+                                       country=name), CaseOrigin.DETECTED, n))
     seen: set[tuple[str, str, str | None]] = set()
     unique = []
     for place, how, n in cases:
@@ -305,9 +300,9 @@ def _pdf_title(path: Path) -> str | None:
 
 def _first_heading(segments: Iterable[Any]) -> str | None:
     for seg in segments:
-        if seg.kind == "heading" and len(seg.text) > 3:
+        if seg.kind == SegmentKind.HEADING and len(seg.text) > 3:
             return str(seg.text)
-        if seg.kind in ("paragraph", "turn"):
+        if seg.kind in (SegmentKind.PARAGRAPH, SegmentKind.TURN):
             break
     return None
 
@@ -315,10 +310,10 @@ def _first_heading(segments: Iterable[Any]) -> str | None:
 def _guess_kind(path: Path, pages: int, title: str | None) -> str:
     name = f"{path.stem} {title or ''}".lower()
     if "brief" in name:
-        return "brief"
+        return DocumentKind.BRIEF
     if "report" in name or pages >= 20:
-        return "report"
-    return "other"
+        return DocumentKind.REPORT
+    return DocumentKind.OTHER
 
 
 # ----------------------------------------------------------------- ingesting
@@ -376,8 +371,8 @@ def options_for(base: IngestOptions, entry: dict[str, Any]) -> IngestOptions:
         engine=base.engine,
         transcript=base.transcript,
         meta=meta,
-        origin="option" if (base.cities is not None or base.countries is not None)
-        else "manifest",
+        origin=CaseOrigin.OPTION if (base.cities is not None or base.countries is not None)
+        else CaseOrigin.MANIFEST,
         limits=base.limits,
     )
 

@@ -109,13 +109,11 @@ def _strip_line_numbers(frags: list[Fragment]) -> list[Fragment]:
             continue
         shift = (f.x1 - f.x0) * end / max(len(f.text), 1)
         changed[id(f)] = Fragment(rest, f.x0 + shift, f.top, f.x1, f.bottom, f.size)
-    out = []
+    out: list[Fragment] = []
     for f in frags:
-        if id(f) in changed:
-            if changed[id(f)] is not None:
-                out.append(changed[id(f)])
-        else:
-            out.append(f)
+        replaced = changed.get(id(f), f)
+        if replaced is not None:
+            out.append(replaced)
     return out
 
 

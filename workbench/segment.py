@@ -17,6 +17,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from .kinds import SegmentKind
 from .layout import Line
 from .lexicon import english_words
 from .parsed import ParsedSegment
@@ -152,21 +153,21 @@ def build_blocks(lines: list[Line]) -> list[Block]:
     for line in lines:
         text = line.text.strip()
         kind = _line_kind(line, size)
-        if kind == "footnote" and FOOTNOTE_START.match(text):
-            note = Block("footnote", [line])
+        if kind == SegmentKind.FOOTNOTE and FOOTNOTE_START.match(text):
+            note = Block(SegmentKind.FOOTNOTE, [line])
             footnotes.append(note)
             continue
-        if kind == "footnote" and note is not None and note.lines[-1].page == line.page:
+        if kind == SegmentKind.FOOTNOTE and note is not None and note.lines[-1].page == line.page:
             note.lines.append(line)
             continue
         note = None
         if current is not None and _continues(current, line, kind, size, gap):
             current.lines.append(line)
             continue
-        if kind == "footnote":
-            kind = "paragraph"
+        if kind == SegmentKind.FOOTNOTE:
+            kind = SegmentKind.PARAGRAPH
         if BULLET.match(text):
-            kind = "list_item"
+            kind = SegmentKind.LIST_ITEM
         current = Block(kind, [line])
         blocks.append(current)
     return blocks + footnotes
@@ -174,10 +175,10 @@ def build_blocks(lines: list[Line]) -> list[Block]:
 
 def _line_kind(line: Line, size: float) -> str:
     if line.size > size * 1.15:
-        return "heading"
+        return SegmentKind.HEADING
     if line.size < size * 0.88:
-        return "footnote"
-    return "paragraph"
+        return SegmentKind.FOOTNOTE
+    return SegmentKind.PARAGRAPH
 
 
 def _continues(block: Block, line: Line, kind: str, size: float, gap: float) -> bool:
@@ -186,10 +187,10 @@ def _continues(block: Block, line: Line, kind: str, size: float, gap: float) -> 
     prev_text = prev.text.strip()
     if URL_ONLY.match(text) or URL_ONLY.match(prev_text):
         return False
-    if block.kind == "heading":
-        return kind == "heading" and line.page == prev.page and \
+    if block.kind == SegmentKind.HEADING:
+        return kind == SegmentKind.HEADING and line.page == prev.page and \
             abs(line.size - prev.size) < 0.5 and line.top - prev.bottom < size
-    if kind == "heading":
+    if kind == SegmentKind.HEADING:
         return False
     if BULLET.match(text):
         return False
@@ -246,7 +247,7 @@ def build_turns(lines: list[Line], labels: set[str]) -> list[Block]:
                 rest = f"{stamp} {rest}"
             turn_line = Line(rest, line.page, line.x0, line.top, line.x1, line.bottom,
                              line.size, line.col_left, line.col_right, line.col)
-            current = Block("turn", [turn_line], speaker=speaker)
+            current = Block(SegmentKind.TURN, [turn_line], speaker=speaker)
             blocks.append(current)
         elif current is not None:
             current.lines.append(line)
@@ -331,9 +332,9 @@ def verbatim_segments(text: str) -> list[ParsedSegment]:
     labels = {name for name, n in counts.items() if n >= 2} if len(counts) >= 2 else set()
     segments = []
     for (start, end), head in zip(blocks, heads, strict=True):
-        seg = ParsedSegment(kind="paragraph", text="", page_start=1, page_end=1)
+        seg = ParsedSegment(kind=SegmentKind.PARAGRAPH, text="", page_start=1, page_end=1)
         if head and _clean_speaker(head.group("speaker")) in labels:
-            seg.kind, seg.speaker = "turn", _clean_speaker(head.group("speaker"))
+            seg.kind, seg.speaker = SegmentKind.TURN, _clean_speaker(head.group("speaker"))
             start += head.start("rest")
         seg.char_start, seg.char_end = start, end
         seg.text = text[start:end].rstrip()

@@ -17,12 +17,21 @@ import itertools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 import spacy
 from spacy.attrs import IDX, LOWER
 from spacy.language import Language
 from spacy.vocab import Vocab
+
+if TYPE_CHECKING:
+    from spacy.tokenizer import Tokenizer
+
+
+def tokenizer(language: Language) -> Tokenizer:
+    """A pipeline's tokenizer, as what it is (spaCy types it as any callable)."""
+    return cast("Tokenizer", language.tokenizer)
 
 
 @functools.cache

@@ -8,27 +8,64 @@ on the same folds, so the two numbers can be compared.
 
 from __future__ import annotations
 
-import io
-import pickle
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 import numpy as np
 
+from . import classifiers
 from .codebook import CodeDef
-from .store import Store
-from .suggest import (
-    KEYWORD_THRESHOLD,
-    Indicators,
-    Model,
-    Suggester,
-    default_params,
-    fit_model,
-)
+from .errors import InvalidInput
+from .indicators import KEYWORD_THRESHOLD, Hits, Indicators
+from .kinds import CodingStatus
+
+if TYPE_CHECKING:
+    from .classifiers.base import ScoringModel
+    from .store import Store
 
 Progress = Callable[[str, int, int], None]
 WORSE_BY = 0.005  # macro-F1 below the active model by more than this is "worse"
+
+
+class Labelled(TypedDict):
+    """A segment a human decided on, with what it teaches each code."""
+
+    segment_id: int
+    text: str
+    document_id: int
+    kind: str
+    labels: dict[str, int]  # code -> 1 (positive) or 0 (negative); absent: unknown
+    reviewed: bool  # coded completely: negative for every code not accepted
+
+
+def labelled_segments(store: Store) -> list[Labelled]:
+    """Every segment a human has decided on: its text, document, and per-code labels.
+
+    A code accepted by any coder is positive; one rejected (and accepted by none) is
+    negative; on a segment a coder reviewed completely every code not accepted is
+    negative. Codes absent from ``labels`` are unknown for that segment and are left
+    out of that code's training and evaluation.
+    """
+    decisions = store.training_decisions()
+    labels: dict[int, dict[str, int]] = {}
+    for seg, code, status in decisions["codings"]:
+        entry = labels.setdefault(seg, {})
+        if status == CodingStatus.ACCEPTED:
+            entry[code] = 1
+        else:
+            entry.setdefault(code, 0)
+    for seg in decisions["reviewed"]:
+        entry = labels.setdefault(seg, {})
+        for code in decisions["codes"]:
+            entry.setdefault(code, 0)
+    ids = sorted(labels)
+    rows = store.segment_rows(ids)
+    return [
+        {"segment_id": sid, "text": rows[sid][0], "document_id": rows[sid][1],
+         "kind": rows[sid][2], "labels": labels[sid], "reviewed": sid in decisions["reviewed"]}
+        for sid in ids if sid in rows
+    ]
 
 
 @dataclass
@@ -39,9 +76,9 @@ class Dataset:
     codes: list[str]
     reviewed: np.ndarray  # bool: fully coded segment
     code_defs: list[CodeDef] = field(default_factory=list)
-    hits: list[dict[str, list[str]]] = field(default_factory=list)
+    hits: Hits = field(default_factory=list)
 
-    def take(self, idx: np.ndarray) -> tuple[list[str], list[dict[str, list[str]]]]:
+    def take(self, idx: np.ndarray) -> tuple[list[str], Hits]:
         return [self.texts[i] for i in idx], [self.hits[i] for i in idx]
 
     def __len__(self) -> int:
@@ -50,7 +87,7 @@ class Dataset:
 
 def dataset_from_store(store: Store, code_defs: list[CodeDef]) -> Dataset:
     codes = [c.id for c in code_defs]
-    rows = store.labelled_segments()
+    rows = labelled_segments(store)
     Y = np.full((len(rows), len(codes)), -1, dtype=int)
     index = {c: j for j, c in enumerate(codes)}
     for i, row in enumerate(rows):
@@ -101,21 +138,28 @@ def _folds(groups: np.ndarray, k: int) -> list[tuple[np.ndarray, np.ndarray]]:
 
     n_groups = len(set(groups.tolist()))
     if n_groups < 2:
-        raise ValueError("cross-validation needs labelled segments from at least two documents")
+        raise InvalidInput("cross-validation needs labelled segments from at least two "
+                           "documents")
     splitter = GroupKFold(n_splits=min(k, n_groups))
     return list(splitter.split(np.zeros(len(groups)), groups=groups))
 
 
-def _oof_scores(data: Dataset, idx: np.ndarray, params: dict[str, Any], k: int) -> np.ndarray:
+def _fit(kind: type[ScoringModel], data: Dataset, idx: np.ndarray,
+         params: dict[str, Any]) -> ScoringModel:
+    texts, hits = data.take(idx)
+    return kind.fit(texts, data.Y[idx], data.codes, params, code_defs=data.code_defs,
+                    hits=hits)
+
+
+def _oof_scores(kind: type[ScoringModel], data: Dataset, idx: np.ndarray,
+                params: dict[str, Any], k: int) -> np.ndarray:
     """Out-of-fold scores on ``idx`` (grouped inner split), for threshold tuning."""
     scores = np.zeros((len(idx), len(data.codes)))
     groups = data.groups[idx]
     if len(set(groups.tolist())) < 2:
         return scores
     for tr, te in _folds(groups, k):
-        texts, hits = data.take(idx[tr])
-        model = fit_model(texts, data.Y[idx[tr]], data.codes, params,
-                          code_defs=data.code_defs, hits=hits)
+        model = _fit(kind, data, idx[tr], params)
         scores[te] = model.probabilities(*data.take(idx[te]))
     return scores
 
@@ -152,19 +196,47 @@ def choose_blend_and_thresholds(model_scores: np.ndarray, keyword: np.ndarray, Y
 
 
 def fit_with_thresholds(data: Dataset, idx: np.ndarray, params: dict[str, Any],
-                        inner_k: int = 3) -> Model:
+                        inner_k: int = 3, kind: str = classifiers.DEFAULT_KIND
+                        ) -> ScoringModel:
     """Fit on ``idx``; choose blend and thresholds on inner out-of-fold scores."""
-    oof = _oof_scores(data, idx, params, inner_k)
-    texts, hits = data.take(idx)
-    model = fit_model(texts, data.Y[idx], data.codes, params, code_defs=data.code_defs,
-                      hits=hits)
-    keyword = model.indicators().scores(hits)
+    model_kind = classifiers.get(kind)
+    oof = _oof_scores(model_kind, data, idx, params, inner_k)
+    model = _fit(model_kind, data, idx, params)
+    keyword = model.indicators().scores(data.take(idx)[1])
     model.blend, model.thresholds = choose_blend_and_thresholds(oof, keyword, data.Y[idx])
     return model
 
 
-def _prf(pred: np.ndarray, Y: np.ndarray, codes: list[str]) -> dict[str, Any]:
-    per_code = {}
+class CodeScores(TypedDict):
+    precision: float
+    recall: float
+    f1: float
+    support: int
+
+
+class Scores(TypedDict, total=False):
+    per_code: dict[str, CodeScores]
+    macro_f1: float
+    micro_f1: float
+    lrap: float
+
+
+class Metrics(TypedDict, total=False):
+    """A model version's evaluation, as stored with it and shown by CLI and app."""
+
+    folds: int
+    grouped_by: str
+    segments: int
+    documents: int
+    model: Scores
+    keyword_baseline: Scores
+    params: dict[str, Any]
+    kind: str
+    active_on_same_folds: dict[str, Any]
+
+
+def _prf(pred: np.ndarray, Y: np.ndarray, codes: list[str]) -> Scores:
+    per_code: dict[str, CodeScores] = {}
     tp_all = fp_all = fn_all = 0
     f1s = []
     for j, code in enumerate(codes):
@@ -200,9 +272,10 @@ def _lrap(scores: np.ndarray, Y: np.ndarray, reviewed: np.ndarray) -> float:
 
 
 def cross_validate(data: Dataset, code_defs: list[CodeDef], params: dict[str, Any] | None = None,
-                   k: int = 5, progress: Progress | None = None) -> dict[str, Any]:
+                   k: int = 5, progress: Progress | None = None,
+                   kind: str = classifiers.DEFAULT_KIND) -> Metrics:
     """Grouped k-fold metrics of the model and of the keyword baseline on the same folds."""
-    params = {**default_params(), **(params or {})}
+    params = {**classifiers.get(kind).default_params(), **(params or {})}
     folds = _folds(data.groups, k)
     indicators = Indicators(code_defs)
     model_scores = np.zeros(data.Y.shape)
@@ -212,7 +285,7 @@ def cross_validate(data: Dataset, code_defs: list[CodeDef], params: dict[str, An
     for n, (train_idx, test_idx) in enumerate(folds, start=1):
         if progress:
             progress(f"fold {n}/{len(folds)}", n - 1, len(folds) + 1)
-        model = fit_with_thresholds(data, train_idx, params)
+        model = fit_with_thresholds(data, train_idx, params, kind=kind)
         s = model.scores(*data.take(test_idx))
         kw = keyword_scores[test_idx]
         s[:, ~model.trained] = kw[:, ~model.trained]
@@ -238,50 +311,46 @@ def cross_validate(data: Dataset, code_defs: list[CodeDef], params: dict[str, An
 @dataclass
 class TrainResult:
     version_id: int
-    metrics: dict[str, Any]
+    metrics: Metrics
     activated: bool
     message: str
 
 
-def dumps(model: Model) -> bytes:
-    buffer = io.BytesIO()
-    pickle.dump(model, buffer, protocol=pickle.HIGHEST_PROTOCOL)
-    return buffer.getvalue()
-
-
-def loads(blob: bytes) -> Model:
-    """Artifacts come from this project's own store, written by ``dumps``."""
-    return pickle.loads(blob)
-
-
 def train(store: Store, code_defs: list[CodeDef], params: dict[str, Any] | None = None,
           k: int = 5, force: bool = False, progress: Progress | None = None,
-          actor: str | None = None) -> TrainResult:
+          actor: str | None = None, kind: str = classifiers.DEFAULT_KIND) -> TrainResult:
     """Fit, evaluate and store a new model version; activate it unless it is worse.
 
-    "Worse" is judged on the same folds: the active version's parameters are
-    cross-validated on today's data next to the new ones. ``actor`` is who the audit log
-    names (the signed-in maintainer in the app; by default the store's own default).
+    "Worse" is judged on the same folds: the active version (of whatever kind) is
+    cross-validated with its own parameters on today's data next to the new one.
+    ``actor`` is who the audit log names (the signed-in maintainer in the app; by
+    default the store's own default).
     """
     data = dataset_from_store(store, code_defs)
     if len(data) < 10:
-        raise ValueError(f"only {len(data)} labelled segments: code at least 10 before training")
-    params = {**default_params(), **(params or {})}
-    metrics = cross_validate(data, code_defs, params, k, progress)
+        raise InvalidInput(f"only {len(data)} labelled segments: code at least 10 before "
+                           "training")
+    model_kind = classifiers.get(kind)
+    params = {**model_kind.default_params(), **(params or {})}
+    metrics = cross_validate(data, code_defs, params, k, progress, kind=model_kind.kind)
+    metrics["kind"] = model_kind.kind
     active = store.active_model()
     comparison = None
     if active is not None and not force:
-        if active.params == params and active.metrics.get("segments") == len(data):
+        active_kind = classifiers.get(active.kind).kind
+        if active.params == params and active_kind == model_kind.kind \
+                and active.metrics.get("segments") == len(data):
             comparison = active.metrics["model"]["macro_f1"]
         else:
-            comparison = cross_validate(data, code_defs, active.params, k)["model"]["macro_f1"]
+            comparison = cross_validate(data, code_defs, active.params, k,
+                                        kind=active_kind)["model"]["macro_f1"]
         metrics["active_on_same_folds"] = {"version": active.id, "macro_f1": comparison}
     if progress:
         progress("final model", k, k + 1)
-    model = fit_with_thresholds(data, np.arange(len(data)), params)
+    model = fit_with_thresholds(data, np.arange(len(data)), params, kind=model_kind.kind)
     version = store.add_model_version({
-        "kind": "tfidf-logreg-ovr", "params": params, "metrics": metrics,
-        "artifact": dumps(model), "training_size": len(data),
+        "kind": model_kind.kind, "params": params, "metrics": metrics,
+        "artifact": model.to_bytes(), "training_size": len(data),
     }, actor=actor)
     new = metrics["model"]["macro_f1"]
     if force or comparison is None or new >= comparison - WORSE_BY:
@@ -294,18 +363,3 @@ def train(store: Store, code_defs: list[CodeDef], params: dict[str, Any] | None 
     return TrainResult(version, metrics, False,
                        f"model {version} kept inactive: macro-F1 {new:.3f} is below the active "
                        f"model's {comparison:.3f} on the same folds (use --force to activate)")
-
-
-def active_suggester(store: Store, code_defs: list[CodeDef]) -> Suggester:
-    """A suggester with the active model, or the indicators alone if there is none."""
-    model, version = load_active(store)
-    suggester = Suggester(code_defs, model)
-    suggester.version = version if suggester.model is not None else None
-    return suggester
-
-
-def load_active(store: Store) -> tuple[Model | None, int | None]:
-    active = store.active_model()
-    if active is None or active.artifact is None:
-        return None, None
-    return loads(active.artifact), active.id

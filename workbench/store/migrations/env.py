@@ -1,12 +1,12 @@
-"""Alembic's environment: always run from ``workbench.schema`` on an open connection."""
+"""Alembic's environment: always run from ``workbench.store.schema`` on an open connection."""
 
 from __future__ import annotations
 
 from alembic import context
 from sqlmodel import SQLModel
 
-from workbench import models  # noqa: F401  (the tables, for autogenerate)
-from workbench.schema import models_only
+from workbench.store import tables  # noqa: F401  (the tables, for autogenerate)
+from workbench.store.schema import models_only
 
 connection = context.config.attributes["connection"]
 context.configure(connection=connection, target_metadata=SQLModel.metadata,

@@ -44,8 +44,9 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.pool import NullPool
 
-from . import models, schema
-from .config import resolve_db_url
+from ..config import resolve_db_url
+from ..errors import WorkbenchError
+from . import schema, tables
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 PGDUMP_MAGIC = b"PGDMP"  # the first bytes of a pg_dump custom-format archive
@@ -56,8 +57,8 @@ PG_LOCK_TIMEOUT = "60s"
 
 # what Store.counts() reports, under the same names, so the two can be compared
 COUNTED = {
-    "documents": models.Document, "pages": models.Page, "segments": models.Segment,
-    "places": models.Place, "segment_places": models.SegmentPlace, "codings": models.Coding,
+    "documents": tables.Document, "pages": tables.Page, "segments": tables.Segment,
+    "places": tables.Place, "segment_places": tables.SegmentPlace, "codings": tables.Coding,
 }
 
 # libpq settings a SQLAlchemy URL may carry in its query string, as libpq's environment
@@ -70,7 +71,7 @@ PG_QUERY_ENV = {
 }
 
 
-class BackupError(RuntimeError):
+class BackupError(WorkbenchError, RuntimeError):
     """A backup or restore that could not be done; the message is one line for the CLI."""
 
 
@@ -160,8 +161,10 @@ def _contents(tables: Iterable[str], scalar: Callable[[str], Any]
         revision = schema.LEGACY if "document" in names else None
     if revision is None:
         return None, {}
-    counts = {name: int(scalar(f'SELECT count(*) FROM "{model.__tablename__}"'))
-              for name, model in COUNTED.items()}
+    tables_of = {name: str(model.__tablename__)  # type: ignore[attr-defined]
+                 for name, model in COUNTED.items()}
+    counts = {name: int(scalar(f'SELECT count(*) FROM "{table}"'))
+              for name, table in tables_of.items()}
     return revision, counts
 
 

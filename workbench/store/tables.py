@@ -1,4 +1,4 @@
-"""The schema, designed once for every capability of the workbench.
+"""The tables, designed once for every capability of the workbench.
 
 Positions are always character offsets into the document's normalised text
 (``Document.text``); every other notion of position (PDF coordinates, REFI-QDA
@@ -15,12 +15,7 @@ from typing import Any
 from sqlalchemy import JSON, Column, DateTime, Index, LargeBinary, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-DOCUMENT_KINDS = ("brief", "report", "transcript", "other")
-SEGMENT_KINDS = ("heading", "paragraph", "list_item", "turn", "footnote")
-CODING_ORIGINS = ("human", "model")
-CODING_STATUSES = ("suggested", "accepted", "rejected")
-PLACE_KINDS = ("city", "region", "country")
-
+from ..kinds import CaseOrigin, CodingOrigin, CodingStatus, DocumentKind, Role, SegmentKind
 
 # constraint names that migrations can refer to, the same on every database
 SQLModel.metadata.naming_convention = {
@@ -31,14 +26,19 @@ SQLModel.metadata.naming_convention = {
 }
 
 
+# Primary keys are typed ``int``: the database gives every stored row one, and the
+# store reads rows only after they are stored (SQLModel's own examples say
+# ``int | None`` for objects built before they are added; the store does not do that).
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
 class Document(SQLModel, table=True):
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     title: str
-    kind: str = Field(default="other", index=True)
+    kind: str = Field(default=DocumentKind.OTHER, index=True)
     source_file: str
     sha256: str = Field(unique=True, index=True)
     page_count: int = 0
@@ -49,7 +49,7 @@ class Document(SQLModel, table=True):
 
 
 class Page(SQLModel, table=True):
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     document_id: int = Field(foreign_key="document.id", ondelete="CASCADE", index=True)
     number: int
     width: float = 0.0
@@ -61,10 +61,10 @@ class Page(SQLModel, table=True):
 
 
 class Segment(SQLModel, table=True):
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     document_id: int = Field(foreign_key="document.id", ondelete="CASCADE")
     order: int
-    kind: str = "paragraph"
+    kind: str = SegmentKind.PARAGRAPH
     page_start: int
     page_end: int
     char_start: int
@@ -87,9 +87,9 @@ class Segment(SQLModel, table=True):
 class Place(SQLModel, table=True):
     """A gazetteer entry met in the corpus: one row per distinct place."""
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     name: str = Field(index=True)
-    kind: str  # city | region | country
+    kind: str  # a PlaceKind
     country_code: str | None = Field(default=None, index=True)
     country: str | None = None
     region: str | None = None
@@ -108,12 +108,12 @@ class DocumentPlace(SQLModel, table=True):
 
     document_id: int = Field(foreign_key="document.id", ondelete="CASCADE", primary_key=True)
     place_id: int = Field(foreign_key="place.id", primary_key=True)
-    origin: str = "detected"  # option | manifest | detected
+    origin: str = CaseOrigin.DETECTED
     mentions: int = 0
 
 
 class SegmentPlace(SQLModel, table=True):
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     segment_id: int = Field(foreign_key="segment.id", ondelete="CASCADE", index=True)
     place_id: int = Field(foreign_key="place.id", index=True)
     char_start: int  # relative to the segment text
@@ -122,7 +122,7 @@ class SegmentPlace(SQLModel, table=True):
 
 
 class CodebookVersion(SQLModel, table=True):
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
     source: str = ""
     sha256: str = ""
@@ -146,7 +146,7 @@ class Code(SQLModel, table=True):
 class CodeVersion(SQLModel, table=True):
     """Every definition a code has had, so a coding knows which one it used."""
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     code_id: str = Field(foreign_key="code.id", index=True)
     version: int
     codebook_version_id: int | None = Field(default=None, foreign_key="codebookversion.id")
@@ -159,7 +159,7 @@ class CodeVersion(SQLModel, table=True):
 
 
 class ModelVersion(SQLModel, table=True):
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
     active: bool = False
     kind: str = "tfidf-ovr"
@@ -171,15 +171,15 @@ class ModelVersion(SQLModel, table=True):
 
 
 class Coding(SQLModel, table=True):
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     segment_id: int = Field(foreign_key="segment.id", ondelete="CASCADE", index=True)
     code_id: str = Field(foreign_key="code.id", index=True)
     code_version_id: int | None = Field(default=None, foreign_key="codeversion.id")
     coder: str = Field(index=True)
-    origin: str = "human"  # human | model
+    origin: str = CodingOrigin.HUMAN
     model_version_id: int | None = Field(default=None, foreign_key="modelversion.id")
     score: float | None = None
-    status: str = Field(default="accepted", index=True)  # suggested | accepted | rejected
+    status: str = Field(default=CodingStatus.ACCEPTED, index=True)
     memo: str = ""
     # a span of the document (offsets into its text) where a coding covers less or more
     # than its segment, as codings imported from other QDA tools do; None: the segment
@@ -211,7 +211,7 @@ class Review(SQLModel, table=True):
     from the many segments (titles, method text, citations) that carry no code.
     """
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     segment_id: int = Field(foreign_key="segment.id", ondelete="CASCADE", index=True)
     coder: str
     created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
@@ -222,7 +222,7 @@ class Review(SQLModel, table=True):
 class AuditEvent(SQLModel, table=True):
     """Append-only log of changes: who, when, what, before and after."""
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     at: datetime = Field(default_factory=utcnow, index=True, sa_type=DateTime(timezone=True))
     actor: str = ""
     action: str
@@ -235,9 +235,9 @@ class AuditEvent(SQLModel, table=True):
 class User(SQLModel, table=True):
     """An account for team mode: once a store has one, the app asks everyone to sign in."""
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     name: str = Field(unique=True, index=True)
-    role: str = "researcher"  # researcher | lead | maintainer
+    role: str = Role.RESEARCHER
     # argon2id, salted: the password itself is never stored or logged
     password_hash: str
     active: bool = True

@@ -1,0 +1,158 @@
+"""Code: a document segment by segment, or the active-learning queue; suggestions with
+score and reason accepted or rejected, any code added, undo, progress."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import streamlit as st
+
+from app_pages import common
+from workbench import queue
+from workbench.kinds import CodingOrigin, CodingStatus, SegmentKind
+from workbench.store import DocumentSummary, Store
+from workbench.store.tables import Segment
+from workbench.suggest import Suggester
+
+TITLE = "Code"
+ORDER = 20
+ACTION = None
+
+
+@dataclass
+class Place:
+    """Where the coder is: the document, the segment, and (in a document) the segments
+    to move through and the key that remembers the position."""
+
+    doc: DocumentSummary
+    seg: Segment
+    segs: list[Segment]
+    pos: int = 0
+    key: str | None = None
+
+
+def render(store: Store) -> None:
+    st.header(TITLE)
+    coder = common.coder_name()
+    if coder is None:
+        st.info("Enter your name in the sidebar: it is recorded on every coding.")
+        return
+    if not store.codes():
+        common.offer_codebook(store)
+        return
+    docs = store.documents()
+    if not docs:
+        st.info("No documents yet: upload some on the Documents page.")
+        return
+    mode = st.radio("Work through", ["A document", "The queue (most informative first)"],
+                    horizontal=True, key="mode")
+    sugg = common.suggester(store)
+    at = in_document(store, docs) if mode == "A document" else in_queue(store, docs, sugg, coder)
+    if at is None:
+        st.success("Nothing left in your queue.")
+        return
+    show_segment(store, at, coder)
+    suggestions(store, at.seg, sugg, coder)
+    add_code(store, at.seg, coder)
+    navigation(store, at, coder)
+
+
+def in_document(store: Store, docs: list[DocumentSummary]) -> Place:
+    by_id = {d.id: d for d in docs}
+    doc = by_id[st.selectbox("Document", list(by_id),
+                             format_func=lambda i: f"{i}: {by_id[i].title}", key="code_doc")]
+    segs = [s for s in store.segments(doc.id) if s.kind != SegmentKind.FOOTNOTE]
+    key = f"pos_{doc.id}"
+    pos = min(st.session_state.get(key, 0), len(segs) - 1)
+    return Place(doc, segs[pos], segs, pos, key)
+
+
+def in_queue(store: Store, docs: list[DocumentSummary], sugg: Suggester, coder: str
+             ) -> Place | None:
+    items = queue.next_segments(store, sugg, coder, n=1)
+    if not items:
+        return None
+    seg = store.segment(items[0].segment_id)
+    assert seg is not None
+    doc = next(d for d in docs if d.id == seg.document_id)
+    return Place(doc, seg, [seg])
+
+
+def show_segment(store: Store, at: Place, coder: str) -> None:
+    done, total = store.progress(coder, at.doc.id)
+    st.progress(done / total if total else 0.0, text=f"{done} of {total} segments coded")
+    seg = at.seg
+    window = store.segment_window(at.doc.id, seg.order)
+    before = [s for s in window if s.order < seg.order]
+    after = [s for s in window if s.order > seg.order]
+    where = f"{at.doc.title} · page {seg.page_start}" + (
+        f"-{seg.page_end}" if seg.page_end != seg.page_start else "") + (
+        f" · {seg.speaker}" if seg.speaker else "")
+    st.caption(where)
+    if before:
+        st.caption("before: " + before[0].text[:300])
+    st.text(seg.text)
+    if after:
+        st.caption("after: " + after[0].text[:300])
+
+
+def suggestions(store: Store, seg: Segment, sugg: Suggester, coder: str) -> None:
+    """The suggested codes, each accepted or rejected with its score and model version
+    kept (provenance: a decision on a suggestion stays a decision on a suggestion)."""
+    assert seg.id is not None
+    [row] = sugg.suggest([seg.text])
+    decided = {c.code_id: c for c in store.codings_for(seg.id)
+               if c.coder == coder or c.origin == CodingOrigin.MODEL}
+    names = {c.id: c.name for c in store.codes()}
+    st.subheader("Suggested codes")
+    shown = [s for s in row if s.suggested] or row[:3]
+    for s in shown:
+        status = decided.get(s.code)
+        cols = st.columns([5, 1, 1])
+        label = f"**{s.code}** {common.literal(names.get(s.code, ''))} · {s.score:.2f}"
+        if status is not None and status.status != CodingStatus.SUGGESTED:
+            label += f" · *{status.status} by {common.literal(status.coder)}*"
+        cols[0].markdown(label)
+        cols[0].caption(s.reason or "-")
+        for col, verb, decision in ((cols[1], "Accept", CodingStatus.ACCEPTED),
+                                    (cols[2], "Reject", CodingStatus.REJECTED)):
+            if col.button(verb, key=f"{verb.lower()[:3]}_{seg.id}_{s.code}"):
+                store.decide(seg.id, s.code, coder, decision, score=round(s.score, 4),
+                             model_version_id=sugg.version)
+                st.rerun()
+    mine = [c for c in store.codings_for(seg.id) if c.coder == coder]
+    if mine:
+        st.write("Your decisions: " + ", ".join(f"{c.code_id} {c.status}" for c in mine))
+
+
+def add_code(store: Store, seg: Segment, coder: str) -> None:
+    assert seg.id is not None
+    st.subheader("Add a code")
+    names = {c.id: c.name for c in store.codes()}
+    pick = st.selectbox("Code", list(names), format_func=lambda c: f"{c} {names[c]}",
+                        key="pick", index=None, placeholder="Type to search the codebook")
+    memo = st.text_input("Memo (optional)", key=f"memo_{seg.id}")
+    if st.button("Add code", key="add_code", disabled=pick is None) and pick is not None:
+        store.decide(seg.id, pick, coder, CodingStatus.ACCEPTED, memo=memo or None)
+        st.rerun()
+
+
+def navigation(store: Store, at: Place, coder: str) -> None:
+    assert at.seg.id is not None
+    cols = st.columns(3)
+    if cols[0].button("Undo last action", key="undo"):
+        what = store.undo_last(coder)
+        st.toast(f"Undone: {what}" if what else "Nothing to undo")
+        st.rerun()
+    if cols[1].button("Previous", key="prev", disabled=at.key is None or at.pos == 0):
+        st.session_state[at.key] = at.pos - 1
+        st.rerun()
+    if cols[2].button("Done: next segment", key="next", type="primary"):
+        store.mark_reviewed(at.seg.id, coder)
+        if at.key is not None:
+            st.session_state[at.key] = min(at.pos + 1, len(at.segs) - 1)
+        st.rerun()
+
+
+if __name__ == "__main__":
+    render(common.current_store())

@@ -1,0 +1,150 @@
+"""What the pages share: the store, who is coding, what their role allows, safe text.
+
+Document text is always shown as text: through ``st.text`` or Markdown in which every
+punctuation character is escaped (``literal``), so a PDF holding ``<script>`` or
+Markdown shows those characters literally.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+import streamlit as st
+
+from workbench import accounts
+from workbench import codebook as cb
+from workbench.config import resolve_db_url
+from workbench.store import CodingFilter, Store
+from workbench.suggest import Suggester, active_suggester
+
+PUNCT = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~\"'$&%:;=?@^,/])")
+
+
+def literal(text: str) -> str:
+    """Markdown that renders as exactly ``text``: every punctuation mark escaped."""
+    return PUNCT.sub(r"\\\1", text).replace("\n", "  \n")
+
+
+def highlighted(text: str, terms: list[str]) -> str:
+    """Literal text with the search terms in bold."""
+    if not terms:
+        return literal(text)
+    pattern = re.compile("|".join(re.escape(t) for t in terms if t), re.IGNORECASE)
+    out, last = [], 0
+    for m in pattern.finditer(text):
+        out.append(literal(text[last:m.start()]))
+        out.append(f"**{literal(m.group(0))}**")
+        last = m.end()
+    out.append(literal(text[last:]))
+    return "".join(out)
+
+
+@st.cache_resource
+def get_store(url: str) -> Store:
+    """One store (engine and connection pool) per database for the whole server."""
+    return Store(url)
+
+
+def current_store() -> Store:
+    """The store this server works on (``WORKBENCH_DB``)."""
+    return get_store(resolve_db_url())
+
+
+def suggester(store: Store) -> Suggester:
+    """The active model's suggester, rebuilt only when the active version changes."""
+    active = store.active_model()
+    key = (active.id if active else None, tuple(c.id for c in store.codes()))
+    cached = st.session_state.get("_suggester")
+    if cached is None or cached[0] != key:
+        st.session_state["_suggester"] = (key, active_suggester(store, code_defs(store)))
+    return st.session_state["_suggester"][1]  # type: ignore[no-any-return]
+
+
+def code_defs(store: Store) -> list[cb.CodeDef]:
+    return cb.defs_from_rows(store.codes())
+
+
+def coder_name() -> str | None:
+    """Asked once, in the sidebar of every page (in team mode: the signed-in account);
+    recorded on every coding."""
+    signed_in = st.session_state.get("account")
+    if signed_in is not None:
+        return str(signed_in.name)
+    return str(st.session_state.get("coder", "")).strip() or None
+
+
+def actor() -> str:
+    """Who the audit log names for a change made in the app."""
+    return coder_name() or "app"
+
+
+def allowed(action: str | None) -> bool:
+    """What the signed-in role may do; everything in single-user mode."""
+    if action is None:
+        return True
+    signed_in = st.session_state.get("account")
+    return accounts.can(signed_in.role if signed_in is not None else None, action)
+
+
+def offer_codebook(store: Store) -> None:
+    st.info("No codebook in this store yet.")
+    if st.button("Load the default codebook (36 codes)", key="load_codebook"):
+        version, changed = store.load_codebook(cb.load(), actor=actor())
+        st.success(f"Codebook version {version}: {len(changed)} codes loaded.")
+        st.rerun()
+
+
+def filters(store: Store, prefix: str, every: bool = False) -> CodingFilter:
+    """The filters of a comparison or an export; ``every``: all an excerpt can be chosen
+    by (the export), not only those a comparison needs."""
+    facets = store.facet_values()
+    with st.expander("Filters", expanded=False):
+        groups = st.multiselect("Code group", facets["groups"], key=f"{prefix}_groups")
+        kinds = st.multiselect("Document kind", facets["kinds"], key=f"{prefix}_kinds")
+        countries = st.multiselect("Country", facets["countries"], key=f"{prefix}_countries")
+        coders = st.multiselect("Coder", facets["coders"], key=f"{prefix}_coders")
+        statuses = st.multiselect("Status", ["accepted", "suggested", "rejected"],
+                                  default=["accepted"], key=f"{prefix}_statuses")
+        codes: list[str] = []
+        cities: list[str] = []
+        origins: list[str] = []
+        documents: list[int] = []
+        if every:
+            codes = st.multiselect("Code", [c.id for c in store.codes()], key=f"{prefix}_codes")
+            cities = st.multiselect("City", facets["cities"], key=f"{prefix}_cities")
+            origins = st.multiselect("Origin", ["human", "model"], key=f"{prefix}_origins")
+            docs = {d.id: d.title for d in store.documents()}
+            documents = st.multiselect("Document", list(docs),
+                                       format_func=lambda i: f"{i}: {docs[i]}",
+                                       key=f"{prefix}_docs")
+    return CodingFilter(statuses=tuple(statuses) or ("accepted",), groups=tuple(groups),
+                        kinds=tuple(kinds), countries=tuple(countries), coders=tuple(coders),
+                        codes=tuple(codes), cities=tuple(cities), origins=tuple(origins),
+                        documents=tuple(documents))
+
+
+@dataclass
+class Job:
+    """Work running in the background for the whole server (one training at a time):
+    its state survives reruns and is seen by every session."""
+
+    status: str = "idle"  # idle | running | done | failed
+    step: str = ""
+    done: int = 0
+    total: int = 1
+    message: str = ""
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def update(self, **changes: Any) -> None:
+        with self.lock:
+            for key, value in changes.items():
+                setattr(self, key, value)
+
+
+@st.cache_resource
+def background_job(name: str, url: str) -> Job:
+    """The server's job of that name on that store."""
+    return Job()

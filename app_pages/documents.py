@@ -1,0 +1,110 @@
+"""Documents: the corpus with your progress; upload, edit and remove documents."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from app_pages import common
+from workbench import ingest
+from workbench.config import ENV_MAX_UPLOAD_MB, limits_from_env
+from workbench.errors import WorkbenchError
+from workbench.kinds import DOCUMENT_KINDS, PlaceKind
+from workbench.store import DocumentSummary, Store
+
+TITLE = "Documents"
+ORDER = 10
+ACTION = None  # every role sees the page
+
+
+def render(store: Store) -> None:
+    st.header(TITLE)
+    docs = store.documents()
+    coder = common.coder_name()
+    if docs:
+        rows = []
+        for d in docs:
+            done, total = store.progress(coder, d.id) if coder else (0, 0)
+            rows.append({"id": d.id, "title": d.title, "kind": d.kind, "language": d.language,
+                         "pages": d.page_count, "segments": d.segments,
+                         "cities": ", ".join(d.places) or "EU-wide",
+                         "coded by you": f"{done}/{total}" if coder else "-"})
+        st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+    else:
+        st.info("No documents yet. Upload PDFs or text files below, or run `workbench demo`.")
+
+    if not common.allowed("manage_documents"):
+        st.caption("Uploading, editing and removing documents is for leads.")
+        return
+    upload(store)
+    if docs:
+        edit_or_remove(store, docs)
+
+
+def upload(store: Store) -> None:
+    st.subheader("Upload")
+    files = st.file_uploader("PDF or .txt files", type=["pdf", "txt"], accept_multiple_files=True,
+                             key="upload")
+    kind = st.selectbox("Kind", ["(detect)", *DOCUMENT_KINDS], key="upload_kind")
+    if not st.button("Ingest", key="ingest", disabled=not files):
+        return
+    bar = st.progress(0.0, text="ingesting")
+    with tempfile.TemporaryDirectory() as tmp:
+        limit = limits_from_env().max_upload_mb
+        for n, f in enumerate(files, start=1):
+            if f.size > limit * ingest.MB:
+                st.error(f"error: {f.name}: "
+                         f"{ingest.too_large_reason(f.size, limit, ENV_MAX_UPLOAD_MB)}")
+                continue
+            path = Path(tmp) / Path(f.name).name
+            path.write_bytes(f.getvalue())
+            options = ingest.IngestOptions(kind=None if kind == "(detect)" else kind)
+            result = ingest.ingest_file(store, path, options)
+            line = result.line().replace(str(path), f.name)
+            if result.status == "failed":
+                st.error(line)
+            elif result.status == "skipped":
+                st.warning(line)
+            else:
+                st.success(line)
+            bar.progress(n / len(files), text=f"{n}/{len(files)} files")
+
+
+def edit_or_remove(store: Store, docs: list[DocumentSummary]) -> None:
+    st.subheader("Edit or remove")
+    by_id = {d.id: d for d in docs}
+    # ids, not objects, as options: a title edit must not move the selection
+    choice = by_id[st.selectbox("Document", list(by_id),
+                                format_func=lambda i: f"{i}: {by_id[i].title}",
+                                key="edit_doc")]
+    places = store.document_places(choice.id)
+    with st.form("edit"):
+        title = st.text_input("Title", choice.title)
+        new_kind = st.selectbox("Kind", DOCUMENT_KINDS, index=DOCUMENT_KINDS.index(choice.kind))
+        cities = st.text_input("Case cities (comma-separated)",
+                               ", ".join(p.name for p, _o, _n in places
+                                         if p.kind == PlaceKind.CITY))
+        countries = st.text_input("Countries (comma-separated)",
+                                  ", ".join(p.name for p, _o, _n in places
+                                            if p.kind == PlaceKind.COUNTRY))
+        if st.form_submit_button("Save"):
+            try:
+                store.update_document(choice.id, common.actor(), kind=new_kind, title=title,
+                                      cities=[c for c in cities.split(",") if c.strip()],
+                                      countries=[c for c in countries.split(",") if c.strip()])
+                st.success("Saved.")
+            except WorkbenchError as exc:
+                st.error(str(exc))
+    sure = st.checkbox(f"I want to remove document {choice.id} and all its codings",
+                       key="confirm_remove")
+    if st.button("Remove document", disabled=not sure, key="remove"):
+        store.delete_document(choice.id, actor=common.actor())
+        st.success(f"Removed document {choice.id}.")
+        st.rerun()
+
+
+if __name__ == "__main__":
+    render(common.current_store())

@@ -1,0 +1,72 @@
+"""Export: coded excerpts under every filter in every format of the export table; import
+a REFI-QDA project from another QDA program."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from app_pages import common
+from workbench import export, refi
+from workbench.errors import WorkbenchError
+from workbench.store import Store
+
+TITLE = "Export"
+ORDER = 80
+ACTION = "export"  # leads and maintainers
+FILE_NAMES = {"qdc": "codebook", "qdpx": "workbench-project"}
+
+
+def render(store: Store) -> None:
+    st.header(TITLE)
+    if not common.allowed(ACTION):  # the page is not offered; a stale link lands here
+        st.error("Exports are for leads and maintainers.")
+        return
+    f = common.filters(store, "exp", every=True)
+    rows = export.excerpt_rows(store, f)
+    st.caption(f"{len(rows)} coded excerpts match ({export.describe(f)}).")
+    if rows:
+        st.dataframe(pd.DataFrame(rows)[["code_id", "title", "page_start", "city", "coder",
+                                         "status", "text"]].head(200),
+                     hide_index=True, width="stretch")
+    fmt = st.radio("Format", list(export.FORMATS),
+                   format_func=lambda name: export.FORMATS[name].label, key="exp_format")
+    chosen = export.FORMATS[fmt]
+    try:
+        data = (export.export_bytes(store, fmt, f, rows=rows) if rows or not chosen.excerpts
+                else b"")
+    except WorkbenchError as exc:
+        st.error(f"The export failed: {exc}")
+        return
+    name = FILE_NAMES.get(fmt, "coded-excerpts")
+    st.download_button(f"Download {name}{chosen.extension}", data, f"{name}{chosen.extension}",
+                       chosen.media_type, key="dl_export", disabled=not data)
+    import_project(store)
+
+
+def import_project(store: Store) -> None:
+    st.subheader("Import a REFI-QDA project")
+    upload = st.file_uploader("A .qdpx file from NVivo, ATLAS.ti, MAXQDA or QualCoder",
+                              type=["qdpx"], key="qdpx_upload")
+    if not st.button("Import", key="qdpx_import", disabled=upload is None) or upload is None:
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / Path(upload.name).name
+        path.write_bytes(upload.getvalue())
+        with st.spinner("importing"):
+            try:
+                result = refi.import_qdpx(store, path, actor=common.actor())
+            except refi.RefiError as exc:
+                st.error(str(exc))
+                return
+    st.success(f"Imported {upload.name}: {result.sources} sources, {result.codes} new "
+               f"codes ({result.codes_matched} already known), {result.codings} codings.")
+    for note in result.skipped:
+        st.warning(f"Skipped: {note}")
+
+
+if __name__ == "__main__":
+    render(common.current_store())

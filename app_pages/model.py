@@ -1,0 +1,113 @@
+"""Model: train a new version in the background with progress; versions with their
+quality against the keyword baseline; activate any version; refresh the stored
+suggestions with the active model."""
+
+from __future__ import annotations
+
+import threading
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from app_pages import common
+from workbench import suggest
+from workbench import train as train_mod
+from workbench.store import Store
+
+TITLE = "Model"
+ORDER = 60
+ACTION = None
+
+
+def _train_in_background(job: common.Job, url: str, actor: str) -> None:
+    store = Store(url)
+
+    def progress(step: str, done: int, total: int) -> None:
+        job.update(step=step, done=done, total=total)
+
+    try:
+        result = train_mod.train(store, common.code_defs(store), progress=progress, actor=actor)
+        job.update(status="done", message=result.message)
+    except Exception as exc:  # shown on the page: the thread has no one else to tell
+        job.update(status="failed", message=str(exc))
+    finally:
+        store.close()
+
+
+def render(store: Store) -> None:
+    st.header(TITLE)
+    job = common.background_job("training", store.url)
+    may_train = common.allowed("train")
+    if not may_train:
+        st.caption("Training and activating models is for maintainers.")
+    elif st.button("Train a new version", key="train",
+                   disabled=job.status == "running" or not store.codes()):
+        job.update(status="running", step="starting", done=0, total=1, message="")
+        threading.Thread(target=_train_in_background, args=(job, store.url, common.actor()),
+                         daemon=True).start()
+
+    @st.fragment(run_every=1.0 if job.status == "running" else None)
+    def status() -> None:
+        if job.status == "running":
+            st.progress(min(job.done / max(job.total, 1), 1.0), text=f"training: {job.step}")
+        elif job.status in ("done", "failed"):
+            (st.success if job.status == "done" else st.error)(job.message)
+            # the versions below were read before the training ended: read them again once
+            if st.session_state.get("_job_seen") != (job.status, job.message):
+                st.session_state["_job_seen"] = (job.status, job.message)
+                st.rerun(scope="app")
+
+    status()
+    versions = store.model_versions()
+    if not versions:
+        st.info("No model yet: accept or reject some codes, then train.")
+        return
+    rows = [{"version": v.id, "active": "✓" if v.active else "", "kind": v.kind,
+             "trained": v.created_at, "segments": v.training_size,
+             "macro-F1": v.metrics.get("model", {}).get("macro_f1"),
+             "LRAP": v.metrics.get("model", {}).get("lrap"),
+             "keyword macro-F1": v.metrics.get("keyword_baseline", {}).get("macro_f1")}
+            for v in versions]
+    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+    pick = st.selectbox("Version", [v.id for v in versions], index=len(versions) - 1,
+                        key="model_pick")
+    chosen = next(v for v in versions if v.id == pick)
+    if may_train and st.button(f"Activate version {pick}", key="activate",
+                               disabled=chosen.active):
+        store.activate_model(pick, actor=common.actor())
+        st.success(f"Version {pick} is active.")
+        st.rerun()
+    per_code = chosen.metrics.get("model", {}).get("per_code", {})
+    base = chosen.metrics.get("keyword_baseline", {}).get("per_code", {})
+    table = pd.DataFrame([{"code": c, **m, "keyword F1": base.get(c, {}).get("f1")}
+                          for c, m in per_code.items()])
+    if not table.empty:
+        st.dataframe(table, hide_index=True, width="stretch")
+        long = table.melt(id_vars="code", value_vars=["f1", "keyword F1"], var_name="who",
+                          value_name="F1")
+        st.altair_chart(alt.Chart(long).mark_bar().encode(
+            x="code:N", y="F1:Q", color="who:N", xOffset="who:N"), width="stretch")
+    if may_train:
+        stored_suggestions(store)
+
+
+def stored_suggestions(store: Store) -> None:
+    """The suggestions exports and agreement read are stored ones: after a new model,
+    they are the old model's until refreshed."""
+    st.subheader("Stored suggestions")
+    st.caption("Suggestions stored in the store (exported with origin \"model\", listed by "
+               "status \"suggested\") come from the model active when they were stored. "
+               "Decisions already made on them are kept.")
+    if st.button("Store suggestions of the active model for every document",
+                 key="store_suggestions"):
+        bar = st.progress(0.0, text="suggesting")
+        stored, segments = suggest.store_suggestions(
+            store, common.suggester(store), None,
+            lambda done, total: bar.progress(done / max(total, 1),
+                                             text=f"{done} of {total} segments"))
+        st.success(f"{stored} suggestions stored for {segments} segments.")
+
+
+if __name__ == "__main__":
+    render(common.current_store())

@@ -1,0 +1,127 @@
+"""What every kind of suggestion model is: the interface the suggester and training use.
+
+A model scores every code of the codebook it was trained with for each text. Training
+(``workbench.train``) is the same for every kind: it fits one on known labels, asks for
+its own probabilities on held-out documents, and chooses per code how much to trust it
+against the codebook's indicators (``blend``) and where to cut (``thresholds``). So a
+kind supplies only how it fits, how it turns texts into probabilities (and the features
+behind them), and which words explain a score; the blending lives here.
+"""
+
+from __future__ import annotations
+
+import io
+import pickle
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from typing import Any, ClassVar, Self
+
+import numpy as np
+
+from ..codebook import CodeDef
+from ..indicators import Hits, Indicators
+from ..tokens import Tokenised
+
+
+class ScoringModel(ABC):
+    """A fitted model. ``trained`` is False for a code the model could not learn (one
+    class only): the indicators decide for it."""
+
+    kind: ClassVar[str]  # what the model registry stores and looks up
+    # (module, name) a pickled class had in earlier versions -> the class today
+    moved_from: ClassVar[dict[tuple[str, str], str]] = {}
+
+    codes: list[str]
+    params: dict[str, Any]
+    trained: np.ndarray  # bool per code
+    thresholds: np.ndarray  # per code, chosen by training
+    blend: np.ndarray  # per code: weight of the model against the indicators (1 = model)
+    indicator_terms: dict[str, list[str]]  # the codebook's terms it was trained with
+
+    @classmethod
+    @abstractmethod
+    def default_params(cls) -> dict[str, Any]:
+        """The parameters a new model of this kind is fitted with."""
+
+    @classmethod
+    @abstractmethod
+    def fit(cls, texts: Sequence[str], Y: np.ndarray, codes: list[str],
+            params: dict[str, Any] | None = None, code_defs: Sequence[CodeDef] = (),
+            hits: Hits | None = None) -> Self:
+        """Fit on known labels: ``Y`` is 1, 0, or -1 for unknown, texts x codes. A code
+        is trained only on the texts where a coder decided on it."""
+
+    @abstractmethod
+    def classify(self, texts: Sequence[str], hits: Hits, tok: Tokenised | None = None
+                 ) -> tuple[np.ndarray, Any]:
+        """The model's own probabilities (texts x codes, before blending) and the
+        features behind them, which ``explain`` reads."""
+
+    @abstractmethod
+    def explain(self, features: Any, rows: list[int], cols: list[int]
+                ) -> dict[tuple[int, int], list[str]]:
+        """For each (text, code) pair asked, up to four words that pushed the score up
+        the most, strongest first."""
+
+    # ------------------------------------------------------------- shared part
+    def indicators(self) -> Indicators:
+        """The indicators of the codebook the model was trained with."""
+        if getattr(self, "_indicators", None) is None:
+            self._indicators = Indicators([CodeDef(c, c, "", "", indicators=tuple(t))
+                                           for c, t in self.indicator_terms.items()])
+        return self._indicators
+
+    def hits(self, texts: Sequence[str], tok: Tokenised | None = None) -> Hits:
+        if not self.indicator_terms:
+            return [{} for _ in texts]
+        return (self.indicators().match_tokens(tok) if tok is not None
+                else self.indicators().match(texts))
+
+    def probabilities(self, texts: Sequence[str], hits: Hits | None = None) -> np.ndarray:
+        """The model's own probabilities, before blending with the indicators."""
+        return self.classify(texts, self.hits(texts) if hits is None else hits)[0]
+
+    def scores(self, texts: Sequence[str], hits: Hits | None = None) -> np.ndarray:
+        return self.scores_and_features(texts, hits)[0]
+
+    def scores_and_features(self, texts: Sequence[str], hits: Hits | None = None,
+                            tok: Tokenised | None = None) -> tuple[np.ndarray, Any]:
+        """Scores blended with the indicators per code, and the features behind them."""
+        if hits is None:
+            hits = self.hits(texts, tok)
+        keyword = self.indicators().scores(hits) if self.indicator_terms else np.zeros(
+            (len(texts), len(self.codes)))
+        blend = self.blend if self.blend.size else np.ones(len(self.codes))
+        probability, features = self.classify(texts, hits, tok)
+        mixed = blend * probability + (1 - blend) * keyword
+        mixed[:, ~self.trained] = keyword[:, ~self.trained]
+        return mixed, features
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Caches (names starting with an underscore) are rebuilt on first use."""
+        return {k: v for k, v in self.__dict__.items() if not k.startswith("_")}
+
+    def to_bytes(self) -> bytes:
+        buffer = io.BytesIO()
+        pickle.dump(self, buffer, protocol=pickle.HIGHEST_PROTOCOL)
+        return buffer.getvalue()
+
+    @classmethod
+    def from_bytes(cls, blob: bytes) -> Self:
+        """Artifacts come from this project's own store, written by ``to_bytes``;
+        classes that moved since the artifact was written are found where they are now."""
+        model = _Unpickler(io.BytesIO(blob), cls.moved_from).load()
+        if not isinstance(model, cls):
+            raise TypeError(f"the artifact holds a {type(model).__name__}, not a {cls.kind}")
+        return model
+
+
+class _Unpickler(pickle.Unpickler):
+    def __init__(self, file: io.BytesIO, moved: dict[tuple[str, str], str]) -> None:
+        super().__init__(file)
+        self.moved = moved
+
+    def find_class(self, module: str, name: str) -> Any:
+        if (module, name) in self.moved:
+            module, name = self.moved[(module, name)].rsplit(".", 1)
+        return super().find_class(module, name)

@@ -1,0 +1,92 @@
+"""``workbench export`` (excerpts, REFI-QDA projects and codebooks) and ``workbench import``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from ..kinds import CODING_STATUSES, CodingStatus
+from .common import DbOption, Many, app, fail, open_store
+
+if TYPE_CHECKING:
+    from ..store import CodingFilter
+
+
+def coding_filter(status: list[str] | None = None, code: list[str] | None = None,
+                  group: list[str] | None = None, city: list[str] | None = None,
+                  country: list[str] | None = None, document: list[int] | None = None,
+                  kind: list[str] | None = None, coder: list[str] | None = None,
+                  origin: list[str] | None = None) -> CodingFilter:
+    from ..store import CodingFilter
+
+    return CodingFilter(statuses=tuple(status or [CodingStatus.ACCEPTED]),
+                        codes=tuple(code or ()), groups=tuple(g.upper() for g in group or ()),
+                        cities=tuple(city or ()), countries=tuple(country or ()),
+                        documents=tuple(document or ()), kinds=tuple(kind or ()),
+                        coders=tuple(coder or ()), origins=tuple(origin or ()))
+
+
+def _format_names() -> str:
+    from ..export import FORMATS
+
+    return ", ".join(FORMATS)
+
+
+@app.command("export")
+def export_cmd(
+    fmt: Annotated[str, typer.Option("--format", help="csv, xlsx, docx, jsonl, qdpx or qdc.")],
+    out_file: Annotated[Path, typer.Option("--out", help="The file to write.")],
+    db: DbOption = None,
+    status: Annotated[list[str] | None, typer.Option(
+        help="accepted (default), rejected or suggested; repeatable.")] = None,
+    code: Annotated[list[str] | None, typer.Option(help="Code id (repeatable).")] = None,
+    group: Annotated[list[str] | None, typer.Option(help="Code group: FP, OB, RE.")] = None,
+    city: Many = None, country: Many = None,
+    document: Annotated[list[int] | None, typer.Option(help="Document id (repeatable).")] = None,
+    kind: Annotated[list[str] | None, typer.Option(help="Document kind (repeatable).")] = None,
+    coder: Many = None,
+    origin: Annotated[list[str] | None, typer.Option(help="human or model.")] = None,
+    title: Annotated[str, typer.Option(help="Title of the report or project.")] =
+        "Coded excerpts",
+) -> None:
+    """Export coded excerpts (csv, xlsx, docx, jsonl), a REFI-QDA project (qdpx) or the
+    codebook (qdc), under filters."""
+    from .. import export
+    from ..errors import WorkbenchError
+
+    if fmt not in export.FORMATS:
+        raise fail(f"--format must be one of {_format_names()}", code=2)
+    bad = sorted(set(status or []) - set(CODING_STATUSES))
+    if bad:
+        raise fail(f"unknown status {bad[0]!r}", code=2)
+    store = open_store(db)
+    f = coding_filter(status, code, group, city, country, document, kind, coder, origin)
+    try:
+        data = export.export_bytes(store, fmt, f, title=title)
+        out_file.write_bytes(data)
+    except OSError as exc:
+        raise fail(f"{out_file}: {exc}") from exc
+    except WorkbenchError as exc:
+        raise fail(f"{out_file}: {exc}") from exc
+    what = export.describe(f) if export.FORMATS[fmt].excerpts else "codebook"
+    typer.echo(f"wrote {out_file} ({fmt}, {len(data):,} bytes; {what})")
+
+
+@app.command("import")
+def import_cmd(
+    path: Annotated[Path, typer.Argument(help="A REFI-QDA project (.qdpx).")],
+    db: DbOption = None,
+) -> None:
+    """Import a REFI-QDA project: sources, codes, codings, users and cases, all or nothing."""
+    from .. import refi
+
+    store = open_store(db)
+    if not path.is_file():
+        raise fail(f"{path}: no such file")
+    result = refi.import_qdpx(store, path)
+    typer.echo(f"imported {path.name}: {result.sources} sources, {result.codes} new codes "
+               f"({result.codes_matched} already known), {result.codings} codings")
+    for note in result.skipped:
+        typer.echo(f"  skipped: {note}")

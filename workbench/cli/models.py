@@ -1,0 +1,103 @@
+"""``workbench train`` and ``workbench models [show N | activate N]``."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from .common import DbOption, app, group, open_store, progress
+
+if TYPE_CHECKING:
+    from ..store import Store
+    from ..train import Metrics
+
+
+@app.command()
+def train(
+    db: DbOption = None,
+    folds: Annotated[int, typer.Option(help="Cross-validation folds (grouped by document).")]
+    = 5,
+    force: Annotated[bool, typer.Option(help="Activate even if worse than the active model.")]
+    = False,
+    char: Annotated[bool, typer.Option("--char", help="Add character n-grams (slower).")]
+    = False,
+    c: Annotated[float | None, typer.Option("--C", help="Inverse regularisation.")] = None,
+) -> None:
+    """Fit a new model version from accepted and rejected codings, evaluate it, store it."""
+    params: dict[str, object] = {}
+    if char:
+        params["use_char"] = True
+    if c is not None:
+        params["C"] = c
+    train_and_report(open_store(db), folds, force, params)
+
+
+def train_and_report(store: Store, folds: int = 5, force: bool = False,
+                     params: dict[str, object] | None = None) -> None:
+    from ..codebook import codebook_of
+    from ..train import train as train_model
+
+    code_defs = codebook_of(store)
+    with progress(True) as bar:
+        task = bar.add_task("training", total=folds + 1)
+
+        def step(message: str, done: int, total: int) -> None:
+            bar.update(task, description=message, completed=done, total=total)
+
+        result = train_model(store, code_defs, params, folds, force, step)
+    print_metrics(result.metrics)
+    typer.echo(result.message)
+
+
+def print_metrics(metrics: Metrics) -> None:
+    model, base = metrics["model"], metrics["keyword_baseline"]
+    typer.echo(f"{metrics['segments']} labelled segments from {metrics['documents']} documents,"
+               f" {metrics['folds']}-fold cross-validation grouped by document")
+    typer.echo(f"{'code':6} {'prec':>6} {'recall':>6} {'F1':>6} {'support':>7}   keyword F1")
+    for code, row in model["per_code"].items():
+        typer.echo(f"{code:6} {row['precision']:6.2f} {row['recall']:6.2f} {row['f1']:6.2f} "
+                   f"{row['support']:7d}   {base['per_code'][code]['f1']:6.2f}")
+    typer.echo(f"macro-F1 {model['macro_f1']:.3f} (keywords {base['macro_f1']:.3f}), "
+               f"micro-F1 {model['micro_f1']:.3f} (keywords {base['micro_f1']:.3f}), "
+               f"LRAP {model['lrap']:.3f} (keywords {base['lrap']:.3f})")
+
+
+models_app = group("models", "Model versions: list, show, activate (roll back).",
+                   invoke_without_command=True)
+
+
+@models_app.callback()
+def models_list(ctx: typer.Context, db: DbOption = None) -> None:
+    """List model versions; the active one is marked with *."""
+    if ctx.invoked_subcommand is not None:
+        return
+    versions = open_store(db).model_versions()
+    if not versions:
+        typer.echo("no model yet: run `workbench train`")
+        return
+    for v in versions:
+        m = v.metrics.get("model", {})
+        b = v.metrics.get("keyword_baseline", {})
+        typer.echo(f"{'*' if v.active else ' '} {v.id:3d}  {v.created_at:%Y-%m-%d %H:%M}  "
+                   f"{v.training_size:6d} segments  macro-F1 {m.get('macro_f1', 0):.3f}  "
+                   f"LRAP {m.get('lrap', 0):.3f}  keywords {b.get('macro_f1', 0):.3f}  "
+                   f"{v.kind}")
+
+
+@models_app.command("activate")
+def models_activate(version: int, db: DbOption = None) -> None:
+    """Make a model version the active one (roll back or forward)."""
+    open_store(db).activate_model(version)
+    typer.echo(f"model {version} is active")
+
+
+@models_app.command("show")
+def models_show(version: int, db: DbOption = None) -> None:
+    """Per-code quality of a model version."""
+    from ..errors import NotFound
+
+    v = open_store(db).model_version(version)
+    if v is None:
+        raise NotFound(f"no model version {version}")
+    print_metrics(v.metrics)  # type: ignore[arg-type]

@@ -1,0 +1,157 @@
+"""Coded excerpts out of the workbench, in every format, from one table of formats.
+
+One set of rows (``excerpt_rows``) feeds every excerpt format, so a CSV, a JSONL file, a
+workbook and a Word report made under the same filters always hold the same excerpts.
+Each format is one module of this package that declares a ``FORMAT``: its extension,
+media type, the label the app shows, and the function that writes it. The table
+(``FORMATS``) is collected from the modules, so adding a format is adding a module (and
+its test). ``export_bytes`` is the single entry point the CLI and the app call.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import pkgutil
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from ..errors import InvalidInput
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from ..store import CodingFilter, Store
+
+COLUMNS = [
+    "text", "code_id", "code_name", "code_group", "title", "document_id", "document_kind",
+    "page_start", "page_end", "char_start", "char_end", "city", "city_country", "speaker",
+    "coder", "origin", "status", "model_version_id", "score", "memo", "created_at",
+    "updated_at",
+]
+
+Row = Mapping[str, Any]
+
+
+@dataclass
+class ExportJob:
+    """What a format writes from: the rows, and (from the store, when there is one) the
+    city x code matrix and the codebook. Each is read only if the format asks for it."""
+
+    store: Store | None = None
+    filter: CodingFilter | None = None
+    title: str = "Coded excerpts"
+    given_rows: Sequence[Row] | None = None
+    given_matrix: pd.DataFrame | None = None
+    given_codes: list[dict[str, Any]] | None = None
+    filters_text: str = ""
+    _cache: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    def rows(self) -> Sequence[Row]:
+        if self.given_rows is not None:
+            return self.given_rows
+        if "rows" not in self._cache:
+            self._cache["rows"] = excerpt_rows(self.required_store(), self._filter())
+        return self._cache["rows"]  # type: ignore[no-any-return]
+
+    def matrix(self) -> pd.DataFrame | None:
+        """The city x code counts the excerpts were drawn from (None without a store)."""
+        if self.given_matrix is not None or self.store is None:
+            return self.given_matrix
+        from .. import compare
+
+        return compare.matrix(self.store, self._filter())
+
+    def codes(self) -> list[dict[str, Any]] | None:
+        """The codebook that defines the codes (None without a store)."""
+        if self.given_codes is not None or self.store is None:
+            return self.given_codes
+        return [{"id": c.id, "name": c.name, "group": c.group, "definition": c.definition}
+                for c in self.store.codes()]
+
+    def required_store(self) -> Store:
+        if self.store is None:
+            raise InvalidInput("this format is written from a store")
+        return self.store
+
+    def _filter(self) -> CodingFilter:
+        from ..store import CodingFilter
+
+        return self.filter or CodingFilter()
+
+
+class ExportFormat(NamedTuple):
+    extension: str  # with its dot, as Path.suffix has it
+    media_type: str
+    label: str  # what the app offers
+    write: Callable[[ExportJob], bytes]
+    excerpts: bool = True  # False: the format holds something else (the codebook)
+    order: int = 100  # where the app and the help list it
+
+
+@functools.cache
+def _formats() -> dict[str, ExportFormat]:
+    found: list[tuple[int, str, ExportFormat]] = []
+    for info in pkgutil.iter_modules(__path__):
+        module = importlib.import_module(f"{__name__}.{info.name}")
+        fmt = getattr(module, "FORMAT", None)
+        if isinstance(fmt, ExportFormat):
+            found.append((fmt.order, info.name, fmt))
+    return {fmt.extension.lstrip("."): fmt for _order, _name, fmt in sorted(found)}
+
+
+class _Formats(Mapping[str, ExportFormat]):
+    """The table of formats by name (the extension without its dot), found on first use."""
+
+    def __getitem__(self, name: str) -> ExportFormat:
+        return _formats()[name]
+
+    def __iter__(self) -> Any:
+        return iter(_formats())
+
+    def __len__(self) -> int:
+        return len(_formats())
+
+
+FORMATS: Mapping[str, ExportFormat] = _Formats()
+
+
+def excerpt_rows(store: Store, f: CodingFilter) -> list[dict[str, Any]]:
+    return [{k: r.get(k) for k in COLUMNS} for r in store.coded_rows(f)]
+
+
+def describe(f: CodingFilter) -> str:
+    """The filters in words, for the head of a report."""
+    parts = [f"status {', '.join(f.statuses) or 'any'}"]
+    for label, values in (("groups", f.groups), ("codes", f.codes), ("kinds", f.kinds),
+                          ("countries", f.countries), ("cities", f.cities),
+                          ("coders", f.coders), ("origins", f.origins),
+                          ("documents", tuple(map(str, f.documents)))):
+        if values:
+            parts.append(f"{label} {', '.join(values)}")
+    return "; ".join(parts)
+
+
+def _get(fmt: str) -> ExportFormat:
+    if fmt not in FORMATS:
+        raise InvalidInput(f"unknown export format {fmt!r}; choose one of "
+                           f"{', '.join(sorted(FORMATS))}")
+    return FORMATS[fmt]
+
+
+def render(fmt: str, rows: Sequence[Row], *, matrix: pd.DataFrame | None = None,
+           codes: list[dict[str, Any]] | None = None, title: str = "Coded excerpts",
+           filters_text: str = "") -> bytes:
+    """A format written from rows at hand (no store): what the tests and scripts call."""
+    return _get(fmt).write(ExportJob(title=title, given_rows=rows, given_matrix=matrix,
+                                     given_codes=codes, filters_text=filters_text))
+
+
+def export_bytes(store: Store, fmt: str, f: CodingFilter, title: str = "Coded excerpts",
+                 rows: Sequence[Row] | None = None) -> bytes:
+    """The file for one format under the filters: what the CLI writes and the app offers.
+    ``rows``: the excerpts under ``f`` where the caller has them already (the app shows
+    them before offering the download), so they are not read twice."""
+    return _get(fmt).write(ExportJob(store=store, filter=f, title=title, given_rows=rows,
+                                     filters_text=describe(f)))

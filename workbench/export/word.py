@@ -1,0 +1,81 @@
+"""Word: a report of excerpts by code and then city, each cited by document and page."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+
+from ..kinds import GENERAL
+from . import ExportFormat, Row
+from .cells import xml_safe
+
+
+def _pages(row: Row) -> str:
+    start, end = row.get("page_start"), row.get("page_end")
+    if start is None:
+        return ""
+    return f"p. {start}" if end is None or end == start else f"pp. {start}–{end}"
+
+
+def citation(row: Row) -> str:
+    """Where an excerpt comes from and how much to trust it: a quote in a report is only
+    usable if a reader can find it in the source and see whether a person or a model
+    coded it."""
+    place = [str(row.get("title") or "Untitled document")]
+    if pages := _pages(row):
+        place.append(pages)
+    if row.get("speaker"):
+        place.append(f"speaker: {row['speaker']}")
+    who = [f"coder: {row.get('coder') or 'unknown'}"]
+    if row.get("status"):
+        who.append(str(row["status"]))
+    if row.get("origin") == "model":
+        version = row.get("model_version_id")
+        who.append(f"model v{version}" if version is not None else "model")
+        if row.get("score") is not None:
+            who.append(f"score {float(row['score']):.2f}")
+    return f"— {', '.join(place)} ({', '.join(who)})"
+
+
+def grouped(rows: Sequence[Row]) -> list[tuple[str, str, list[tuple[str, list[Row]]]]]:
+    """(code id, code name, [(city, rows)]): codes by id, cities alphabetically with the
+    EU-wide row last as in the comparison matrix, rows in their given (document) order."""
+    codes: dict[str, tuple[str, dict[str, list[Row]]]] = {}
+    for row in rows:
+        code = str(row.get("code_id"))
+        _name, cities = codes.setdefault(code, (str(row.get("code_name") or ""), {}))
+        cities.setdefault(str(row.get("city") or GENERAL), []).append(row)
+    return [(code, name, [(city, cities[city]) for city in
+                          sorted(cities, key=lambda c: (c == GENERAL, c))])
+            for code, (name, cities) in sorted(codes.items())]
+
+
+def to_docx(rows: Sequence[Row], title: str, filters_text: str) -> bytes:
+    """A report to read and quote from: excerpts under their code, then their city, each
+    with a citation, and a first line saying what was selected so the document explains
+    itself when it travels without the workbench."""
+    from docx import Document
+
+    doc = Document()
+    doc.add_heading(xml_safe(title), level=0)
+    n = len(rows)
+    filters = xml_safe(filters_text).strip().rstrip(".") or "none"
+    doc.add_paragraph(f"Filters: {filters}. {n} excerpt{'' if n == 1 else 's'}.")
+    if not rows:
+        doc.add_paragraph("No coded excerpts match these filters.")
+    for code, name, cities in grouped(rows):
+        doc.add_heading(xml_safe(f"{code} {name}".strip()), level=1)
+        for city, items in cities:
+            doc.add_heading(xml_safe(city), level=2)
+            for row in items:
+                doc.add_paragraph(xml_safe(str(row.get("text") or "")))
+                doc.add_paragraph().add_run(xml_safe(citation(row))).italic = True
+    buffer = io.BytesIO()
+    doc.save(buffer)
+    return buffer.getvalue()
+
+
+FORMAT = ExportFormat(".docx",
+                      "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+                      "Word report (excerpts by code and city, cited by page)",
+                      lambda job: to_docx(job.rows(), job.title, job.filters_text), order=30)

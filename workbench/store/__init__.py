@@ -1,0 +1,31 @@
+"""The one place that speaks SQL, split by concern; ``Store`` composes the parts.
+
+Each part is a class over the shared core (engine, write transactions, audit log):
+documents (and their pages, segments, places), full-text search, codes, codings and
+decisions, the model registry, accounts, and the analysis that comparisons and exports
+read. Callers use one ``Store`` with all of them. The tables are in ``tables``, schema
+versions in ``schema`` and ``migrations``, backups in ``backup``.
+"""
+
+from __future__ import annotations
+
+from ..kinds import AGREED, GENERAL
+from .accounts import Accounts
+from .analysis import Analysis, CodedRow, CodingFilter, Facets
+from .codebook import Codes
+from .codings import CodingRow, Codings, Decisions
+from .core import StoreCore, default_actor, make_engine
+from .documents import Documents, DocumentSummary
+from .registry import Registry
+from .search import Search, SearchHit
+
+
+class Store(Documents, Search, Codes, Codings, Registry, Accounts, Analysis):
+    """An open store: every part over one engine (see ``StoreCore``)."""
+
+
+__all__ = [
+    "AGREED", "GENERAL", "CodedRow", "CodingFilter", "CodingRow", "Decisions",
+    "DocumentSummary", "Facets", "SearchHit", "Store", "StoreCore", "default_actor",
+    "make_engine",
+]

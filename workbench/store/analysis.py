@@ -1,0 +1,205 @@
+"""What comparing cities, listing excerpts and exporting read: codings under filters."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, TypedDict, cast
+
+from sqlalchemy import case, func, select
+from sqlalchemy.engine import Connection
+from sqlmodel import col
+
+from ..kinds import GENERAL, CodingStatus, PlaceKind
+from . import tables as t
+from .core import StoreCore
+
+
+@dataclass
+class CodingFilter:
+    """What the city comparison, excerpt lists and exports are restricted to."""
+
+    statuses: tuple[str, ...] = (CodingStatus.ACCEPTED,)
+    groups: tuple[str, ...] = ()
+    codes: tuple[str, ...] = ()
+    kinds: tuple[str, ...] = ()
+    countries: tuple[str, ...] = ()
+    cities: tuple[str, ...] = ()
+    coders: tuple[str, ...] = ()
+    origins: tuple[str, ...] = ()
+    documents: tuple[int, ...] = ()
+
+
+class CodedRow(TypedDict):
+    """One coding with everything an excerpt needs: its quote, where it stands, who
+    coded it and how. Offsets are those of the coded span (the segment's, for a coding
+    of the whole segment)."""
+
+    coding_id: int
+    segment_id: int
+    code_id: str
+    coder: str
+    origin: str
+    status: str
+    score: float | None
+    model_version_id: int | None
+    memo: str
+    created_at: datetime
+    updated_at: datetime
+    document_id: int
+    text: str
+    page_start: int
+    page_end: int
+    char_start: int
+    char_end: int
+    span: str
+    speaker: str | None
+    title: str
+    document_kind: str
+    code_name: str
+    code_group: str
+    city: str
+    city_country: str | None
+
+
+class Facets(TypedDict):
+    """What the filters can choose from."""
+
+    kinds: list[str]
+    coders: list[str]
+    countries: list[str]
+    groups: list[str]
+    cities: list[str]
+
+
+class Analysis(StoreCore):
+    def _conditions(self, f: CodingFilter) -> list[Any]:
+        """The filters as conditions on the coding row alone (its copies of document and
+        case city), so the matrix needs no join; names are resolved in subqueries."""
+        conds: list[Any] = [col(t.Coding.status).in_(f.statuses)]
+        for wanted, column in ((f.codes, col(t.Coding.code_id)), (f.coders, col(t.Coding.coder)),
+                               (f.origins, col(t.Coding.origin)),
+                               (f.documents, col(t.Coding.document_id))):
+            if wanted:
+                conds.append(column.in_(wanted))
+        if f.groups:
+            conds.append(col(t.Coding.code_id).in_(select(col(t.Code.id)).where(col(t.Code.group).in_(f.groups))))
+        if f.kinds:
+            conds.append(col(t.Coding.document_id).in_(select(col(t.Document.id))
+                                                  .where(col(t.Document.kind).in_(f.kinds))))
+        if f.cities:
+            named = col(t.Coding.case_place_id).in_(select(col(t.Place.id))
+                                               .where(col(t.Place.name).in_(f.cities)))
+            conds.append(named | col(t.Coding.case_place_id).is_(None) if GENERAL in f.cities
+                         else named)
+        if f.countries:
+            conds.append(col(t.Coding.document_id).in_(
+                select(col(t.DocumentPlace.document_id))
+                .join(t.Place, col(t.Place.id) == col(t.DocumentPlace.place_id))
+                .where((col(t.Place.kind) == PlaceKind.COUNTRY)
+                       & col(t.Place.name).in_(f.countries))))
+        return conds
+
+    def _filtered(self, f: CodingFilter) -> Any:
+        """Codings joined to segment, document, code and case city, with the filters."""
+        # a coding of a span quotes that span of the document, not its whole segment
+        quoted = case((col(t.Coding.char_start).is_(None), col(t.Segment.text)),
+                      else_=func.substr(col(t.Document.text), col(t.Coding.char_start) + 1,
+                                        col(t.Coding.char_end) - col(t.Coding.char_start)))
+        q: Any = (
+            select(col(t.Coding.id).label("coding_id"), col(t.Coding.segment_id),
+                   col(t.Coding.code_id), col(t.Coding.coder), col(t.Coding.origin),
+                   col(t.Coding.status), col(t.Coding.score), col(t.Coding.model_version_id),
+                   col(t.Coding.memo), col(t.Coding.created_at), col(t.Coding.updated_at),
+                   col(t.Segment.document_id), quoted.label("text"),
+                   col(t.Segment.page_start), col(t.Segment.page_end),
+                   func.coalesce(col(t.Coding.char_start),
+                                 col(t.Segment.char_start)).label("char_start"),
+                   func.coalesce(col(t.Coding.char_end), col(t.Segment.char_end)).label("char_end"),
+                   col(t.Coding.span), col(t.Segment.speaker), col(t.Document.title),
+                   col(t.Document.kind).label("document_kind"), col(t.Code.name).label("code_name"),
+                   col(t.Code.group).label("code_group"),
+                   func.coalesce(col(t.Place.name), GENERAL).label("city"),
+                   col(t.Place.country).label("city_country"))
+            .join(t.Segment, col(t.Segment.id) == col(t.Coding.segment_id))
+            .join(t.Document, col(t.Document.id) == col(t.Segment.document_id))
+            .join(t.Code, col(t.Code.id) == col(t.Coding.code_id))
+            .outerjoin(t.Place, col(t.Place.id) == col(t.Coding.case_place_id))
+        )
+        return q.where(*self._conditions(f))
+
+    @staticmethod
+    def _city_names(conn: Connection) -> dict[int | None, str]:
+        names: dict[int | None, str] = {None: GENERAL}
+        names.update((r[0], r[1]) for r in conn.execute(select(col(t.Place.id), col(t.Place.name))))
+        return names
+
+    def matrix_counts(self, f: CodingFilter) -> list[tuple[str, str, int, int]]:
+        """(city, code, coded segments, documents) under the filters."""
+        q = (select(col(t.Coding.case_place_id), col(t.Coding.code_id),
+                    func.count(col(t.Coding.segment_id).distinct()),
+                    func.count(col(t.Coding.document_id).distinct()))
+             .where(*self._conditions(f))
+             .group_by(col(t.Coding.case_place_id), col(t.Coding.code_id)))
+        out: dict[tuple[str, str], list[int]] = {}
+        with self.engine.connect() as conn:
+            names = self._city_names(conn)
+            for place_id, code, segments, documents in conn.execute(q).all():
+                # two places of the same name share a row (a segment has one case city)
+                cell = out.setdefault((names[place_id], code), [0, 0])
+                cell[0] += int(segments)
+                cell[1] += int(documents)
+        return [(city, code, n, d) for (city, code), (n, d) in out.items()]
+
+    def city_totals(self, f: CodingFilter) -> dict[str, tuple[int, int]]:
+        """city -> (coded segments, documents with coded segments) under the filters."""
+        q = (select(col(t.Coding.case_place_id), func.count(col(t.Coding.segment_id).distinct()),
+                    func.count(col(t.Coding.document_id).distinct()))
+             .where(*self._conditions(f)).group_by(col(t.Coding.case_place_id)))
+        out: dict[str, tuple[int, int]] = {}
+        with self.engine.connect() as conn:
+            names = self._city_names(conn)
+            for place_id, segments, documents in conn.execute(q).all():
+                n, d = out.get(names[place_id], (0, 0))
+                out[names[place_id]] = (n + int(segments), d + int(documents))
+        return out
+
+    def coded_rows(self, f: CodingFilter, limit: int | None = None) -> list[CodedRow]:
+        """The codings under the filters, with everything an excerpt needs."""
+        q = self._filtered(f).order_by(col(t.Segment.document_id), col(t.Segment.order),
+                                       col(t.Coding.code_id))
+        if limit:
+            q = q.limit(limit)
+        with self.engine.connect() as conn:
+            return [cast(CodedRow, dict(r._mapping)) for r in conn.execute(q).all()]
+
+    def segment_code_pairs(self, f: CodingFilter) -> list[tuple[int, str]]:
+        """Distinct (segment, code) under the filters: what co-occurrence is counted from
+        (a self-join in SQL is quadratic per segment and slow at a million codings)."""
+        q = (select(col(t.Coding.segment_id), col(t.Coding.code_id))
+             .where(*self._conditions(f)).distinct())
+        with self.engine.connect() as conn:
+            return [(r[0], r[1]) for r in conn.execute(q).all()]
+
+    def facet_values(self) -> Facets:
+        """What the filters can choose from."""
+        with self.engine.connect() as conn:
+            def column(q: Any) -> list[str]:
+                return [r[0] for r in conn.execute(q)]
+
+            return {
+                "kinds": column(select(col(t.Document.kind)).distinct()
+                                .order_by(col(t.Document.kind))),
+                "coders": column(select(col(t.Coding.coder)).distinct()
+                                 .order_by(col(t.Coding.coder))),
+                "countries": column(
+                    select(col(t.Place.name)).join(t.DocumentPlace,
+                                              col(t.DocumentPlace.place_id) == col(t.Place.id))
+                    .where(col(t.Place.kind) == PlaceKind.COUNTRY).distinct()
+                    .order_by(col(t.Place.name))),
+                "groups": column(select(col(t.Code.group)).distinct().order_by(col(t.Code.group))),
+                "cities": [*column(
+                    select(col(t.Place.name)).where(col(t.Place.id).in_(
+                        select(col(t.Segment.case_place_id)).distinct()))
+                    .distinct().order_by(col(t.Place.name))), GENERAL],
+            }

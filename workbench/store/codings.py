@@ -1,0 +1,351 @@
+"""Codings and reviews: suggestions stored, decisions made (and undone), agreed codes.
+
+Every decision goes to the audit log with the row before and after, which is what undo
+replays. A decision on a suggestion keeps where it came from: the model's score and
+version stay on the row, so model-against-human agreement and training see the truth.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any, TypedDict
+
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import col
+
+from ..errors import Conflict, InvalidInput
+from ..kinds import AGREED, BODY_KINDS, DECIDED, CodingOrigin, CodingStatus
+from . import tables as t
+from .core import StoreCore, row_dict
+
+
+class _Taken(Exception):
+    """The row a decision was about changed under it; the decision is made again."""
+
+
+class CodingRow(TypedDict, total=False):
+    """A coding to record (``record_codings``) or a suggestion to store
+    (``replace_suggestions``): segment, code and coder are required."""
+
+    segment_id: int
+    code_id: str
+    coder: str
+    origin: str
+    status: str
+    memo: str
+    score: float | None
+    model_version_id: int | None
+    span: str
+    char_start: int | None
+    char_end: int | None
+
+
+class Decisions(TypedDict):
+    """The raw human decisions training labels are made from (see ``train.labels``)."""
+
+    codings: list[tuple[int, str, str]]  # (segment, code, accepted | rejected)
+    reviewed: set[int]  # segments some coder marked as coded completely
+    codes: list[str]  # the active codes, in id order
+
+
+class Codings(StoreCore):
+    def record_codings(self, rows: Iterable[CodingRow], reviews: list[tuple[int, str]],
+                       actor: str | None = None, note: str = "") -> int:
+        """Insert or update codings (one per segment, code, coder and origin) and reviews,
+        in one transaction. Returns the number of coding rows written."""
+        rows = list(rows)
+        now = t.utcnow()
+        with self.write() as conn:
+            versions = self._code_versions(conn)
+            where = self._segment_places(conn, [row["segment_id"] for row in rows])
+            for row in rows:
+                values = {
+                    **where[row["segment_id"]],
+                    "segment_id": row["segment_id"], "code_id": row["code_id"],
+                    "coder": row["coder"], "origin": row.get("origin", CodingOrigin.HUMAN),
+                    "status": row.get("status", CodingStatus.ACCEPTED),
+                    "memo": row.get("memo", ""), "score": row.get("score"),
+                    "model_version_id": row.get("model_version_id"),
+                    "code_version_id": versions.get(row["code_id"]), "updated_at": now,
+                    "span": row.get("span", ""), "char_start": row.get("char_start"),
+                    "char_end": row.get("char_end"),
+                }
+                existing = conn.execute(
+                    select(col(t.Coding.id)).where(
+                        (col(t.Coding.segment_id) == values["segment_id"])
+                        & (col(t.Coding.code_id) == values["code_id"])
+                        & (col(t.Coding.coder) == values["coder"])
+                        & (col(t.Coding.origin) == values["origin"])
+                        & (col(t.Coding.span) == values["span"]))
+                ).scalar()
+                if existing is None:
+                    conn.execute(insert(t.Coding), {**values, "created_at": now})
+                else:
+                    conn.execute(update(t.Coding).where(col(t.Coding.id) == existing)
+                                 .values(**values))
+            self._audit(conn, actor, "codings.record", "coding", note, None,
+                        {"codings": len(rows), "reviews": len(set(reviews)),
+                         "coders": sorted({r["coder"] for r in rows})})
+            have = set(conn.execute(select(col(t.Review.segment_id), col(t.Review.coder))).all())
+            fresh = [{"segment_id": s, "coder": c, "created_at": now}
+                     for s, c in dict.fromkeys(reviews) if (s, c) not in have]
+            if fresh:
+                conn.execute(insert(t.Review), fresh)
+        return len(rows)
+
+    def replace_suggestions(self, rows: list[CodingRow], segment_ids: list[int],
+                            actor: str | None = None) -> int:
+        """Model suggestions for these segments replace earlier pending ones; decisions
+        (accepted or rejected suggestions) are kept."""
+        with self.write() as conn:
+            for chunk in range(0, len(segment_ids), 500):
+                ids = segment_ids[chunk: chunk + 500]
+                conn.execute(delete(t.Coding).where(
+                    col(t.Coding.segment_id).in_(ids) & (col(t.Coding.origin) == CodingOrigin.MODEL)
+                    & (col(t.Coding.status) == CodingStatus.SUGGESTED)))
+            decided = set(conn.execute(
+                select(col(t.Coding.segment_id), col(t.Coding.code_id))
+                .where(col(t.Coding.origin) == CodingOrigin.MODEL)).all())
+            fresh = [r for r in rows if (r["segment_id"], r["code_id"]) not in decided]
+            now = t.utcnow()
+            where = self._segment_places(conn, [r["segment_id"] for r in fresh])
+            if fresh:
+                conn.execute(insert(t.Coding), [
+                    {**r, **where[r["segment_id"]], "origin": CodingOrigin.MODEL,
+                     "status": CodingStatus.SUGGESTED, "memo": "", "created_at": now,
+                     "updated_at": now}
+                    for r in fresh])
+            self._audit(conn, actor, "suggestions.replace", "coding", "",
+                        None, {"segments": len(segment_ids), "suggestions": len(fresh),
+                               "model_version": rows[0].get("model_version_id") if rows
+                               else None})
+        return len(fresh)
+
+    def codings_for(self, segment_id: int) -> list[t.Coding]:
+        with self.session() as s:
+            return list(s.scalars(select(t.Coding).where(col(t.Coding.segment_id) == segment_id)))
+
+    def training_decisions(self) -> Decisions:
+        """Every accepted or rejected coding, every completely coded segment, the codes."""
+        with self.engine.connect() as conn:
+            codings = [(r[0], r[1], r[2]) for r in conn.execute(
+                select(col(t.Coding.segment_id), col(t.Coding.code_id), col(t.Coding.status))
+                .where(col(t.Coding.status).in_(DECIDED))).all()]
+            reviewed = {r[0] for r in conn.execute(select(col(t.Review.segment_id))).all()}
+            codes = [r[0] for r in conn.execute(
+                select(col(t.Code.id)).where(col(t.Code.active)).order_by(col(t.Code.id))).all()]
+        return {"codings": codings, "reviewed": reviewed, "codes": codes}
+
+    def segment_rows(self, segment_ids: list[int]) -> dict[int, tuple[str, int, str]]:
+        """segment id -> (text, document id, kind)."""
+        with self.engine.connect() as conn:
+            return {r[0]: (r[1], r[2], r[3]) for r in self._segment_rows(
+                conn, segment_ids, col(t.Segment.text), col(t.Segment.document_id),
+                col(t.Segment.kind))}
+
+    # ------------------------------------------------------- coding decisions
+    def decide(self, segment_id: int, code_id: str, coder: str, status: str,
+               memo: str | None = None, score: float | None = None,
+               model_version_id: int | None = None) -> int:
+        """A coder accepts or rejects a code on a segment; every change goes to the audit
+        log with the row before and after, which is what undo replays.
+
+        Deciding on a stored model suggestion turns that row into the coder's decision
+        (origin stays "model", with its score and version), so provenance is kept and
+        nothing is counted twice. A suggestion shown to the coder but not stored is
+        passed with its ``score`` (and ``model_version_id``; None when the indicators
+        alone suggested it): the coder's row then has origin "model" with them.
+        Otherwise the coder's own row is created or updated.
+        """
+        if status not in DECIDED:
+            raise InvalidInput(f"status must be accepted or rejected, not {status!r}")
+        # another coder may take the same model suggestion, or the same coder decide in a
+        # second window, between our read and our write: the write then changes nothing
+        # or hits the unique constraint, and the decision is made again on what is there now
+        for attempt in range(5):
+            try:
+                return self._decide_once(segment_id, code_id, coder, status, memo, score,
+                                         model_version_id)
+            except _Taken:
+                continue
+            except IntegrityError:
+                if attempt == 4:
+                    raise
+        raise Conflict(f"segment {segment_id}: the decision kept colliding; try again")
+
+    def _decide_once(self, segment_id: int, code_id: str, coder: str, status: str,
+                     memo: str | None, score: float | None, model_version_id: int | None
+                     ) -> int:
+        now = t.utcnow()
+        with self.write() as conn:
+            versions = self._code_versions(conn)
+            row = conn.execute(
+                select(t.Coding).where((col(t.Coding.segment_id) == segment_id)
+                                       & (col(t.Coding.code_id) == code_id)
+                                       & (col(t.Coding.coder) == coder)
+                                       & (col(t.Coding.span) == ""))
+            ).first()
+            if row is None:
+                row = conn.execute(
+                    select(t.Coding).where((col(t.Coding.segment_id) == segment_id)
+                                           & (col(t.Coding.code_id) == code_id)
+                                           & (col(t.Coding.origin) == CodingOrigin.MODEL)
+                                           & (col(t.Coding.status) == CodingStatus.SUGGESTED)
+                                           & (col(t.Coding.span) == ""))
+                ).first()
+            if row is None:
+                shown = score is not None
+                values = {**self._segment_places(conn, [segment_id])[segment_id],
+                          "segment_id": segment_id, "code_id": code_id, "coder": coder,
+                          "origin": CodingOrigin.MODEL if shown else CodingOrigin.HUMAN,
+                          "status": status, "memo": memo or "", "score": score,
+                          "model_version_id": model_version_id if shown else None,
+                          "code_version_id": versions.get(code_id), "created_at": now,
+                          "updated_at": now}
+                coding_id = conn.execute(insert(t.Coding).returning(col(t.Coding.id)),
+                                         values).scalar_one()
+                before = None
+            else:
+                before = row_dict(row)
+                coding_id = row.id
+                changes: dict[str, Any] = {"coder": coder, "status": status,
+                                           "updated_at": now}
+                if memo is not None:
+                    changes["memo"] = memo
+                # only the row as we read it: a suggestion someone took meanwhile is theirs
+                done = conn.execute(
+                    update(t.Coding)
+                    .where((col(t.Coding.id) == coding_id) & (col(t.Coding.coder) == row.coder)
+                           & (col(t.Coding.status) == row.status))
+                    .values(**changes))
+                if done.rowcount != 1:
+                    raise _Taken  # rolls the transaction back
+            after = row_dict(conn.execute(select(t.Coding).where(col(t.Coding.id) == coding_id))
+                             .first())
+            self._audit(conn, coder, f"coding.{status}", "coding", str(coding_id), before,
+                        after)
+            return int(coding_id)
+
+    def coder_decisions(self, documents: tuple[int, ...] = (), coders: tuple[str, ...] = ()
+                        ) -> dict[int, dict[str, frozenset[str]]]:
+        """segment -> coder -> the codes that coder accepted on it, for every segment a
+        coder reviewed or decided on: what agreement is measured over. A coder who saw a
+        segment and gave it nothing appears with an empty set (a deliberate "no code")."""
+        reviews = select(col(t.Review.segment_id), col(t.Review.coder)).join(
+            t.Segment, col(t.Segment.id) == col(t.Review.segment_id))
+        decided = select(col(t.Coding.segment_id), col(t.Coding.coder), col(t.Coding.code_id),
+                         col(t.Coding.status)).where(col(t.Coding.status).in_(DECIDED))
+        if documents:
+            reviews = reviews.where(col(t.Segment.document_id).in_(documents))
+            decided = decided.where(col(t.Coding.document_id).in_(documents))
+        if coders:
+            reviews = reviews.where(col(t.Review.coder).in_(coders))
+            decided = decided.where(col(t.Coding.coder).in_(coders))
+        out: dict[int, dict[str, set[str]]] = {}
+        with self.engine.connect() as conn:
+            for seg, coder in conn.execute(reviews).all():
+                out.setdefault(seg, {}).setdefault(coder, set())
+            for seg, coder, code, status in conn.execute(decided).all():
+                codes = out.setdefault(seg, {}).setdefault(coder, set())
+                if status == CodingStatus.ACCEPTED:
+                    codes.add(code)
+        return {seg: {c: frozenset(v) for c, v in by.items()} for seg, by in out.items()}
+
+    def set_agreed(self, segment_id: int, codes: list[str], actor: str) -> None:
+        """Record the codes coders agreed on for a segment after discussing it; they are
+        kept apart (coder ``AGREED``) so that each coder's own codes stay as they were."""
+        now = t.utcnow()
+        with self.write() as conn:
+            versions = self._code_versions(conn)  # every code has a version row
+            unknown = sorted(set(codes) - set(versions))
+            if unknown:
+                raise InvalidInput(f"unknown code {unknown[0]}")
+            where = self._segment_places(conn, [segment_id])[segment_id]
+            mine = (col(t.Coding.segment_id) == segment_id) & (col(t.Coding.coder) == AGREED)
+            before = sorted(r[0] for r in conn.execute(
+                select(col(t.Coding.code_id)).where(mine & (col(t.Coding.status) ==
+                                                       CodingStatus.ACCEPTED))))
+            conn.execute(delete(t.Coding).where(mine))
+            if codes:
+                conn.execute(insert(t.Coding), [
+                    {"segment_id": segment_id, **where, "code_id": code, "coder": AGREED,
+                     "origin": CodingOrigin.HUMAN, "status": CodingStatus.ACCEPTED,
+                     "memo": f"agreed by {actor}", "code_version_id": versions.get(code),
+                     "created_at": now, "updated_at": now} for code in sorted(set(codes))])
+            if not conn.execute(select(col(t.Review.id)).where(
+                    (col(t.Review.segment_id) == segment_id)
+                    & (col(t.Review.coder) == AGREED))).first():
+                conn.execute(insert(t.Review), {"segment_id": segment_id, "coder": AGREED,
+                                                "created_at": now})
+            self._audit(conn, actor, "coding.agree", "segment", str(segment_id),
+                        {"codes": before}, {"codes": sorted(set(codes))})
+
+    def mark_reviewed(self, segment_id: int, coder: str) -> bool:
+        """The coder is done with this segment: codes not accepted are negatives."""
+        try:
+            with self.write() as conn:
+                if conn.execute(select(col(t.Review.id)).where(
+                        (col(t.Review.segment_id) == segment_id)
+                        & (col(t.Review.coder) == coder))).first():
+                    return False
+                rid = conn.execute(insert(t.Review).returning(col(t.Review.id)),
+                                   {"segment_id": segment_id, "coder": coder,
+                                    "created_at": t.utcnow()}).scalar_one()
+                self._audit(conn, coder, "review.add", "review", str(rid), None,
+                            {"id": rid, "segment_id": segment_id, "coder": coder})
+                return True
+        except IntegrityError:  # the same coder, in another window, was quicker
+            return False
+
+    def undo_last(self, actor: str) -> str | None:
+        """Undo the actor's most recent change that is not undone yet; say what it was."""
+        with self.write() as conn:
+            undone = {r[0] for r in conn.execute(
+                select(col(t.AuditEvent.entity_id)).where((col(t.AuditEvent.actor) == actor)
+                                                     & (col(t.AuditEvent.action) == "undo")))}
+            for event in conn.execute(
+                select(t.AuditEvent).where((col(t.AuditEvent.actor) == actor)
+                                           & (col(t.AuditEvent.action) != "undo"))
+                .order_by(col(t.AuditEvent.id).desc())
+            ).all():
+                if str(event.id) in undone:
+                    continue
+                table = {"coding": t.Coding, "review": t.Review}.get(event.entity)
+                if table is None:
+                    continue
+                self._restore(conn, table, int(event.entity_id), event.before)
+                self._audit(conn, actor, "undo", "auditevent", str(event.id), event.after,
+                            event.before)
+                return str(event.action)
+        return None
+
+    @staticmethod
+    def _restore(conn: Connection, table: Any, key: int, before: dict[str, Any] | None
+                 ) -> None:
+        """A row back as the audit log saw it before a change (gone if it was new)."""
+        if before is None:
+            conn.execute(delete(table).where(table.id == key))
+            return
+        # where the segment is stays as it is now: a city edit is not undone here
+        restore = {k: v for k, v in before.items()
+                   if k not in ("id", "document_id", "case_place_id")}
+        for stamp in ("created_at", "updated_at"):
+            if isinstance(restore.get(stamp), str):
+                restore[stamp] = datetime.fromisoformat(restore[stamp])
+        conn.execute(update(table).where(table.id == key).values(**restore))
+
+    def progress(self, coder: str, document_id: int | None = None) -> tuple[int, int]:
+        """(segments this coder has finished, body segments) for a document or all."""
+        body = select(col(t.Segment.id)).where(col(t.Segment.kind).in_(BODY_KINDS))
+        if document_id is not None:
+            body = body.where(col(t.Segment.document_id) == document_id)
+        with self.engine.connect() as conn:
+            total = conn.execute(select(func.count()).select_from(body.subquery())).scalar_one()
+            done = conn.execute(
+                select(func.count(col(t.Review.id))).where((col(t.Review.coder) == coder)
+                                                      & col(t.Review.segment_id).in_(body))
+            ).scalar_one()
+        return int(done), int(total)
