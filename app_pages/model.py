@@ -11,7 +11,7 @@ import pandas as pd
 import streamlit as st
 
 from app_pages import common
-from workbench import suggest
+from workbench import classifiers, suggest
 from workbench import train as train_mod
 from workbench.store import Store
 
@@ -20,14 +20,15 @@ ORDER = 60
 ACTION = None
 
 
-def _train_in_background(job: common.Job, url: str, actor: str) -> None:
+def _train_in_background(job: common.Job, url: str, actor: str, kind: str) -> None:
     store = Store(url)
 
     def progress(step: str, done: int, total: int) -> None:
         job.update(step=step, done=done, total=total)
 
     try:
-        result = train_mod.train(store, common.code_defs(store), progress=progress, actor=actor)
+        result = train_mod.train(store, common.code_defs(store), progress=progress, actor=actor,
+                                 kind=kind)
         job.update(status="done", message=result.message)
     except Exception as exc:  # shown on the page: the thread has no one else to tell
         job.update(status="failed", message=str(exc))
@@ -39,13 +40,19 @@ def render(store: Store) -> None:
     st.header(TITLE)
     job = common.background_job("training", store.url)
     may_train = common.allowed("train")
+    kinds = classifiers.kinds()
+    kind = classifiers.DEFAULT_KIND
     if not may_train:
         st.caption("Training and activating models is for maintainers.")
-    elif st.button("Train a new version", key="train",
-                   disabled=job.status == "running" or not store.codes()):
-        job.update(status="running", step="starting", done=0, total=1, message="")
-        threading.Thread(target=_train_in_background, args=(job, store.url, common.actor()),
-                         daemon=True).start()
+    else:
+        if len(kinds) > 1:
+            kind = st.selectbox("Kind of model", list(kinds), key="train_kind",
+                                index=list(kinds).index(classifiers.DEFAULT_KIND))
+        if st.button("Train a new version", key="train",
+                     disabled=job.status == "running" or not store.codes()):
+            job.update(status="running", step="starting", done=0, total=1, message="")
+            threading.Thread(target=_train_in_background,
+                             args=(job, store.url, common.actor(), kind), daemon=True).start()
 
     @st.fragment(run_every=1.0 if job.status == "running" else None)
     def status() -> None:

@@ -8,8 +8,8 @@ from streamlit.testing.v1 import AppTest
 from workbench import accounts
 
 from .apptest import goto, nav_pages
+from .cli import run
 from .conftest import ROOT
-from .test_cli import run
 
 PASSWORDS = {"mia": "maintainer-pass-1", "leo": "lead-pass-22", "rita": "researcher-333"}
 ROLES = {"mia": "maintainer", "leo": "lead", "rita": "researcher"}
@@ -103,15 +103,14 @@ def test_a_lead_exports_a_maintainer_trains(demo_store, monkeypatch):
 
 
 def test_users_command(db_url, tmp_path):
-    first = subprocess_input("users", "add", "leo", "--role", "lead", "--password-stdin",
-                             "--db", db_url, cwd=tmp_path, stdin=PASSWORDS["leo"] + "\n")
+    first = run("users", "add", "leo", "--role", "lead", "--password-stdin",
+                "--db", db_url, cwd=tmp_path, input=PASSWORDS["leo"] + "\n")
     assert first.returncode == 1 and "first account must be a maintainer" in first.stderr
-    added = subprocess_input("users", "add", "mia", "--role", "maintainer",
-                             "--password-stdin", "--db", db_url, cwd=tmp_path,
-                             stdin=PASSWORDS["mia"] + "\n")
+    added = run("users", "add", "mia", "--role", "maintainer", "--password-stdin", "--db",
+                db_url, cwd=tmp_path, input=PASSWORDS["mia"] + "\n")
     assert added.returncode == 0 and "the app now asks everyone to sign in" in added.stdout
-    subprocess_input("users", "add", "rita", "--password-stdin", "--db", db_url,
-                     cwd=tmp_path, stdin=PASSWORDS["rita"] + "\n")
+    run("users", "add", "rita", "--password-stdin", "--db", db_url, cwd=tmp_path,
+        input=PASSWORDS["rita"] + "\n")
     promoted = run("users", "set-role", "rita", "lead", "--db", db_url, cwd=tmp_path)
     assert promoted.returncode == 0
     listed = run("users", "list", "--db", db_url, cwd=tmp_path)
@@ -120,14 +119,3 @@ def test_users_command(db_url, tmp_path):
     bad = run("users", "set-role", "rita", "admin", "--db", db_url, cwd=tmp_path)
     assert bad.returncode == 1 and "role must be one of" in bad.stderr
 
-
-def subprocess_input(*args: str, cwd, stdin: str):
-    import os
-    import shutil
-    import subprocess
-    import sys
-    from pathlib import Path
-
-    exe = shutil.which("workbench") or str(Path(sys.executable).parent / "workbench")
-    return subprocess.run([exe, *args], cwd=cwd, input=stdin, capture_output=True, text=True,
-                          timeout=120, env={**os.environ, "COLUMNS": "200"})

@@ -232,7 +232,7 @@ exit 1
 
 
 def test_backup_and_restore_commands(demo_url, db_url, tmp_path):
-    from .test_cli import run
+    from .cli import run
 
     target = tmp_path / "team.backup"
     made = run("backup", str(target), "--db", demo_url, cwd=tmp_path)

@@ -1,8 +1,10 @@
-"""End to end: the installed ``workbench`` command, run the way users run it."""
+"""The ``workbench`` command as users run it: its options, output and exit status. Most
+tests run it in this process (``cli.run``); those that are about the process itself (the
+installed entry point, what a fresh interpreter starts with) run it as one
+(``cli.run_process``)."""
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import subprocess
@@ -11,25 +13,20 @@ from pathlib import Path
 
 import pytest
 
+from .cli import run, run_process
 from .conftest import CORPUS, FIXTURES, dump
 
-pytestmark = pytest.mark.slow
 
-
-def run(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-    exe = shutil.which("workbench") or str(Path(sys.executable).parent / "workbench")
-    return subprocess.run([exe, *args], cwd=cwd, capture_output=True, text=True, timeout=600,
-                          env={**os.environ, "COLUMNS": "200", **(env or {})})
-
-
+@pytest.mark.slow
 def test_ingest_good_and_bad_files_exit_status_and_messages(tmp_path, generated, db_url):
     db = db_url
-    good = run("ingest", str(generated["text"]), "--db", str(db), cwd=tmp_path)
+    good = run_process("ingest", str(generated["text"]), "--db", str(db), cwd=tmp_path)
     assert good.returncode == 0, good.stderr
     assert "1 ingested, 0 skipped, 0 failed" in good.stdout
     before = dump(db)
-    bad = run("ingest", str(generated["encrypted"]), str(generated["empty"]),
-              str(generated["not_pdf"]), str(generated["text"]), "--db", str(db), cwd=tmp_path)
+    bad = run_process("ingest", str(generated["encrypted"]), str(generated["empty"]),
+                      str(generated["not_pdf"]), str(generated["text"]), "--db", str(db),
+                      cwd=tmp_path)
     assert bad.returncode == 1
     errors = [ln for ln in bad.stderr.splitlines() if ln.startswith("error:")]
     assert len(errors) == 3
@@ -79,15 +76,16 @@ def test_fixture_folder_ingest(tmp_path, db_url):
     assert count > 0 and all("[Boeing]" in ln for ln in hits.stdout.splitlines()[:count])
 
 
+@pytest.mark.slow
 def test_demo_command_ingests_corpus_into_default_store(tmp_path):
-    res = run("demo", cwd=tmp_path, env={"WORKBENCH_DB": ""})
+    res = run_process("demo", cwd=tmp_path, env={"WORKBENCH_DB": ""})
     assert res.returncode == 0, res.stderr
     assert (tmp_path / "workbench.db").exists()
     assert "4 documents" in res.stdout
     assert "codebook version 1: 36 codes" in res.stdout
     assert "629 of 629 segments matched" in res.stdout
     assert "model 1 activated" in res.stdout and "suggestions stored" in res.stdout
-    again = run("demo", cwd=tmp_path, env={"WORKBENCH_DB": ""})
+    again = run_process("demo", cwd=tmp_path, env={"WORKBENCH_DB": ""})
     assert again.returncode == 0 and "4 skipped" in again.stdout
     assert "codebook unchanged" in again.stdout and "model 2" not in again.stdout
     assert CORPUS.exists()
@@ -153,6 +151,7 @@ def test_codebook_validate_command(tmp_path):
     assert res.returncode == 1 and "FP01 (Integration from day one) is missing" in res.stderr
 
 
+@pytest.mark.slow
 def test_app_command_serves_the_app(tmp_path):
     import socket
     import time
@@ -237,3 +236,28 @@ def test_agreement_command(tmp_path, demo_url):
     unknown = run("agreement", "agree", first.group(1), "--codes", "ZZ99", "--db", str(db),
                   cwd=tmp_path)
     assert unknown.returncode == 1 and "unknown code ZZ99" in unknown.stderr
+
+
+def test_the_command_starts_without_the_heavy_libraries(tmp_path):
+    """``workbench --help`` and a quick ``documents`` must not pay for spaCy, scikit-learn,
+    pandas or (for help) the database layer: every command imports those when it runs."""
+    probe = ("import sys, workbench.cli; heavy = ('spacy', 'sklearn', 'pandas', 'scipy', "
+             "'sqlalchemy', 'numpy', 'alembic', 'rich'); "
+             "print(sorted(m for m in heavy if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                         cwd=tmp_path, check=True)
+    assert out.stdout.strip() == "[]"
+    listed = run_process("documents", "--db", str(tmp_path / "s.db"), cwd=tmp_path)
+    assert listed.returncode == 0 and "The store is empty" in listed.stdout
+
+
+def test_every_workbench_error_is_one_line_and_its_exit_status(tmp_path, store):
+    from workbench.errors import NotFound, UsageError
+
+    missing = run("show", "99", "--db", store.url, cwd=tmp_path)
+    assert (missing.returncode, missing.stderr) == (NotFound.exit_code, "error: no document 99\n")
+    limit = run("ingest", "x.pdf", "--db", store.url, cwd=tmp_path,
+                env={"WORKBENCH_MAX_PAGES": "many"})
+    assert limit.returncode == UsageError.exit_code == 2
+    assert limit.stderr.startswith("error: WORKBENCH_MAX_PAGES='many'")
+    assert len(limit.stderr.splitlines()) == 1

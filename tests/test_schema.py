@@ -13,7 +13,7 @@ from sqlmodel import SQLModel
 
 from workbench.store import CodingFilter, Store, schema
 
-from .test_cli import run
+from .cli import run
 
 
 def test_a_migrated_store_is_exactly_the_models(store: Store):

@@ -92,7 +92,8 @@ def indicator_features(hits: Hits, codes: list[str], weight: float) -> Any:
 
 @register
 class TfidfModel(ScoringModel):
-    """A fitted classifier: one logistic regression per code that had both classes."""
+    """TF-IDF words and indicator counts, one logistic regression per code (a code seen
+    with one class only is left to the indicators)."""
 
     kind: ClassVar[str] = "tfidf-logreg-ovr"
     moved_from: ClassVar[dict[tuple[str, str], str]] = {

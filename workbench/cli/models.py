@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from ..classifiers import DEFAULT_KIND
 from .common import DbOption, app, group, open_store, progress
 
 if TYPE_CHECKING:
@@ -23,6 +24,8 @@ def train(
     char: Annotated[bool, typer.Option("--char", help="Add character n-grams (slower).")]
     = False,
     c: Annotated[float | None, typer.Option("--C", help="Inverse regularisation.")] = None,
+    kind: Annotated[str, typer.Option(help="Kind of model (`workbench models kinds`).")] =
+        DEFAULT_KIND,
 ) -> None:
     """Fit a new model version from accepted and rejected codings, evaluate it, store it."""
     params: dict[str, object] = {}
@@ -30,14 +33,17 @@ def train(
         params["use_char"] = True
     if c is not None:
         params["C"] = c
-    train_and_report(open_store(db), folds, force, params)
+    train_and_report(open_store(db), folds, force, params, kind)
 
 
 def train_and_report(store: Store, folds: int = 5, force: bool = False,
-                     params: dict[str, object] | None = None) -> None:
+                     params: dict[str, object] | None = None,
+                     kind: str = DEFAULT_KIND) -> None:
+    from .. import classifiers
     from ..codebook import codebook_of
     from ..train import train as train_model
 
+    classifiers.get(kind)  # an unknown kind is refused before any work
     code_defs = codebook_of(store)
     with progress(True) as bar:
         task = bar.add_task("training", total=folds + 1)
@@ -45,7 +51,7 @@ def train_and_report(store: Store, folds: int = 5, force: bool = False,
         def step(message: str, done: int, total: int) -> None:
             bar.update(task, description=message, completed=done, total=total)
 
-        result = train_model(store, code_defs, params, folds, force, step)
+        result = train_model(store, code_defs, params, folds, force, step, kind=kind)
     print_metrics(result.metrics)
     typer.echo(result.message)
 
@@ -83,6 +89,17 @@ def models_list(ctx: typer.Context, db: DbOption = None) -> None:
                    f"{v.training_size:6d} segments  macro-F1 {m.get('macro_f1', 0):.3f}  "
                    f"LRAP {m.get('lrap', 0):.3f}  keywords {b.get('macro_f1', 0):.3f}  "
                    f"{v.kind}")
+
+
+@models_app.command("kinds")
+def models_kinds() -> None:
+    """The kinds of model this version can train and load."""
+    from .. import classifiers
+
+    for name, kind in classifiers.kinds().items():
+        doc = (kind.__doc__ or "").strip().splitlines()[0] if kind.__doc__ else ""
+        default = " (default)" if name == classifiers.DEFAULT_KIND else ""
+        typer.echo(f"{name}{default}: {doc}")
 
 
 @models_app.command("activate")
