@@ -14,6 +14,7 @@ from workbench.errors import InvalidInput
 from workbench.suggest import Suggester
 
 from .conftest import ROOT
+from .suggest_data import CODES, corpus_texts
 
 DATA = ROOT / "tests" / "data"
 
@@ -57,3 +58,20 @@ def test_a_model_round_trips_through_bytes():
     back = TfidfModel.from_bytes(model.to_bytes())
     assert not any(k.startswith("_") for k in back.__dict__)  # caches are not stored
     assert np.allclose(back.scores(texts), scores)
+
+
+def test_word_features_from_token_arrays_equal_the_vectorizer():
+    from workbench import tokens
+
+    texts = corpus_texts()
+    Y = np.zeros((len(texts), 3), dtype=int)
+    Y[::3, 0] = 1
+    Y[1::3, 1] = 1
+    Y[2::3, 2] = 1
+    model = TfidfModel.fit(texts[:400], Y[:400], [c.id for c in CODES], code_defs=CODES)
+    assert model.reads_tokens()
+    probe = [*texts[400:], "", "Unseen zyzzyva words only", "two  spaces\nand a line"]
+    fast = model.word_tfidf(tokens.TokenCache().tokenise(probe))
+    slow = model.vectorizer.transformer_list[0][1].transform(probe)
+    assert fast.shape == slow.shape and fast.nnz == slow.nnz > 0
+    assert np.allclose(fast.toarray(), slow.toarray())

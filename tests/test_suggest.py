@@ -3,28 +3,9 @@ from __future__ import annotations
 import numpy as np
 
 from workbench.classifiers.tfidf import TfidfModel
-from workbench.codebook import CodeDef
-from workbench.indicators import Indicators, inflect
 from workbench.suggest import Suggester, uncertainty
 
-CODES = [
-    CodeDef("HS01", "Housing", "HS", "Housing shortage.", indicators=("housing", "rent")),
-    CodeDef("VO01", "Volunteers", "VO", "Volunteer work.", indicators=("volunteer",
-                                                                       "civil society")),
-    CodeDef("LA01", "Language", "LA", "Language courses.", indicators=("language course",)),
-]
-
-
-def test_inflections_from_lookup_tables():
-    assert {"volunteer", "volunteers"} <= inflect("volunteer")
-    assert "language courses" in inflect("language course")
-
-
-def test_indicators_match_inflected_forms_once_each():
-    hits = Indicators(CODES).match(["Volunteers and a volunteer help; rents are high.",
-                                    "Nothing here."])
-    assert hits[0] == {"VO01": ["volunteer"], "HS01": ["rent"]}
-    assert hits[1] == {}
+from .suggest_data import CODES, corpus_texts, data
 
 
 def test_keyword_fallback_contract():
@@ -37,46 +18,6 @@ def test_keyword_fallback_contract():
     assert not row[2].suggested and row[2].score == 0
 
 
-def _data(n: int = 60):
-    rng = np.random.default_rng(0)
-    texts, Y = [], []
-    for i in range(n):
-        kind = i % 3
-        words = {0: "flats landlords overcrowded dwellings shortage",
-                 1: "helpers association unpaid neighbours mentoring",
-                 2: "classes grammar teachers lessons vocabulary"}[kind]
-        filler = " ".join(rng.choice(["the", "town", "council", "said", "year"], 6))
-        texts.append(f"{words} {filler} {i}")
-        y = [-1, -1, -1]
-        y[kind] = 1
-        y[(kind + 1) % 3] = 0
-        Y.append(y)
-    return texts, np.array(Y)
-
-
-def test_model_learns_beyond_indicators_and_gives_word_reasons():
-    texts, Y = _data()
-    model = TfidfModel.fit(texts, Y, [c.id for c in CODES], {"use_char": False, "min_df": 1})
-    assert model.trained.all()
-    s = Suggester(CODES, model)
-    [row] = s.suggest(["Landlords let overcrowded flats to newcomers."])
-    assert row[0].code == "HS01" and row[0].suggested
-    assert "words:" in row[0].reason and ("landlords" in row[0].reason
-                                          or "overcrowded" in row[0].reason)
-
-
-def test_rejections_are_negative_only_for_their_code():
-    texts, Y = _data()
-    Y2 = Y.copy()
-    Y2[:, 2] = -1  # nothing known about LA01
-    model = TfidfModel.fit(texts, Y2, [c.id for c in CODES], {"use_char": False, "min_df": 1})
-    assert list(model.trained) == [True, True, False]
-    s = Suggester(CODES, model)
-    [row] = s.suggest(["They run a language course."])
-    la = next(x for x in row if x.code == "LA01")
-    assert la.score == 0.5 and la.suggested  # the indicator decides for the untrained code
-
-
 def test_uncertainty_peaks_at_threshold():
     scores = np.array([[0.5, 0.99], [0.01, 0.99], [0.3, 0.3]])
     th = np.array([0.5, 0.5])
@@ -87,7 +28,7 @@ def test_uncertainty_peaks_at_threshold():
 def test_batch_json_lines_say_what_suggest_says():
     import json
 
-    texts, Y = _data()
+    texts, Y = data()
     model = TfidfModel.fit(texts, Y, [c.id for c in CODES], {"use_char": False, "min_df": 1})
     s = Suggester(CODES, model)
     rows = [(i, t) for i, t in enumerate(texts[:20])] + [
@@ -99,92 +40,6 @@ def test_batch_json_lines_say_what_suggest_says():
         assert [(c["code"], c["suggested"], c["reason"]) for c in line["codes"]] == [
             (x.code, x.suggested, x.reason) for x in suggestions]
         assert [c["score"] for c in line["codes"]] == [round(x.score, 4) for x in suggestions]
-
-
-# ------------------------------------------------- the array paths against their references
-def _corpus_texts() -> list[str]:
-    import json
-
-    from .conftest import CORPUS
-
-    path = CORPUS / "annotations" / "starter.jsonl"
-    return [json.loads(line)["text"] for line in path.read_text(encoding="utf-8").splitlines()]
-
-
-def test_indicator_arrays_find_what_the_phrase_matcher_finds():
-    from workbench import codebook, tokens
-
-    indicators = Indicators(codebook.load().codes)
-    texts = [*_corpus_texts(), "One-stop shops and a one stop shop; newly arrived, NEWLY ARRIVED",
-             "", "civil  society\nhousing"]
-    expected = indicators.match(texts)
-    assert sum(len(t) for found in expected for t in found.values()) > 1000
-    assert indicators.match_tokens(tokens.TokenCache().tokenise(texts)) == expected
-    # the same order of terms, too: text order, then codebook order
-    assert [list(f.items()) for f in indicators.match_tokens(
-        tokens.TokenCache().tokenise(texts))] == [list(f.items()) for f in expected]
-
-
-def test_indicator_arrays_on_generated_texts():
-    from hypothesis import given, settings
-    from hypothesis import strategies as st
-
-    from workbench import tokens
-
-    indicators = Indicators(CODES)
-    words = st.sampled_from(["housing", "Rents", "rent.", "volunteer", "civil", "society",
-                             "Civil-society", "language", "courses", "course", "the", "-", "x"])
-
-    @settings(max_examples=200, deadline=None)
-    @given(st.lists(st.lists(words, max_size=10).map(" ".join), min_size=1, max_size=5))
-    def check(texts):
-        assert indicators.match_tokens(tokens.TokenCache().tokenise(texts)) == \
-            indicators.match(texts)
-
-    check()
-
-
-def test_word_features_from_token_arrays_equal_the_vectorizer():
-    from workbench import tokens
-
-    texts = _corpus_texts()
-    Y = np.zeros((len(texts), 3), dtype=int)
-    Y[::3, 0] = 1
-    Y[1::3, 1] = 1
-    Y[2::3, 2] = 1
-    model = TfidfModel.fit(texts[:400], Y[:400], [c.id for c in CODES], code_defs=CODES)
-    assert model.reads_tokens()
-    probe = [*texts[400:], "", "Unseen zyzzyva words only", "two  spaces\nand a line"]
-    fast = model.word_tfidf(tokens.TokenCache().tokenise(probe))
-    slow = model.vectorizer.transformer_list[0][1].transform(probe)
-    assert fast.shape == slow.shape and fast.nnz == slow.nnz > 0
-    assert np.allclose(fast.toarray(), slow.toarray())
-
-
-def test_reason_words_are_the_largest_contributions():
-    """The reasons' words, found for all texts at once, against a plain per-pair sort."""
-    texts = _corpus_texts()
-    rng = np.random.default_rng(1)
-    Y = (rng.random((len(texts), 3)) < 0.3).astype(int)
-    model = TfidfModel.fit(texts, Y, [c.id for c in CODES], code_defs=CODES)
-    s = Suggester(CODES, model)
-    sample = texts[:150]
-    _scores, _th, _hits, X = s._score(sample)
-    rows = [i for i in range(len(sample)) for _j in range(3)]
-    cols = [j for _i in range(len(sample)) for j in range(3)]
-    got = s._model_terms(X, rows, cols)
-    names = model.word_names()
-    checked = 0
-    for i, j in zip(rows, cols, strict=True):
-        row = X.getrow(i)
-        contrib = [(float(v * model.coef[c, j]), int(c)) for c, v in
-                   zip(row.indices, row.data, strict=True) if c < len(names)]
-        contrib = [(v, c) for v, c in contrib if v > 0]
-        contrib.sort(key=lambda vc: (-vc[0], vc[1]))
-        expected = [str(names[c]) for _v, c in contrib[:4]]
-        assert got.get((i, j), []) == expected
-        checked += bool(expected)
-    assert checked > 300
 
 
 def test_batch_files_are_checked_line_by_line_and_written_whole(tmp_path):
@@ -220,3 +75,52 @@ def test_batch_files_are_checked_line_by_line_and_written_whole(tmp_path):
     with pytest.raises(BatchError, match=r"no-such-dir/out\.jsonl: No such file"):
         write_batch(s, [(1, "x")], nowhere)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.jsonl", "out.jsonl"]
+
+
+def test_model_learns_beyond_indicators_and_gives_word_reasons():
+    texts, Y = data()
+    model = TfidfModel.fit(texts, Y, [c.id for c in CODES], {"use_char": False, "min_df": 1})
+    assert model.trained.all()
+    s = Suggester(CODES, model)
+    [row] = s.suggest(["Landlords let overcrowded flats to newcomers."])
+    assert row[0].code == "HS01" and row[0].suggested
+    assert "words:" in row[0].reason and ("landlords" in row[0].reason
+                                          or "overcrowded" in row[0].reason)
+
+
+def test_rejections_are_negative_only_for_their_code():
+    texts, Y = data()
+    Y2 = Y.copy()
+    Y2[:, 2] = -1  # nothing known about LA01
+    model = TfidfModel.fit(texts, Y2, [c.id for c in CODES], {"use_char": False, "min_df": 1})
+    assert list(model.trained) == [True, True, False]
+    s = Suggester(CODES, model)
+    [row] = s.suggest(["They run a language course."])
+    la = next(x for x in row if x.code == "LA01")
+    assert la.score == 0.5 and la.suggested  # the indicator decides for the untrained code
+
+
+def test_reason_words_are_the_largest_contributions():
+    """The reasons' words, found for all texts at once, against a plain per-pair sort."""
+    texts = corpus_texts()
+    rng = np.random.default_rng(1)
+    Y = (rng.random((len(texts), 3)) < 0.3).astype(int)
+    model = TfidfModel.fit(texts, Y, [c.id for c in CODES], code_defs=CODES)
+    s = Suggester(CODES, model)
+    sample = texts[:150]
+    _scores, _th, _hits, X = s._score(sample)
+    rows = [i for i in range(len(sample)) for _j in range(3)]
+    cols = [j for _i in range(len(sample)) for j in range(3)]
+    got = s._model_terms(X, rows, cols)
+    names = model.word_names()
+    checked = 0
+    for i, j in zip(rows, cols, strict=True):
+        row = X.getrow(i)
+        contrib = [(float(v * model.coef[c, j]), int(c)) for c, v in
+                   zip(row.indices, row.data, strict=True) if c < len(names)]
+        contrib = [(v, c) for v, c in contrib if v > 0]
+        contrib.sort(key=lambda vc: (-vc[0], vc[1]))
+        expected = [str(names[c]) for _v, c in contrib[:4]]
+        assert got.get((i, j), []) == expected
+        checked += bool(expected)
+    assert checked > 300
