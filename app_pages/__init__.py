@@ -13,10 +13,12 @@ FOLDER = Path(__file__).resolve().parent
 
 
 def page_modules() -> list[ModuleType]:
-    """Every page, in their ``ORDER``."""
+    """Every page, in their ``ORDER``: the modules here that have a ``render`` (``common``
+    and any other helper module have none)."""
     found = [importlib.import_module(f"{__name__}.{info.name}")
-             for info in pkgutil.iter_modules([str(FOLDER)]) if info.name != "common"]
-    return sorted(found, key=lambda m: (m.ORDER, m.TITLE))
+             for info in pkgutil.iter_modules([str(FOLDER)])]
+    pages = [m for m in found if callable(getattr(m, "render", None))]
+    return sorted(pages, key=lambda m: (m.ORDER, m.TITLE))
 
 
 def page_file(title: str) -> Path:

@@ -20,7 +20,7 @@ ACTION = None
 
 
 @dataclass
-class Place:
+class Position:
     """Where the coder is: the document, the segment, and (in a document) the segments
     to move through and the key that remembers the position."""
 
@@ -57,28 +57,28 @@ def render(store: Store) -> None:
     navigation(store, at, coder)
 
 
-def in_document(store: Store, docs: list[DocumentSummary]) -> Place:
+def in_document(store: Store, docs: list[DocumentSummary]) -> Position:
     by_id = {d.id: d for d in docs}
     doc = by_id[st.selectbox("Document", list(by_id),
                              format_func=lambda i: f"{i}: {by_id[i].title}", key="code_doc")]
     segs = [s for s in store.segments(doc.id) if s.kind != SegmentKind.FOOTNOTE]
     key = f"pos_{doc.id}"
     pos = min(st.session_state.get(key, 0), len(segs) - 1)
-    return Place(doc, segs[pos], segs, pos, key)
+    return Position(doc, segs[pos], segs, pos, key)
 
 
 def in_queue(store: Store, docs: list[DocumentSummary], sugg: Suggester, coder: str
-             ) -> Place | None:
+             ) -> Position | None:
     items = queue.next_segments(store, sugg, coder, n=1)
     if not items:
         return None
     seg = store.segment(items[0].segment_id)
     assert seg is not None
     doc = next(d for d in docs if d.id == seg.document_id)
-    return Place(doc, seg, [seg])
+    return Position(doc, seg, [seg])
 
 
-def show_segment(store: Store, at: Place, coder: str) -> None:
+def show_segment(store: Store, at: Position, coder: str) -> None:
     done, total = store.progress(coder, at.doc.id)
     st.progress(done / total if total else 0.0, text=f"{done} of {total} segments coded")
     seg = at.seg
@@ -117,8 +117,11 @@ def suggestions(store: Store, seg: Segment, sugg: Suggester, coder: str) -> None
         for col, verb, decision in ((cols[1], "Accept", CodingStatus.ACCEPTED),
                                     (cols[2], "Reject", CodingStatus.REJECTED)):
             if col.button(verb, key=f"{verb.lower()[:3]}_{seg.id}_{s.code}"):
-                store.decide(seg.id, s.code, coder, decision, score=round(s.score, 4),
-                             model_version_id=sugg.version)
+                # a code under its threshold, shown only as one of the top few, was not
+                # suggested: the coder's decision on it is theirs alone
+                store.decide(seg.id, s.code, coder, decision,
+                             score=round(s.score, 4) if s.suggested else None,
+                             model_version_id=sugg.version if s.suggested else None)
                 st.rerun()
     mine = [c for c in store.codings_for(seg.id) if c.coder == coder]
     if mine:
@@ -137,7 +140,7 @@ def add_code(store: Store, seg: Segment, coder: str) -> None:
         st.rerun()
 
 
-def navigation(store: Store, at: Place, coder: str) -> None:
+def navigation(store: Store, at: Position, coder: str) -> None:
     assert at.seg.id is not None
     cols = st.columns(3)
     if cols[0].button("Undo last action", key="undo"):

@@ -62,7 +62,7 @@ def upload(store: Store) -> None:
             path = Path(tmp) / Path(f.name).name
             path.write_bytes(f.getvalue())
             options = ingest.IngestOptions(kind=None if kind == "(detect)" else kind)
-            result = ingest.ingest_file(store, path, options)
+            result = ingest.ingest_file(store, path, options, actor=common.actor())
             line = result.line().replace(str(path), f.name)
             if result.status == "failed":
                 st.error(line)

@@ -13,6 +13,7 @@ import streamlit as st
 from app_pages import common
 from workbench import classifiers, suggest
 from workbench import train as train_mod
+from workbench.codebook import codebook_of
 from workbench.store import Store
 
 TITLE = "Model"
@@ -27,7 +28,7 @@ def _train_in_background(job: common.Job, url: str, actor: str, kind: str) -> No
         job.update(step=step, done=done, total=total)
 
     try:
-        result = train_mod.train(store, common.code_defs(store), progress=progress, actor=actor,
+        result = train_mod.train(store, codebook_of(store), progress=progress, actor=actor,
                                  kind=kind)
         job.update(status="done", message=result.message)
     except Exception as exc:  # shown on the page: the thread has no one else to tell
@@ -53,6 +54,10 @@ def render(store: Store) -> None:
             job.update(status="running", step="starting", done=0, total=1, message="")
             threading.Thread(target=_train_in_background,
                              args=(job, store.url, common.actor(), kind), daemon=True).start()
+
+    # what this session saw of the job when it opened the page: only a change after that
+    # (the training ending) asks for the versions to be read again
+    st.session_state.setdefault("_job_seen", (job.status, job.message))
 
     @st.fragment(run_every=1.0 if job.status == "running" else None)
     def status() -> None:
@@ -112,7 +117,8 @@ def stored_suggestions(store: Store) -> None:
         stored, segments = suggest.store_suggestions(
             store, common.suggester(store), None,
             lambda done, total: bar.progress(done / max(total, 1),
-                                             text=f"{done} of {total} segments"))
+                                             text=f"{done} of {total} segments"),
+            actor=common.actor())
         st.success(f"{stored} suggestions stored for {segments} segments.")
 
 

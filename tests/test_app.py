@@ -73,6 +73,37 @@ def test_code_page_accept_undo_add_next(app, demo_store):
     assert demo_store.progress("alice")[0] == before[0] + 1
 
 
+def test_accepting_a_suggestion_keeps_its_score_and_origin(app, demo_store):
+    """A suggested code accepted on the Code page stays the model's suggestion (origin,
+    score, model version); a code shown only as one of the top few is the coder's own."""
+    from workbench.suggest import active_suggester
+
+    goto(app, "Code")
+    name(app, "cleo")
+    suggester = active_suggester(demo_store)
+    seen: set[bool] = set()
+    app.selectbox(key="code_doc").select_index(2).run()  # the report: many segments
+    for _step in range(60):  # segment by segment until both kinds of shown code are decided
+        button = next(b for b in app.button if b.key and b.key.startswith("acc_"))
+        seg_id, code = button.key.split("_")[1:]
+        [row] = suggester.suggest([demo_store.segment(int(seg_id)).text])
+        shown = next(x for x in row if x.code == code)
+        if shown.suggested not in seen:
+            button.click().run()
+            [mine] = [c for c in demo_store.codings_for(int(seg_id))
+                      if c.coder == "cleo" and c.code_id == code]
+            if shown.suggested:
+                assert (mine.origin, mine.score) == ("model", round(shown.score, 4))
+                assert mine.model_version_id == suggester.version
+            else:
+                assert (mine.origin, mine.score, mine.model_version_id) == ("human", None, None)
+            seen.add(shown.suggested)
+        if seen == {True, False}:
+            break
+        app.button(key="next").click().run()
+    assert seen == {True, False}
+
+
 def test_queue_mode(app, demo_store):
     goto(app, "Code")
     name(app, "bob")

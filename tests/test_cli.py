@@ -132,6 +132,13 @@ def test_suggest_train_models_cycle(tmp_path, demo_url):
     assert n > 0 and versions == 1
     missing = run("models", "activate", "9", cwd=tmp_path, env=env)
     assert missing.returncode == 1 and "no model version 9" in missing.stderr
+    shown = run("models", "--db", demo_url, "show", "1", cwd=tmp_path)
+    assert shown.returncode == 0 and "macro-F1" in shown.stdout
+    for bad, reason in ((["--folds", "1"], "2 folds or more"), (["--C", "0"], "C must be above 0"),
+                        (["--kind", "nope"], "unknown model kind 'nope'")):
+        refused = run("train", *bad, cwd=tmp_path, env=env)
+        assert refused.returncode == 1 and refused.stderr.count("\n") == 1
+        assert reason in refused.stderr
 
 
 def test_suggest_bad_input_is_refused(tmp_path, demo_url):
@@ -230,6 +237,13 @@ def test_agreement_command(tmp_path, demo_url):
     dis = run("agreement", "disagreements", "--db", str(db), cwd=tmp_path)
     first = re.search(r"^seg (\d+): disputed", dis.stdout, re.M)
     assert first, dis.stdout
+    # options before the sub-command's name are its defaults, not silently dropped
+    before = run("agreement", "--db", str(db), "--group", "FP", "disagreements", cwd=tmp_path)
+    assert before.returncode == 0 and not (tmp_path / "workbench.db").exists()
+    counted = int(before.stdout.strip().splitlines()[-1].split()[0])
+    assert 0 < counted < len(re.findall(r"^seg ", dis.stdout, re.M))
+    assert all(c.startswith("FP") for line in re.findall(r"disputed (.*)", before.stdout)
+               for c in line.split(", "))
     agreed = run("agreement", "agree", first.group(1), "--codes", "FP01,RE11", "--db",
                  str(db), cwd=tmp_path)
     assert agreed.returncode == 0 and "agreed codes FP01, RE11" in agreed.stdout
@@ -261,3 +275,10 @@ def test_every_workbench_error_is_one_line_and_its_exit_status(tmp_path, store):
     assert limit.returncode == UsageError.exit_code == 2
     assert limit.stderr.startswith("error: WORKBENCH_MAX_PAGES='many'")
     assert len(limit.stderr.splitlines()) == 1
+
+
+def test_help_lists_the_commands_in_pipeline_order(tmp_path):
+    shown = run("--help", cwd=tmp_path)
+    names = re.findall(r"^│ ([a-z]\S*) ", shown.stdout, re.M)
+    assert names[:4] == ["ingest", "documents", "show", "search"]
+    assert {"agreement", "models", "db", "users"} <= set(names)

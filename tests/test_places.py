@@ -38,8 +38,13 @@ def test_case_sensitive():
 
 
 def test_lookup_country():
+    from workbench.errors import InvalidInput
+
     assert lookup_country("Italy").country_code == "IT"
     assert lookup_country("Germany").name == "Germany"
+    for nonsense in ("Qwxzland", ""):
+        with pytest.raises(InvalidInput, match="unknown country"):
+            lookup_country(nonsense)
 
 
 def test_countries_named_like_stop_listed_towns_stay_countries():
@@ -50,10 +55,19 @@ def test_countries_named_like_stop_listed_towns_stay_countries():
 # ------------------------------------------------- the token tables against spaCy
 @pytest.fixture(scope="module")
 def ruler():
-    """spaCy's span_ruler over every gazetteer name: the definition of a match."""
-    from workbench.places import place_pipeline
+    """spaCy's span_ruler over every gazetteer name, after the tokenizer ingest uses: the
+    definition of a match (what ingest built in every process before the token tables)."""
+    import spacy
 
-    return place_pipeline()
+    from workbench.places import tokenizer_settings
+
+    nlp = tokenizer_settings(spacy.blank("en"))
+    nlp.add_pipe("sentencizer")
+    ruler = nlp.add_pipe("span_ruler", name="place_ruler",
+                         config={"spans_key": None, "annotate_ents": True,
+                                 "phrase_matcher_attr": "ORTH", "overwrite": False})
+    ruler.add_patterns([{"label": "GPE", "pattern": form} for form in gazetteer()])
+    return nlp
 
 
 def _both(ruler, texts: list[str]) -> tuple[list, list]:

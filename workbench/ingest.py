@@ -377,7 +377,10 @@ def options_for(base: IngestOptions, entry: dict[str, Any]) -> IngestOptions:
     )
 
 
-def ingest_file(store: Store, path: Path, options: IngestOptions | None = None) -> IngestResult:
+def ingest_file(store: Store, path: Path, options: IngestOptions | None = None,
+                actor: str | None = None) -> IngestResult:
+    """One file into the store (``actor``: who the audit log names; the CLI's user when
+    None)."""
     options = options or IngestOptions()
     try:
         if not path.exists():
@@ -392,7 +395,7 @@ def ingest_file(store: Store, path: Path, options: IngestOptions | None = None) 
                                 f"already in the store as document {existing.id} "
                                 f"({existing.source_file})")
         parsed = parse_file(path, options, sha256=sha)
-        doc_id = store.add_document(parsed)
+        doc_id = store.add_document(parsed, actor=actor)
     except (IngestError, ValueError, OSError) as exc:
         return IngestResult(path, "failed", reason=str(exc) or type(exc).__name__)
     except Exception as exc:  # a parser bug must not stop the other files

@@ -28,7 +28,6 @@ from .tokens import tokenizer
 
 if TYPE_CHECKING:
     from spacy.language import Language
-    from spacy.pipeline import SpanRuler
     from spacy.tokens import Doc, Span
 
 T = TypeVar("T")
@@ -278,21 +277,27 @@ def lookup_city(name: str, country_code: str | None = None) -> PlaceRef:
 
 
 def lookup_country(name: str) -> PlaceRef:
+    """A country by name, code or a near spelling; ``InvalidInput`` when there is none."""
     import pycountry
+
+    from .errors import InvalidInput
 
     name = name.strip()
     try:
         c = pycountry.countries.lookup(name)
     except LookupError:
-        matches = pycountry.countries.search_fuzzy(name) if name else []
+        try:
+            matches = pycountry.countries.search_fuzzy(name) if name else []
+        except LookupError:  # pycountry's answer to "nothing close"
+            matches = []
         if not matches:
-            raise ValueError(f"unknown country {name!r}") from None
+            raise InvalidInput(f"unknown country {name!r}") from None
         c = matches[0]
     common = getattr(c, "common_name", None) or c.name
     return PlaceRef(name=common, kind=PlaceKind.COUNTRY, country_code=c.alpha_2, country=common)
 
 
-def _tokenizer_settings(nlp: Language) -> Language:
+def tokenizer_settings(nlp: Language) -> Language:
     """Footnote markers glued to names ("Mechelen¹²") are split off as suffixes."""
     import spacy
 
@@ -308,27 +313,8 @@ def sentence_pipeline() -> Language:
     second."""
     import spacy
 
-    nlp = _tokenizer_settings(spacy.blank("en"))
+    nlp = tokenizer_settings(spacy.blank("en"))
     nlp.add_pipe("sentencizer")
-    return nlp
-
-
-@functools.cache
-def place_pipeline() -> Language:
-    """Tokenizer, sentencizer and spaCy's ``span_ruler`` over every gazetteer name,
-    writing to ``doc.ents``: the definition ``PlaceMatcher`` is held to by the tests.
-    Ingest does not use it: adding 26,000 patterns takes seconds at every start."""
-    import spacy
-
-    nlp = _tokenizer_settings(spacy.blank("en"))
-    nlp.add_pipe("sentencizer")
-    ruler = cast("SpanRuler", nlp.add_pipe(
-        "span_ruler",
-        name="place_ruler",
-        config={"spans_key": None, "annotate_ents": True, "phrase_matcher_attr": "ORTH",
-                "overwrite": False},
-    ))
-    ruler.add_patterns([{"label": "GPE", "pattern": form} for form in gazetteer()])
     return nlp
 
 
@@ -341,7 +327,8 @@ class PlaceMatcher:
     ``span_ruler`` costs seconds at every start. Matches are every occurrence of a
     name's exact token sequence, made non-overlapping by spaCy's ``filter_spans`` (the
     longest first, then the earliest): what the span ruler does with ``overwrite`` off
-    on a Doc with no entities. A test holds the two to the same spans.
+    on a Doc with no entities. Tests hold the two to the same spans
+    (``tests/test_places.py`` builds the ruler).
     """
 
     def __init__(self, phrases: set[tuple[int, ...]]) -> None:

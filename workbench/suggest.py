@@ -201,7 +201,7 @@ def active_suggester(store: Store, code_defs: Sequence[CodeDef] | None = None) -
 
 def store_suggestions(store: Store, suggester: Suggester, document_id: int | None = None,
                       progress: Callable[[int, int], None] | None = None,
-                      chunk: int = 1000) -> tuple[int, int]:
+                      chunk: int = 1000, actor: str | None = None) -> tuple[int, int]:
     """The suggester's suggestions (codes over their threshold) for a document's segments,
     or every segment, stored with their score and model version in place of the pending
     ones; decisions already made stay. Returns (suggestions stored, segments scored)."""
@@ -220,7 +220,8 @@ def store_suggestions(store: Store, suggester: Suggester, document_id: int | Non
                         for s in row if s.suggested)
         if progress:
             progress(start + len(part), len(segments))
-    return store.replace_suggestions(rows, [i for i, _t in segments]), len(segments)
+    return (store.replace_suggestions(rows, [i for i, _t in segments], actor=actor),
+            len(segments))
 
 
 _json_string = json.encoder.encode_basestring  # json.dumps(s, ensure_ascii=False), less overhead

@@ -326,12 +326,16 @@ def train(store: Store, code_defs: list[CodeDef], params: dict[str, Any] | None 
     ``actor`` is who the audit log names (the signed-in maintainer in the app; by
     default the store's own default).
     """
+    model_kind = classifiers.get(kind)  # an unknown kind is refused before any work
+    params = {**model_kind.default_params(), **(params or {})}
+    if k < 2:
+        raise InvalidInput(f"cross-validation needs 2 folds or more, not {k}")
+    if "C" in params and not float(params["C"]) > 0:
+        raise InvalidInput(f"C must be above 0, not {params['C']}")
     data = dataset_from_store(store, code_defs)
     if len(data) < 10:
         raise InvalidInput(f"only {len(data)} labelled segments: code at least 10 before "
                            "training")
-    model_kind = classifiers.get(kind)
-    params = {**model_kind.default_params(), **(params or {})}
     metrics = cross_validate(data, code_defs, params, k, progress, kind=model_kind.kind)
     metrics["kind"] = model_kind.kind
     active = store.active_model()

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from .base import ScoringModel
 
 DEFAULT_KIND = "tfidf-logreg-ovr"
-# kinds stored under another name by earlier versions
+# the column default of earlier versions' model rows (train always wrote the full name)
 ALIASES = {"tfidf-ovr": "tfidf-logreg-ovr"}
 
 M = TypeVar("M", bound="type[ScoringModel]")

@@ -7,10 +7,13 @@ its command runs.
 
 from __future__ import annotations
 
-from . import admin, agreement, codebook, demo, documents, exchange, models, suggestions
+# isort: off
+from .common import app
 
 # the order of these imports is the order of the commands in `workbench --help`
-from .common import app
+from . import documents, codebook, suggestions, models, exchange, agreement, admin, demo
+
+# isort: on
 
 __all__ = ["admin", "agreement", "app", "codebook", "demo", "documents", "exchange", "main",
            "models", "suggestions"]
@@ -18,7 +21,3 @@ __all__ = ["admin", "agreement", "app", "codebook", "demo", "documents", "exchan
 
 def main() -> None:  # pragma: no cover - console entry for `python -m workbench.cli`
     app(prog_name="workbench")
-
-
-if __name__ == "__main__":  # pragma: no cover
-    main()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -23,10 +24,33 @@ Documents = Annotated[list[int] | None, typer.Option("--document",
                                                      help="Document id (repeatable).")]
 
 
-def _wanted(store: Store, code: list[str] | None, group: list[str] | None) -> list[str]:
-    groups = {g.upper() for g in group or ()}
-    return [c.id for c in store.codes()
-            if (not code or c.id in code) and (not groups or c.group in groups)]
+@dataclass
+class Scope:
+    """What the agreement is measured over: the store, codes, groups, coders, documents."""
+
+    db: str | None = None
+    code: list[str] = field(default_factory=list)
+    group: list[str] = field(default_factory=list)
+    coder: list[str] = field(default_factory=list)
+    document: list[int] = field(default_factory=list)
+
+    def within(self, ctx: typer.Context) -> Scope:
+        """This scope, each part not given falling back to what was given before the
+        sub-command's name (``workbench agreement --db X disagreements``)."""
+        before = ctx.obj if isinstance(ctx.obj, Scope) else Scope()
+        return Scope(self.db or before.db, self.code or before.code,
+                     self.group or before.group, self.coder or before.coder,
+                     self.document or before.document)
+
+    def codes(self, store: Store) -> list[str]:
+        groups = {g.upper() for g in self.group}
+        return [c.id for c in store.codes()
+                if (not self.code or c.id in self.code) and (not groups or c.group in groups)]
+
+    def decisions(self, store: Store) -> dict[int, dict[str, frozenset[str]]]:
+        from .. import agreement
+
+        return agreement.store_decisions(store, tuple(self.document), tuple(self.coder))
 
 
 @agreement_app.callback()
@@ -34,24 +58,26 @@ def agreement_report(ctx: typer.Context, db: DbOption = None, code: Codes = None
                      group: Groups = None, coder: Many = None,
                      document: Documents = None) -> None:
     """Agreement per code and overall (the report, when no sub-command is given)."""
-    if ctx.invoked_subcommand is not None:
+    scope = Scope(db, code or [], group or [], coder or [], document or [])
+    if ctx.invoked_subcommand is not None:  # the sub-command's defaults
+        ctx.obj = scope
         return
     from .. import agreement
 
-    store = open_store(db)
-    decisions = agreement.store_decisions(store, tuple(document or ()), tuple(coder or ()))
-    print_report(agreement.agreement(decisions, _wanted(store, code, group)))
+    store = open_store(scope.db)
+    print_report(agreement.agreement(scope.decisions(store), scope.codes(store)))
 
 
 @agreement_app.command("disagreements")
-def agreement_disagreements(db: DbOption = None, code: Codes = None, group: Groups = None,
-                            coder: Many = None, document: Documents = None) -> None:
+def agreement_disagreements(ctx: typer.Context, db: DbOption = None, code: Codes = None,
+                            group: Groups = None, coder: Many = None,
+                            document: Documents = None) -> None:
     """The segments the coders disagree on, each coder's codes beside the text."""
     from .. import agreement
 
-    store = open_store(db)
-    decisions = agreement.store_decisions(store, tuple(document or ()), tuple(coder or ()))
-    found = agreement.disagreements(decisions, _wanted(store, code, group))
+    scope = Scope(db, code or [], group or [], coder or [], document or []).within(ctx)
+    store = open_store(scope.db)
+    found = agreement.disagreements(scope.decisions(store), scope.codes(store))
     texts = store.segment_texts([d.segment_id for d in found])
     for d in found:
         typer.echo(f"seg {d.segment_id}: disputed {', '.join(d.disputed)}")
@@ -63,6 +89,7 @@ def agreement_disagreements(db: DbOption = None, code: Codes = None, group: Grou
 
 @agreement_app.command("agree")
 def agreement_agree(
+    ctx: typer.Context,
     segment: Annotated[int, typer.Argument(help="The segment id.")],
     codes: Annotated[str | None, typer.Option(
         "--codes", help="Comma-separated agreed codes ('' for none).")] = None,
@@ -73,23 +100,24 @@ def agreement_agree(
     if codes is None:
         raise fail("agree needs --codes (comma-separated, '' for none)", code=2)
     chosen = [c.strip().upper() for c in codes.split(",") if c.strip()]
-    open_store(db).set_agreed(segment, chosen, actor)
+    open_store(Scope(db).within(ctx).db).set_agreed(segment, chosen, actor)
     typer.echo(f"segment {segment}: agreed codes {', '.join(chosen) or '(none)'}")
 
 
 @agreement_app.command("model")
-def agreement_model(db: DbOption = None, code: Codes = None, group: Groups = None,
-                    document: Documents = None) -> None:
+def agreement_model(ctx: typer.Context, db: DbOption = None, code: Codes = None,
+                    group: Groups = None, document: Documents = None) -> None:
     """The active model's suggestions against the human codes, like one more coder."""
     from .. import agreement
     from ..suggest import active_suggester
 
-    store = open_store(db)
+    scope = Scope(db, code or [], group or [], [], document or []).within(ctx)
+    store = open_store(scope.db)
     suggester = active_suggester(store)
     if suggester.model is None:
         typer.echo("no active model: suggestions come from the codebook's indicators")
-    print_report(agreement.model_against_humans(store, suggester, _wanted(store, code, group),
-                                                tuple(document or ())))
+    print_report(agreement.model_against_humans(store, suggester, scope.codes(store),
+                                                tuple(scope.document)))
 
 
 def print_report(report: AgreementReport) -> None:

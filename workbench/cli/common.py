@@ -7,6 +7,7 @@ Each command imports what it needs when it runs.
 
 from __future__ import annotations
 
+import sys
 from typing import TYPE_CHECKING, Annotated, Any, cast
 
 import typer
@@ -105,8 +106,9 @@ class _NoProgress:
 
 
 def progress(enabled: bool) -> Progress | _NoProgress:
-    """A progress bar on standard error, gone when done; off for short work."""
-    if not enabled:
+    """A progress bar on standard error, gone when done; off for short work and when
+    standard error is not a terminal (a log or a pipe gets the result lines only)."""
+    if not enabled or not sys.stderr.isatty():
         return _NoProgress()
     from rich.console import Console
     from rich.progress import (

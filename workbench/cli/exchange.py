@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from ..export import FORMATS
 from ..kinds import CODING_STATUSES, CodingStatus
 from .common import DbOption, Many, app, fail, open_store
 
@@ -28,15 +29,9 @@ def coding_filter(status: list[str] | None = None, code: list[str] | None = None
                         coders=tuple(coder or ()), origins=tuple(origin or ()))
 
 
-def _format_names() -> str:
-    from ..export import FORMATS
-
-    return ", ".join(FORMATS)
-
-
 @app.command("export")
 def export_cmd(
-    fmt: Annotated[str, typer.Option("--format", help="csv, xlsx, docx, jsonl, qdpx or qdc.")],
+    fmt: Annotated[str, typer.Option("--format", help=f"One of {', '.join(FORMATS)}.")],
     out_file: Annotated[Path, typer.Option("--out", help="The file to write.")],
     db: DbOption = None,
     status: Annotated[list[str] | None, typer.Option(
@@ -56,8 +51,8 @@ def export_cmd(
     from .. import export
     from ..errors import WorkbenchError
 
-    if fmt not in export.FORMATS:
-        raise fail(f"--format must be one of {_format_names()}", code=2)
+    if fmt not in FORMATS:
+        raise fail(f"--format must be one of {', '.join(FORMATS)}", code=2)
     bad = sorted(set(status or []) - set(CODING_STATUSES))
     if bad:
         raise fail(f"unknown status {bad[0]!r}", code=2)
@@ -66,11 +61,9 @@ def export_cmd(
     try:
         data = export.export_bytes(store, fmt, f, title=title)
         out_file.write_bytes(data)
-    except OSError as exc:
+    except (OSError, WorkbenchError) as exc:
         raise fail(f"{out_file}: {exc}") from exc
-    except WorkbenchError as exc:
-        raise fail(f"{out_file}: {exc}") from exc
-    what = export.describe(f) if export.FORMATS[fmt].excerpts else "codebook"
+    what = export.describe(f) if FORMATS[fmt].excerpts else "codebook"
     typer.echo(f"wrote {out_file} ({fmt}, {len(data):,} bytes; {what})")
 
 

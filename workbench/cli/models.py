@@ -39,11 +39,9 @@ def train(
 def train_and_report(store: Store, folds: int = 5, force: bool = False,
                      params: dict[str, object] | None = None,
                      kind: str = DEFAULT_KIND) -> None:
-    from .. import classifiers
     from ..codebook import codebook_of
     from ..train import train as train_model
 
-    classifiers.get(kind)  # an unknown kind is refused before any work
     code_defs = codebook_of(store)
     with progress(True) as bar:
         task = bar.add_task("training", total=folds + 1)
@@ -76,7 +74,8 @@ models_app = group("models", "Model versions: list, show, activate (roll back)."
 @models_app.callback()
 def models_list(ctx: typer.Context, db: DbOption = None) -> None:
     """List model versions; the active one is marked with *."""
-    if ctx.invoked_subcommand is not None:
+    if ctx.invoked_subcommand is not None:  # a --db given here is the sub-command's default
+        ctx.obj = db
         return
     versions = open_store(db).model_versions()
     if not versions:
@@ -97,24 +96,28 @@ def models_kinds() -> None:
     from .. import classifiers
 
     for name, kind in classifiers.kinds().items():
-        doc = (kind.__doc__ or "").strip().splitlines()[0] if kind.__doc__ else ""
+        summary = " ".join((kind.__doc__ or "").strip().split("\n\n")[0].split())
         default = " (default)" if name == classifiers.DEFAULT_KIND else ""
-        typer.echo(f"{name}{default}: {doc}")
+        typer.echo(f"{name}{default}: {summary}")
+
+
+def _db(ctx: typer.Context, db: str | None) -> str | None:
+    return db or (ctx.obj if isinstance(ctx.obj, str) else None)
 
 
 @models_app.command("activate")
-def models_activate(version: int, db: DbOption = None) -> None:
+def models_activate(ctx: typer.Context, version: int, db: DbOption = None) -> None:
     """Make a model version the active one (roll back or forward)."""
-    open_store(db).activate_model(version)
+    open_store(_db(ctx, db)).activate_model(version)
     typer.echo(f"model {version} is active")
 
 
 @models_app.command("show")
-def models_show(version: int, db: DbOption = None) -> None:
+def models_show(ctx: typer.Context, version: int, db: DbOption = None) -> None:
     """Per-code quality of a model version."""
     from ..errors import NotFound
 
-    v = open_store(db).model_version(version)
+    v = open_store(_db(ctx, db)).model_version(version)
     if v is None:
         raise NotFound(f"no model version {version}")
     print_metrics(v.metrics)  # type: ignore[arg-type]

@@ -13,7 +13,7 @@ from ..kinds import AGREED, GENERAL
 from .accounts import Accounts
 from .analysis import Analysis, CodedRow, CodingFilter, Facets
 from .codebook import Codes
-from .codings import CodingRow, Codings, Decisions
+from .codings import CodingRow, Codings, TrainingDecisions
 from .core import StoreCore, default_actor, make_engine
 from .documents import Documents, DocumentSummary
 from .registry import Registry
@@ -25,7 +25,17 @@ class Store(Documents, Search, Codes, Codings, Registry, Accounts, Analysis):
 
 
 __all__ = [
-    "AGREED", "GENERAL", "CodedRow", "CodingFilter", "CodingRow", "Decisions",
-    "DocumentSummary", "Facets", "SearchHit", "Store", "StoreCore", "default_actor",
+    "AGREED",
+    "GENERAL",
+    "CodedRow",
+    "CodingFilter",
+    "CodingRow",
+    "DocumentSummary",
+    "Facets",
+    "SearchHit",
+    "Store",
+    "StoreCore",
+    "TrainingDecisions",
+    "default_actor",
     "make_engine",
 ]

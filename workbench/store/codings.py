@@ -2,7 +2,8 @@
 
 Every decision goes to the audit log with the row before and after, which is what undo
 replays. A decision on a suggestion keeps where it came from: the model's score and
-version stay on the row, so model-against-human agreement and training see the truth.
+version stay on the row, so exports and the audit log can tell a code the model proposed
+from one a coder found.
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ class CodingRow(TypedDict, total=False):
     char_end: int | None
 
 
-class Decisions(TypedDict):
+class TrainingDecisions(TypedDict):
     """The raw human decisions training labels are made from (see ``train.labels``)."""
 
     codings: list[tuple[int, str, str]]  # (segment, code, accepted | rejected)
@@ -128,7 +129,7 @@ class Codings(StoreCore):
         with self.session() as s:
             return list(s.scalars(select(t.Coding).where(col(t.Coding.segment_id) == segment_id)))
 
-    def training_decisions(self) -> Decisions:
+    def training_decisions(self) -> TrainingDecisions:
         """Every accepted or rejected coding, every completely coded segment, the codes."""
         with self.engine.connect() as conn:
             codings = [(r[0], r[1], r[2]) for r in conn.execute(

@@ -162,7 +162,7 @@ class ModelVersion(SQLModel, table=True):
     id: int = Field(default=None, primary_key=True)
     created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
     active: bool = False
-    kind: str = "tfidf-ovr"
+    kind: str = "tfidf-logreg-ovr"  # a kind in workbench.classifiers
     params: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     metrics: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     artifact: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
