@@ -182,6 +182,14 @@ def test_model_page_trains_in_background_and_activates(app, demo_store):
     goto(app, "Model")
     assert len(app.dataframe) == 2  # versions, per-code metrics
     assert "FP01" in list(app.dataframe[1].value["code"])
+    app.button(key="store_suggestions").click().run()
+    assert not app.exception, [e.value for e in app.exception]
+    assert any("suggestions stored for 629 segments" in s.value for s in app.success)
+    stored = [c for seg in demo_store.segments(2) for c in demo_store.codings_for(seg.id)
+              if c.origin == "model" and c.status == "suggested"]
+    assert stored and {c.model_version_id for c in stored} == {1}
+    [latest] = demo_store.audit_log(1, entity="coding")
+    assert (latest.action, latest.actor) == ("suggestions.replace", "app")
 
 
 def test_export_page(app):
