@@ -88,3 +88,35 @@ def test_a_changed_cached_graph_is_rebuilt_not_used(monkeypatch, tmp_path):
     graph.write_bytes(original[:-10] + b"0123456789")
     _tokenizer, rebuilt = encoder._prepared()
     assert rebuilt == graph and rebuilt.read_bytes() == original
+
+
+def test_segment_vectors_are_computed_once_and_kept(store, generated):
+    from workbench.ingest import ingest_file
+
+    _installed()
+    from .conftest import dump
+
+    doc = ingest_file(store, generated["text"]).document_id
+    segments = store.segments(doc)
+    enc = encoder.encoder()
+    seen: list[tuple[int, int]] = []
+    assert encoder.embed_segments(store, enc, progress=lambda d, n: seen.append((d, n)),
+                                  chunk=2) == len(segments)
+    assert seen[-1] == (len(segments), len(segments))
+    assert encoder.embed_segments(store, enc) == 0  # nothing left to encode
+    ids = [s.id for s in segments]
+    stored, found = store.embeddings(enc.name, ids, encoder.DIM)
+    assert found.all()
+    assert np.abs(stored - enc.encode([s.text for s in segments])).max() < 1e-6
+    before = dump(store.url)
+    assert np.array_equal(encoder.segment_vectors(store, ids[::-1], enc), stored[::-1])
+    assert dump(store.url) == before  # read, not written again
+    # another encoder's vectors are another encoder's: none of these count for it
+    assert len(store.segments_without_embedding("other@1")) == len(segments)
+    store.delete_document(doc)
+    assert store.embeddings(enc.name, ids, encoder.DIM)[1].sum() == 0
+    # asked for vectors it does not have, the store gets them encoded and kept
+    again = store.segments(ingest_file(store, generated["text"]).document_id)
+    vectors = encoder.segment_vectors(store, [s.id for s in again], enc)
+    assert np.abs(vectors - enc.encode([s.text for s in again])).max() < 1e-6
+    assert not store.segments_without_embedding(enc.name)

@@ -31,6 +31,8 @@ if TYPE_CHECKING:
     import onnxruntime
     from tokenizers import Tokenizer
 
+    from .store import Store
+
 REVISION = "1110a243fdf4706b3f48f1d95db1a4f5529b4d41"
 NAME = f"all-MiniLM-L6-v2@{REVISION[:8]}"  # what stored embeddings are versioned by
 SHA256 = {
@@ -290,3 +292,36 @@ class Encoder:
 def encoder() -> Encoder:
     """One encoder per process (its session holds 90 MB of weights)."""
     return Encoder()
+
+
+def embed_segments(store: Store, enc: Encoder | None = None, document_id: int | None = None,
+                   progress: Callable[[int, int], None] | None = None, chunk: int = 256
+                   ) -> int:
+    """A vector for every segment (of one document, or all) that lacks one from this
+    encoder, stored a chunk at a time: each chunk is one transaction, so a stopped run
+    keeps what it finished and the next run does only the rest. Returns how many."""
+    enc = enc or encoder()
+    todo = store.segments_without_embedding(enc.name, document_id)
+    stored = 0
+    for start in range(0, len(todo), chunk):
+        part = todo[start:start + chunk]
+        vectors = enc.encode([text for _id, text in part])
+        stored += store.add_embeddings(enc.name, [sid for sid, _text in part], vectors)
+        if progress:
+            progress(start + len(part), len(todo))
+    return stored
+
+
+def segment_vectors(store: Store, segment_ids: list[int], enc: Encoder | None = None
+                    ) -> np.ndarray:
+    """The vectors of these segments, in the order asked: those stored are read, the
+    others encoded now and stored."""
+    enc = enc or encoder()
+    vectors, found = store.embeddings(enc.name, segment_ids, DIM)
+    if not found.all():
+        missing = [sid for sid, ok in zip(segment_ids, found.tolist(), strict=True) if not ok]
+        texts = store.segment_texts(missing)
+        fresh = enc.encode([texts[sid] for sid in missing])
+        store.add_embeddings(enc.name, missing, fresh)
+        vectors[~found] = fresh
+    return vectors

@@ -204,6 +204,17 @@ class Coding(SQLModel, table=True):
     )
 
 
+class Embedding(SQLModel, table=True):
+    """A segment's vector from a sentence encoder, computed once: training and suggesting
+    read it instead of encoding again. ``encoder`` names the model and its revision, so
+    the vectors of two encoders are never mixed. ``vector`` holds float32 values,
+    little-endian, one after the other."""
+
+    segment_id: int = Field(foreign_key="segment.id", ondelete="CASCADE", primary_key=True)
+    encoder: str = Field(primary_key=True)
+    vector: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
 class Review(SQLModel, table=True):
     """A coder has coded this segment completely: codes not accepted are negatives.
 
