@@ -208,11 +208,8 @@ def build_graph(weights: dict[str, np.ndarray], config: dict[str, Any]) -> onnx.
 
 
 def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
     with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+        return hashlib.file_digest(fh, "sha256").hexdigest()
 
 
 def _prepared() -> tuple[Path, Path]:
