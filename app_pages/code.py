@@ -53,7 +53,7 @@ def render(store: Store) -> None:
         return
     show_segment(store, at, coder)
     suggestions(store, at.seg, sugg, coder)
-    add_code(store, at.seg, coder)
+    add_code(store, at.seg, sugg, coder)
     navigation(store, at, coder)
 
 
@@ -122,13 +122,18 @@ def suggestions(store: Store, seg: Segment, sugg: Suggester, coder: str) -> None
                 store.decide(seg.id, s.code, coder, decision,
                              score=round(s.score, 4) if s.suggested else None,
                              model_version_id=sugg.version if s.suggested else None)
+                common.learn(store, sugg)
                 st.rerun()
+    refits = common.adapted(store.url).refits
+    if sugg.model is not None and refits:
+        st.caption(f"Suggestions learn as you code: model {sugg.version} refitted on the "
+                   f"latest decisions ({refits} times since the server started).")
     mine = [c for c in store.codings_for(seg.id) if c.coder == coder]
     if mine:
         st.write("Your decisions: " + ", ".join(f"{c.code_id} {c.status}" for c in mine))
 
 
-def add_code(store: Store, seg: Segment, coder: str) -> None:
+def add_code(store: Store, seg: Segment, sugg: Suggester, coder: str) -> None:
     assert seg.id is not None
     st.subheader("Add a code")
     names = {c.id: c.name for c in store.codes()}
@@ -137,6 +142,7 @@ def add_code(store: Store, seg: Segment, coder: str) -> None:
     memo = st.text_input("Memo (optional)", key=f"memo_{seg.id}")
     if st.button("Add code", key="add_code", disabled=pick is None) and pick is not None:
         store.decide(seg.id, pick, coder, CodingStatus.ACCEPTED, memo=memo or None)
+        common.learn(store, sugg)
         st.rerun()
 
 

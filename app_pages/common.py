@@ -54,13 +54,69 @@ def current_store() -> Store:
 
 
 def suggester(store: Store) -> Suggester:
-    """The active model's suggester, rebuilt only when the active version changes."""
+    """The active model's suggester, rebuilt only when the active version changes, or
+    when the model has been refitted on the coders' latest decisions (``learn``)."""
     active = store.active_model()
-    key = (active.id if active else None, tuple(c.id for c in store.codes()))
+    refit = adapted(store.url)
+    key = (active.id if active else None, tuple(c.id for c in store.codes()), refit.refits)
     cached = st.session_state.get("_suggester")
     if cached is None or cached[0] != key:
-        st.session_state["_suggester"] = (key, active_suggester(store, code_defs(store)))
+        sugg = active_suggester(store, code_defs(store))
+        with refit.lock:
+            if refit.model is not None and refit.base == sugg.version \
+                    and refit.model.codes == sugg.codes:
+                sugg.model = refit.model
+        st.session_state["_suggester"] = (key, sugg)
     return st.session_state["_suggester"][1]  # type: ignore[no-any-return]
+
+
+LEARN_EVERY = 5  # decisions between two refits of the model in the background
+
+
+@dataclass
+class Adapted:
+    """The active model refitted on every decision so far, for the whole server: a
+    researcher's accepted and rejected codes count for the rest of the document within
+    seconds, without a new model version (a maintainer still decides what goes live)."""
+
+    model: Any = None
+    base: int | None = None  # the active version it was refitted from
+    refits: int = 0
+    decisions: int = 0  # decisions seen since the last refit started
+    running: bool = False
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+
+@st.cache_resource
+def adapted(url: str) -> Adapted:
+    return Adapted()
+
+
+def learn(store: Store, sugg: Suggester) -> bool:
+    """Count a decision; every ``LEARN_EVERY`` of them refit the model in the background.
+    Returns whether a refit was started."""
+    refit = adapted(store.url)
+    with refit.lock:
+        refit.decisions += 1
+        if sugg.model is None or refit.running or refit.decisions < LEARN_EVERY:
+            return False
+        refit.running, refit.decisions = True, 0
+    base, model, defs = sugg.version, sugg.model, code_defs(store)
+
+    def work() -> None:
+        from workbench.train import adapt
+
+        try:
+            fresh = adapt(store, model, defs)
+        except Exception:  # the next refit tries again; suggestions go on
+            fresh = None
+        with refit.lock:
+            if fresh is not None:
+                refit.model, refit.base, refit.refits = fresh, base, refit.refits + 1
+            refit.running = False
+
+    threading.Thread(target=work, name="workbench-learn", daemon=True).start()
+    return True
 
 
 def code_defs(store: Store) -> list[cb.CodeDef]:
@@ -148,3 +204,40 @@ class Job:
 def background_job(name: str, url: str) -> Job:
     """The server's job of that name on that store."""
     return Job()
+
+
+def start_embedding(store: Store) -> None:
+    """Encode, in the background, the segments that have no stored vector yet (a new
+    upload's), so that suggesting and training never wait on the encoder."""
+    job = background_job("embedding", store.url)
+    with job.lock:
+        if job.status == "running":
+            return
+        job.status, job.step, job.done, job.total, job.message = "running", "", 0, 1, ""
+
+    def work() -> None:
+        from workbench import encoder
+
+        try:
+            n = encoder.embed_segments(
+                store, progress=lambda done, total: job.update(done=done, total=total))
+            job.update(status="done", message=f"{n} segments encoded for suggestions")
+        except Exception as exc:  # shown on the page; what was stored stays
+            job.update(status="failed", message=f"encoding stopped: {exc}")
+
+    threading.Thread(target=work, name="workbench-embed", daemon=True).start()
+
+
+def embedding_status(store: Store) -> None:
+    """The background encoding's progress, refreshed while it runs."""
+    job = background_job("embedding", store.url)
+
+    @st.fragment(run_every=1.0 if job.status == "running" else None)
+    def status() -> None:
+        if job.status == "running":
+            st.progress(min(job.done / max(job.total, 1), 1.0),
+                        text=f"encoding segments for suggestions: {job.done} of {job.total}")
+        elif job.status == "failed":
+            st.warning(job.message)
+
+    status()

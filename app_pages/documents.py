@@ -40,6 +40,7 @@ def render(store: Store) -> None:
         st.caption("Uploading, editing and removing documents is for leads.")
         return
     upload(store)
+    common.embedding_status(store)
     if docs:
         edit_or_remove(store, docs)
 
@@ -52,6 +53,7 @@ def upload(store: Store) -> None:
     if not st.button("Ingest", key="ingest", disabled=not files):
         return
     bar = st.progress(0.0, text="ingesting")
+    ingested = False
     with tempfile.TemporaryDirectory() as tmp:
         limit = limits_from_env().max_upload_mb
         for n, f in enumerate(files, start=1):
@@ -70,7 +72,10 @@ def upload(store: Store) -> None:
                 st.warning(line)
             else:
                 st.success(line)
+                ingested = True
             bar.progress(n / len(files), text=f"{n}/{len(files)} files")
+    if ingested:
+        common.start_embedding(store)
 
 
 def edit_or_remove(store: Store, docs: list[DocumentSummary]) -> None:

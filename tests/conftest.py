@@ -173,7 +173,7 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 
 def _build_demo(url: str) -> None:
-    from workbench import annotations, codebook
+    from workbench import annotations, codebook, encoder
     from workbench.ingest import ingest_paths
     from workbench.store import Store
 
@@ -183,6 +183,7 @@ def _build_demo(url: str) -> None:
     store.load_codebook(codebook.load())
     report = annotations.load(store, CORPUS / "annotations" / "starter.jsonl")
     assert not report.unmatched
+    encoder.embed_segments(store)  # as `workbench demo` does: models read stored vectors
     store.close()
 
 

@@ -233,3 +233,45 @@ def test_agreement_page_reports_and_adjudicates(app, demo_store):
     app.toggle(key="agr_model").set_value(True).run()
     assert not app.exception, [e.value for e in app.exception]
     assert "kappa human/model" in app.dataframe[-1].value.columns
+
+
+def test_the_code_page_learns_from_decisions_in_the_background(app, demo_store):
+    """Every few decisions the active model is refitted on them (no new version): the
+    codes a coder accepted score higher for the rest of the session. (Every demo segment
+    is coded already, so it takes a code the starter coder did not give to teach
+    something: accepting one turns a negative into a positive.)"""
+    from workbench import codebook as cb
+    from workbench.suggest import active_suggester
+    from workbench.train import train
+
+    train(demo_store, cb.defs_from_rows(demo_store.codes()), k=2)
+    base = active_suggester(demo_store)
+    goto(app, "Code")
+    name(app, "dora")
+    app.selectbox(key="code_doc").select_index(2).run()
+    accepted = []
+    while len(accepted) < 5:
+        for button in [b for b in app.button if b.key and b.key.startswith("acc_")]:
+            seg_id, code = button.key.split("_")[1:]
+            if not any(c.code_id == code and c.status == "accepted"
+                       for c in demo_store.codings_for(int(seg_id))):
+                accepted.append((int(seg_id), code))
+                button.click().run()
+                break
+        app.button(key="next").click().run()
+    for _wait in range(120):
+        if any("Suggestions learn as you code" in c.value for c in app.caption):
+            break
+        time.sleep(0.5)
+        app.run()
+    assert any("refitted on the latest decisions (1 times" in c.value for c in app.caption)
+    assert not [v for v in demo_store.model_versions() if not v.active]  # no new version
+    from app_pages import common
+
+    refit = common.adapted(demo_store.url)
+    assert refit.model is not None and refit.base == base.version
+    texts = [demo_store.segment(s).text for s, _c in accepted]
+    cols = [base.codes.index(c) for _s, c in accepted]
+    before = base.model.scores(texts)[range(5), cols]
+    after = refit.model.scores(texts)[range(5), cols]
+    assert (after > before).all()

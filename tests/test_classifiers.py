@@ -9,6 +9,7 @@ import pytest
 
 from workbench import classifiers, codebook
 from workbench.classifiers.base import ScoringModel
+from workbench.classifiers.minilm import EmbeddingModel
 from workbench.classifiers.tfidf import TfidfModel
 from workbench.errors import InvalidInput
 from workbench.suggest import Suggester
@@ -21,7 +22,8 @@ DATA = ROOT / "tests" / "data"
 
 def test_every_kind_is_registered_by_its_stored_name():
     kinds = classifiers.kinds()
-    assert kinds[classifiers.DEFAULT_KIND] is TfidfModel
+    assert kinds[classifiers.DEFAULT_KIND] is EmbeddingModel
+    assert kinds["tfidf-logreg-ovr"] is TfidfModel
     assert all(issubclass(k, ScoringModel) and k.kind == name for name, k in kinds.items())
     assert classifiers.get("tfidf-ovr") is TfidfModel  # the name older rows carry
     with pytest.raises(InvalidInput, match="unknown model kind 'nope'"):

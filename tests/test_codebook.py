@@ -88,3 +88,16 @@ def test_user_codes(store):
         cb.user_code("FP01", "Mine", "FP", "Taken")
     with pytest.raises(ValueError, match="exists already"):
         store.add_user_code(cb.user_code("XX01", "Again", "XX", "Dup"))
+
+
+def test_examples_quoted_from_a_held_out_text_are_withheld():
+    from workbench.codebook import without_examples_in
+
+    book = cb.load()
+    code = book.get("OB09")
+    quoted = code.examples[0]
+    text = "Some words before. " + quoted.upper().replace(",", " ,") + " And after."
+    [kept] = without_examples_in([code], [text])
+    assert quoted not in kept.examples and len(kept.examples) == len(code.examples) - 1
+    [same] = without_examples_in([code], ["Nothing of the kind."])
+    assert same is code

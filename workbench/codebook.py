@@ -11,7 +11,7 @@ import hashlib
 import re
 import tomllib
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -222,3 +222,20 @@ def user_code(code_id: str, name: str, group: str, definition: str,
         raise CodebookError("a code needs a name and a definition")
     return CodeDef(id=code_id, name=name.strip(), group=group.strip().upper(),
                    definition=definition.strip(), indicators=tuple(indicators or []))
+
+
+def _plain(text: str) -> str:
+    return " ".join(re.sub(r"\W+", " ", text.lower()).split())
+
+
+def without_examples_in(code_defs: Iterable[CodeDef], texts: Iterable[str]) -> list[CodeDef]:
+    """The codes with every example quoted from these texts taken out. The codebook's
+    examples are verbatim from the demo documents: a model judged on a document must
+    not have been taught with quotes from it (a quote counts when its first 80 letters
+    and digits, in order, occur in one of the texts)."""
+    corpus = "\n".join(_plain(t) for t in texts)
+    out = []
+    for code in code_defs:
+        kept = tuple(e for e in code.examples if _plain(e)[:80] not in corpus)
+        out.append(code if kept == code.examples else replace(code, examples=kept))
+    return out

@@ -309,16 +309,64 @@ def embed_segments(store: Store, enc: Encoder | None = None, document_id: int | 
     return stored
 
 
-def segment_vectors(store: Store, segment_ids: list[int], enc: Encoder | None = None
-                    ) -> np.ndarray:
+def segment_vectors(store: Store, segment_ids: list[int], enc: Encoder | None = None,
+                    progress: Callable[[int, int], None] | None = None) -> np.ndarray:
     """The vectors of these segments, in the order asked: those stored are read, the
-    others encoded now and stored."""
+    others encoded now and stored. Each is also remembered by its text, so a model
+    scoring these texts next (``vectors``) does not encode them again."""
     enc = enc or encoder()
     vectors, found = store.embeddings(enc.name, segment_ids, DIM)
+    texts = store.segment_texts(segment_ids)
     if not found.all():
         missing = [sid for sid, ok in zip(segment_ids, found.tolist(), strict=True) if not ok]
-        texts = store.segment_texts(missing)
-        fresh = enc.encode([texts[sid] for sid in missing])
-        store.add_embeddings(enc.name, missing, fresh)
+        fresh = np.zeros((len(missing), DIM), dtype=np.float32)
+        for start in range(0, len(missing), 256):  # a stopped run keeps what it finished
+            part = missing[start:start + 256]
+            fresh[start:start + len(part)] = enc.encode([texts[sid] for sid in part])
+            store.add_embeddings(enc.name, part, fresh[start:start + len(part)])
+            if progress:
+                progress(start + len(part), len(missing))
         vectors[~found] = fresh
+    remember([texts.get(sid, "") for sid in segment_ids], vectors)
     return vectors
+
+
+# ------------------------------------------------------------ vectors by text
+MEMORY = 200_000  # texts remembered per process (1.5 kB each)
+_memory: dict[bytes, np.ndarray] = {}
+
+
+def _key(text: str) -> bytes:
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+
+
+def remember(texts: Sequence[str], vectors: np.ndarray) -> None:
+    """Keep these texts' vectors for ``vectors``: read from the store, or just encoded."""
+    if len(_memory) + len(texts) > MEMORY:
+        _memory.clear()
+    for text, vector in zip(texts, vectors, strict=True):
+        _memory[_key(text)] = vector
+
+
+def vectors(texts: Sequence[str], enc: Encoder | None = None,
+            progress: Callable[[int, int], None] | None = None) -> np.ndarray:
+    """One vector per text: those remembered (segments read from the store, texts seen
+    before) at once, the rest encoded, each distinct text once, and remembered."""
+    keys = [_key(t) for t in texts]
+    out = np.zeros((len(texts), DIM), dtype=np.float32)
+    todo: dict[bytes, int] = {}
+    for i, key in enumerate(keys):
+        known = _memory.get(key)
+        if known is not None:
+            out[i] = known
+        elif key not in todo:
+            todo[key] = i
+    if todo:
+        firsts = list(todo.values())
+        fresh = (enc or encoder()).encode([texts[i] for i in firsts], progress=progress)
+        remember([texts[i] for i in firsts], fresh)
+        row = {key: n for n, key in enumerate(todo)}
+        for i, key in enumerate(keys):
+            if key in row:
+                out[i] = fresh[row[key]]
+    return out

@@ -164,7 +164,8 @@ class Suggester:
         if indicators:
             parts.append("indicators: " + ", ".join(indicators[:4]))
         if words:
-            parts.append("words: " + ", ".join(words[:4]))
+            label = self.model.reason_label if self.model is not None else "words"
+            parts.append(f"{label}: " + ", ".join(words[:4]))
         if not parts:
             trained = self.model is not None and bool(self.model.trained[j])
             return "model score, no single word stands out" if trained else \
@@ -210,6 +211,8 @@ def store_suggestions(store: Store, suggester: Suggester, document_id: int | Non
     if document_id is not None and store.document(document_id) is None:
         raise NotFound(f"no document {document_id}")
     segments = store.segments_for_suggestion(document_id)
+    if suggester.model is not None:
+        suggester.model.prepare(store, [i for i, _t in segments])
     rows: list[CodingRow] = []
     for start in range(0, len(segments), chunk):
         part = segments[start:start + chunk]
@@ -268,6 +271,8 @@ def batch_json_blocks(suggester: Suggester, rows: list[tuple[Any, str]],
     """
     global _WORKER
     _WORKER = suggester
+    if suggester.model is not None:  # vectors on every core here, not once per worker
+        suggester.model.warm([text for _id, text in rows])
     chunks = [rows[i:i + chunk] for i in range(0, len(rows), chunk)]
     processes = processes or os.cpu_count() or 1
     if processes < 2 or len(chunks) < 2:

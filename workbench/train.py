@@ -15,7 +15,9 @@ from typing import TYPE_CHECKING, Any, TypedDict
 import numpy as np
 
 from . import classifiers
-from .codebook import CodeDef
+from .calibration import WAYS as CALIBRATIONS
+from .calibration import tune_thresholds  # noqa: F401  (where callers found it before)
+from .codebook import CodeDef, without_examples_in
 from .errors import InvalidInput
 from .indicators import KEYWORD_THRESHOLD, Hits, Indicators
 from .kinds import CodingStatus
@@ -77,6 +79,7 @@ class Dataset:
     reviewed: np.ndarray  # bool: fully coded segment
     code_defs: list[CodeDef] = field(default_factory=list)
     hits: Hits = field(default_factory=list)
+    segment_ids: list[int] = field(default_factory=list)
 
     def take(self, idx: np.ndarray) -> tuple[list[str], Hits]:
         return [self.texts[i] for i in idx], [self.hits[i] for i in idx]
@@ -102,34 +105,8 @@ def dataset_from_store(store: Store, code_defs: list[CodeDef]) -> Dataset:
         reviewed=np.array([r["reviewed"] for r in rows], dtype=bool),
         code_defs=list(code_defs),
         hits=Indicators(code_defs).match([r["text"] for r in rows]),
+        segment_ids=[r["segment_id"] for r in rows],
     )
-
-
-# -------------------------------------------------------------- thresholds
-def tune_thresholds(scores: np.ndarray, Y: np.ndarray, default: float = 0.5) -> np.ndarray:
-    """Per code, the score cut-off with the best F1 on known labels.
-
-    Codes with fewer than two positives keep the default: a threshold tuned on one
-    example is noise.
-    """
-    out = np.full(Y.shape[1], default)
-    for j in range(Y.shape[1]):
-        known = Y[:, j] >= 0
-        y, s = Y[known, j], scores[known, j]
-        if y.sum() < 2:
-            continue
-        order = np.argsort(-s)
-        s_sorted, y_sorted = s[order], y[order]
-        tp = np.cumsum(y_sorted)
-        predicted = np.arange(1, len(y_sorted) + 1)
-        f1 = 2 * tp / (predicted + y.sum())
-        # only cut between distinct scores
-        distinct = np.r_[s_sorted[1:] != s_sorted[:-1], True]
-        f1 = np.where(distinct, f1, -1)
-        best = int(np.argmax(f1))
-        nxt = s_sorted[best + 1] if best + 1 < len(s_sorted) else 0.0
-        out[j] = float((s_sorted[best] + nxt) / 2)
-    return out
 
 
 # --------------------------------------------------------------- evaluation
@@ -145,65 +122,42 @@ def _folds(groups: np.ndarray, k: int) -> list[tuple[np.ndarray, np.ndarray]]:
 
 
 def _fit(kind: type[ScoringModel], data: Dataset, idx: np.ndarray,
-         params: dict[str, Any]) -> ScoringModel:
+         params: dict[str, Any], held_out: np.ndarray | None = None) -> ScoringModel:
+    """Fit on ``idx``; codebook examples quoted from the ``held_out`` segments (those
+    the model will be judged on) are not taught."""
     texts, hits = data.take(idx)
-    return kind.fit(texts, data.Y[idx], data.codes, params, code_defs=data.code_defs,
-                    hits=hits)
+    code_defs = data.code_defs
+    if held_out is not None and len(held_out):
+        code_defs = without_examples_in(code_defs, data.take(held_out)[0])
+    return kind.fit(texts, data.Y[idx], data.codes, params, code_defs=code_defs, hits=hits)
 
 
 def _oof_scores(kind: type[ScoringModel], data: Dataset, idx: np.ndarray,
-                params: dict[str, Any], k: int) -> np.ndarray:
+                params: dict[str, Any], k: int, held_out: np.ndarray | None = None
+                ) -> np.ndarray:
     """Out-of-fold scores on ``idx`` (grouped inner split), for threshold tuning."""
     scores = np.zeros((len(idx), len(data.codes)))
     groups = data.groups[idx]
     if len(set(groups.tolist())) < 2:
         return scores
+    outside = np.array([], dtype=int) if held_out is None else held_out
     for tr, te in _folds(groups, k):
-        model = _fit(kind, data, idx[tr], params)
+        model = _fit(kind, data, idx[tr], params, np.r_[outside, idx[te]])
         scores[te] = model.probabilities(*data.take(idx[te]))
     return scores
 
 
-BLENDS = (0.0, 0.25, 0.5, 0.75, 1.0)
-MIN_POSITIVES_TO_TUNE = 5
-# With fewer positives than that, the classifier has seen too little to lead: it gets a
-# quarter of the say and the indicators the rest (chosen by grouped CV on the starter set).
-DEFAULT_BLEND = 0.25
-
-
-def choose_blend_and_thresholds(model_scores: np.ndarray, keyword: np.ndarray, Y: np.ndarray
-                                ) -> tuple[np.ndarray, np.ndarray]:
-    """Per code, the mix of classifier and indicators, and the threshold, with the best
-    out-of-fold F1. Codes with too few positives to tune keep the default mix at 0.5."""
-    blend = np.full(Y.shape[1], DEFAULT_BLEND)
-    thresholds = np.full(Y.shape[1], 0.5)
-    for j in range(Y.shape[1]):
-        known = Y[:, j] >= 0
-        y = Y[known, j]
-        if y.sum() < MIN_POSITIVES_TO_TUNE:
-            continue
-        best = (-1.0, 0.5, 0.5)
-        for a in BLENDS:
-            s = a * model_scores[known, j] + (1 - a) * keyword[known, j]
-            th = tune_thresholds(s[:, None], y[:, None])[0]
-            pred = s >= th
-            tp = float((pred & (y == 1)).sum())
-            f1 = 2 * tp / (pred.sum() + y.sum()) if pred.sum() + y.sum() else 0.0
-            if f1 > best[0] + 1e-9:
-                best = (f1, a, th)
-        blend[j], thresholds[j] = best[1], best[2]
-    return blend, thresholds
-
-
 def fit_with_thresholds(data: Dataset, idx: np.ndarray, params: dict[str, Any],
-                        inner_k: int = 3, kind: str = classifiers.DEFAULT_KIND
-                        ) -> ScoringModel:
-    """Fit on ``idx``; choose blend and thresholds on inner out-of-fold scores."""
+                        inner_k: int = 3, kind: str = classifiers.DEFAULT_KIND,
+                        held_out: np.ndarray | None = None) -> ScoringModel:
+    """Fit on ``idx``; choose blend and thresholds on inner out-of-fold scores (by
+    the model kind's calibration). ``held_out``: segments it will be judged on."""
     model_kind = classifiers.get(kind)
-    oof = _oof_scores(model_kind, data, idx, params, inner_k)
-    model = _fit(model_kind, data, idx, params)
+    oof = _oof_scores(model_kind, data, idx, params, inner_k, held_out)
+    model = _fit(model_kind, data, idx, params, held_out)
     keyword = model.indicators().scores(data.take(idx)[1])
-    model.blend, model.thresholds = choose_blend_and_thresholds(oof, keyword, data.Y[idx])
+    calibrate = CALIBRATIONS[model_kind.calibration]
+    model.blend, model.thresholds = calibrate(oof, keyword, data.Y[idx], params)
     return model
 
 
@@ -235,7 +189,7 @@ class Metrics(TypedDict, total=False):
     active_on_same_folds: dict[str, Any]
 
 
-def _prf(pred: np.ndarray, Y: np.ndarray, codes: list[str]) -> Scores:
+def label_scores(pred: np.ndarray, Y: np.ndarray, codes: list[str]) -> Scores:
     per_code: dict[str, CodeScores] = {}
     tp_all = fp_all = fn_all = 0
     f1s = []
@@ -261,7 +215,7 @@ def _prf(pred: np.ndarray, Y: np.ndarray, codes: list[str]) -> Scores:
             "micro_f1": round(micro, 4)}
 
 
-def _lrap(scores: np.ndarray, Y: np.ndarray, reviewed: np.ndarray) -> float:
+def ranking_precision(scores: np.ndarray, Y: np.ndarray, reviewed: np.ndarray) -> float:
     from sklearn.metrics import label_ranking_average_precision_score
 
     rows = reviewed & (Y == 1).any(axis=1)
@@ -271,31 +225,39 @@ def _lrap(scores: np.ndarray, Y: np.ndarray, reviewed: np.ndarray) -> float:
         (Y[rows] == 1).astype(int), scores[rows])), 4)
 
 
-def cross_validate(data: Dataset, code_defs: list[CodeDef], params: dict[str, Any] | None = None,
-                   k: int = 5, progress: Progress | None = None,
-                   kind: str = classifiers.DEFAULT_KIND) -> Metrics:
-    """Grouped k-fold metrics of the model and of the keyword baseline on the same folds."""
-    params = {**classifiers.get(kind).default_params(), **(params or {})}
-    folds = _folds(data.groups, k)
-    indicators = Indicators(code_defs)
+def held_out_predictions(data: Dataset, folds: list[tuple[np.ndarray, np.ndarray]],
+                         params: dict[str, Any], kind: str,
+                         progress: Progress | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Scores and suggestions (0/1) of every segment by a model fitted without its fold."""
+    keyword_scores = Indicators(data.code_defs).scores(data.hits)
     model_scores = np.zeros(data.Y.shape)
     model_pred = np.zeros(data.Y.shape, dtype=int)
-    keyword_scores = indicators.scores(data.hits)
-    keyword_pred = (keyword_scores >= KEYWORD_THRESHOLD).astype(int)
     for n, (train_idx, test_idx) in enumerate(folds, start=1):
         if progress:
             progress(f"fold {n}/{len(folds)}", n - 1, len(folds) + 1)
-        model = fit_with_thresholds(data, train_idx, params, kind=kind)
+        model = fit_with_thresholds(data, train_idx, params, kind=kind, held_out=test_idx)
         s = model.scores(*data.take(test_idx))
         kw = keyword_scores[test_idx]
         s[:, ~model.trained] = kw[:, ~model.trained]
         th = np.where(model.trained, model.thresholds, KEYWORD_THRESHOLD)
         model_scores[test_idx] = s
         model_pred[test_idx] = (s >= th).astype(int)
-    model_metrics = _prf(model_pred, data.Y, data.codes)
-    model_metrics["lrap"] = _lrap(model_scores, data.Y, data.reviewed)
-    keyword_metrics = _prf(keyword_pred, data.Y, data.codes)
-    keyword_metrics["lrap"] = _lrap(keyword_scores, data.Y, data.reviewed)
+    return model_scores, model_pred
+
+
+def cross_validate(data: Dataset, code_defs: list[CodeDef], params: dict[str, Any] | None = None,
+                   k: int = 5, progress: Progress | None = None,
+                   kind: str = classifiers.DEFAULT_KIND) -> Metrics:
+    """Grouped k-fold metrics of the model and of the keyword baseline on the same folds."""
+    params = {**classifiers.get(kind).default_params(), **(params or {})}
+    folds = _folds(data.groups, k)
+    model_scores, model_pred = held_out_predictions(data, folds, params, kind, progress)
+    keyword_scores = Indicators(code_defs).scores(data.hits)
+    keyword_pred = (keyword_scores >= KEYWORD_THRESHOLD).astype(int)
+    model_metrics = label_scores(model_pred, data.Y, data.codes)
+    model_metrics["lrap"] = ranking_precision(model_scores, data.Y, data.reviewed)
+    keyword_metrics = label_scores(keyword_pred, data.Y, data.codes)
+    keyword_metrics["lrap"] = ranking_precision(keyword_scores, data.Y, data.reviewed)
     return {
         "folds": len(folds),
         "grouped_by": "document",
@@ -308,6 +270,21 @@ def cross_validate(data: Dataset, code_defs: list[CodeDef], params: dict[str, An
 
 
 # ------------------------------------------------------------------ training
+def adapt(store: Store, model: ScoringModel, code_defs: list[CodeDef]) -> ScoringModel:
+    """The model refitted on every decision in the store now, with its own kind,
+    parameters, blend and thresholds: what a researcher coding a new document gets back
+    within seconds, so that the rest of the document profits from their last decisions.
+    No cross-validation and no new version: a maintainer still judges what goes live."""
+    data = dataset_from_store(store, code_defs)
+    if data.codes != model.codes or not len(data):
+        return model
+    kind = type(model)
+    kind.prepare(store, data.segment_ids)
+    fresh = _fit(kind, data, np.arange(len(data)), model.params)
+    fresh.blend, fresh.thresholds = model.blend.copy(), model.thresholds.copy()
+    return fresh
+
+
 @dataclass
 class TrainResult:
     version_id: int
@@ -336,6 +313,7 @@ def train(store: Store, code_defs: list[CodeDef], params: dict[str, Any] | None 
     if len(data) < 10:
         raise InvalidInput(f"only {len(data)} labelled segments: code at least 10 before "
                            "training")
+    model_kind.prepare(store, data.segment_ids)
     metrics = cross_validate(data, code_defs, params, k, progress, kind=model_kind.kind)
     metrics["kind"] = model_kind.kind
     active = store.active_model()
@@ -346,6 +324,7 @@ def train(store: Store, code_defs: list[CodeDef], params: dict[str, Any] | None 
                 and active.metrics.get("segments") == len(data):
             comparison = active.metrics["model"]["macro_f1"]
         else:
+            classifiers.get(active_kind).prepare(store, data.segment_ids)
             comparison = cross_validate(data, code_defs, active.params, k,
                                         kind=active_kind)["model"]["macro_f1"]
         metrics["active_on_same_folds"] = {"version": active.id, "macro_f1": comparison}

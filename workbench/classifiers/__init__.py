@@ -18,7 +18,7 @@ from ..errors import InvalidInput
 if TYPE_CHECKING:
     from .base import ScoringModel
 
-DEFAULT_KIND = "tfidf-logreg-ovr"
+DEFAULT_KIND = "minilm-logreg-ovr"
 # the column default of earlier versions' model rows (train always wrote the full name)
 ALIASES = {"tfidf-ovr": "tfidf-logreg-ovr"}
 

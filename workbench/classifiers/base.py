@@ -13,14 +13,17 @@ from __future__ import annotations
 import io
 import pickle
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
-from typing import Any, ClassVar, Self
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 import numpy as np
 
 from ..codebook import CodeDef
 from ..indicators import Hits, Indicators
 from ..tokens import Tokenised
+
+if TYPE_CHECKING:
+    from ..store import Store
 
 
 class ScoringModel(ABC):
@@ -30,6 +33,10 @@ class ScoringModel(ABC):
     kind: ClassVar[str]  # what the model registry stores and looks up
     # (module, name) a pickled class had in earlier versions -> the class today
     moved_from: ClassVar[dict[tuple[str, str], str]] = {}
+    # how training cuts its scores into suggestions (``calibration.WAYS``)
+    calibration: ClassVar[str] = "per-code-f1"
+    # what ``explain``'s strings are, as a suggestion's reason names them
+    reason_label: ClassVar[str] = "words"
 
     codes: list[str]
     params: dict[str, Any]
@@ -62,6 +69,17 @@ class ScoringModel(ABC):
                 ) -> dict[tuple[int, int], list[str]]:
         """For each (text, code) pair asked, up to four words that pushed the score up
         the most, strongest first."""
+
+    @classmethod  # noqa: B027 (a hook: most kinds have nothing to prepare)
+    def prepare(cls, store: Store, segment_ids: list[int],
+                progress: Callable[[int, int], None] | None = None) -> None:
+        """Read what the store keeps for these segments' features before they are scored
+        or trained on (a kind whose features cost time computes them once and stores
+        them). By default there is nothing to read."""
+
+    def warm(self, texts: Sequence[str]) -> None:  # noqa: B027 (a hook, as prepare)
+        """Compute what scoring these texts needs that is worth computing once in this
+        process (before a batch is split over forked workers). By default nothing."""
 
     # ------------------------------------------------------------- shared part
     def indicators(self) -> Indicators:

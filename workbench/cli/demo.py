@@ -28,7 +28,7 @@ def demo(
     from ..suggest import active_suggester
     from .codebook import load_codebook, report_annotations
     from .documents import list_documents, run_ingest
-    from .models import train_and_report
+    from .models import embed_and_report, train_and_report
     from .suggestions import store_suggestions
 
     folder = corpus / "pdfs" if (corpus / "pdfs").is_dir() else corpus
@@ -39,6 +39,7 @@ def demo(
     if any(r.status == "failed" for r in results):
         raise typer.Exit(1)
     load_codebook(store, codebook.load())
+    embed_and_report(store)  # once per segment: training and suggesting read them
     # the starter set, then the second coder's independent coding of 190 of its segments
     for annotations_file in sorted((corpus / "annotations").glob("*.jsonl")):
         report = annotations.load(store, annotations_file)

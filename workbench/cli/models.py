@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -10,6 +11,7 @@ from ..classifiers import DEFAULT_KIND
 from .common import DbOption, app, group, open_store, progress
 
 if TYPE_CHECKING:
+    from ..evaluate import Evaluation
     from ..store import Store
     from ..train import Metrics
 
@@ -121,3 +123,78 @@ def models_show(ctx: typer.Context, version: int, db: DbOption = None) -> None:
     if v is None:
         raise NotFound(f"no model version {version}")
     print_metrics(v.metrics)  # type: ignore[arg-type]
+
+
+@app.command()
+def evaluate(
+    db: DbOption = None,
+    kind: Annotated[str, typer.Option(help="Kind of model (`workbench models kinds`).")] =
+        DEFAULT_KIND,
+    c: Annotated[float | None, typer.Option("--C", help="Inverse regularisation.")] = None,
+    simulate: Annotated[bool, typer.Option(help="Also simulate coding each document anew.")]
+    = True,
+    step: Annotated[int, typer.Option(help="Refit the simulation's model every N segments.")]
+    = 20,
+    json_out: Annotated[Path | None, typer.Option("--json", help="Also write the figures "
+                                                  "as JSON to this file.")] = None,
+) -> None:
+    """Judge suggestions on documents the model did not see: one document left out at a
+    time (model beside keywords), and a researcher coding each document from its start."""
+    import json
+
+    from ..evaluate import evaluate as run
+
+    params: dict[str, object] = {} if c is None else {"C": c}
+    store = open_store(db)
+    with progress(True) as bar:
+        task = bar.add_task("evaluating", total=None)
+
+        def step_done(message: str, done: int, total: int) -> None:
+            bar.update(task, description=message, completed=done, total=total)
+
+        result = run(store, kind, params, simulate, step, step_done)
+    print_evaluation(result)
+    if json_out is not None:
+        json_out.write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
+
+
+def print_evaluation(result: Evaluation) -> None:
+    typer.echo(f"{result['kind']}: {result['segments']} labelled segments, one document left "
+               "out at a time; model (keywords)")
+    typer.echo(f"{'document':34} {'segs':>5} {'macro-F1':>14} {'micro-F1':>14} "
+               f"{'LRAP':>14} {'top-5 recall':>14} {'per segment':>14}")
+    for row in [*result["documents"], result["overall"]]:
+        m, k = row["model"], row["keyword_baseline"]
+        cells = [f"{m[f]:.3f} ({k[f]:.3f})"
+                 for f in ("macro_f1", "micro_f1", "lrap", "top5_recall")]
+        per = f"{m['per_segment']:.2f} ({row['coded_per_segment']:.2f})"
+        typer.echo(f"{row['title'][:34]:34} {row['segments']:5d} "
+                   + " ".join(f"{cell:>14}" for cell in cells) + f" {per:>14}")
+    typer.echo("(per segment: suggestions, and in brackets the codes coders gave)")
+    for curve in result.get("simulation", []):
+        typer.echo(f"simulation, {curve['title'][:50]}: segments coded -> macro-F1 on the "
+                   "rest (keywords)")
+        typer.echo("  " + ", ".join(f"{p['coded']}: {p['macro_f1']:.2f} "
+                                    f"({p['keyword_macro_f1']:.2f})" for p in curve["points"]))
+
+
+@app.command()
+def embed(
+    db: DbOption = None,
+    document: Annotated[int | None, typer.Option(help="Only this document's segments.")]
+    = None,
+) -> None:
+    """Compute and store the sentence vectors the model reads, for segments lacking them
+    (once per segment; a stopped run keeps what it finished)."""
+    embed_and_report(open_store(db), document)
+
+
+def embed_and_report(store: Store, document: int | None = None) -> None:
+    from .. import encoder
+
+    with progress(True) as bar:
+        task = bar.add_task("encoding segments", total=None)
+        done = encoder.embed_segments(
+            store, document_id=document,
+            progress=lambda n, total: bar.update(task, completed=n, total=total))
+    typer.echo(f"{done} segments encoded ({encoder.NAME})")

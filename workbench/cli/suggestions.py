@@ -34,12 +34,17 @@ def suggest(
     store = open_store(db)
     suggester = suggest_mod.active_suggester(store)
     if input is not None and output is not None:
+        import time
+
         rows = suggest_mod.read_batch(input)
+        start = time.perf_counter()
         with progress(len(rows) > 5000) as bar:
             task = bar.add_task("suggesting", total=len(rows))
             suggest_mod.write_batch(suggester, rows, output,
                                     lambda done: bar.update(task, completed=done))
-        typer.echo(f"{len(rows)} segments suggested -> {output}")
+        seconds = time.perf_counter() - start
+        typer.echo(f"{len(rows)} segments suggested -> {output} in {seconds:.1f} s "
+                   f"({len(rows) / max(seconds, 1e-9):,.0f} segments/s)")
         return
     store_suggestions(store, suggester, document)
 
