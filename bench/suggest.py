@@ -1,25 +1,26 @@
-"""Suggestion speed, training time and model quality, in one run.
+"""Suggestions of the default model kind (sentence vectors): quality on documents the
+model did not see, and speed, each next to the bare part it stands on.
 
-    python bench/suggest.py [--sizes 1000,10000,100000] [--batch 40000] [--skip-quality]
+    python bench/suggest.py [--batch 2000] [--skip-quality] [--skip-simulation]
 
-Builds a throwaway store from the demo corpus, codebook and starter annotations,
-then measures:
-- batch suggestion throughput (segments/s) through ``Suggester.suggest`` in one
-  process, and the time the token cache takes against spaCy's tokenizer on every text;
-- the batch contract as the CLI runs it (JSONL file in, JSONL file out, all cores),
-  from a cold cache, on the corpus texts and on texts with one word in twenty new;
-- single-segment latency (median and 95th percentile of one-text calls);
-- the time of one model fit against the number of labelled segments (the starter
-  set resampled to 1k, 10k, 100k, with a few words shuffled per copy);
-- quality on the starter annotations: grouped (by document) cross-validated
-  macro-F1 and LRAP of the model against the keyword-only baseline, for the
-  default and for variants (regex tokens, character n-grams, no indicator features).
+Builds a throwaway store from the demo corpus, codebook and starter annotations (the
+starter set only: the demo also loads a second coder), then prints:
+- encoding every segment into the store (``encoder.embed_segments``) against the bare
+  encoder on the same texts;
+- scoring from stored vectors: the model's regressions alone (``score_vectors``) and
+  the whole suggester (indicators, blend, thresholds, reasons) on remembered vectors;
+- one new segment end to end (encode, indicators, score, reasons), median and p95;
+- a retrain on 1,000 labelled segments (vectors stored): the fit the app's background
+  refit does, and the fit with its out-of-fold thresholds;
+- the batch contract file to file on texts never seen (encoding included), and again
+  on the same texts (vectors remembered);
+- quality: ``workbench evaluate``'s figures (one document left out at a time, model
+  beside keywords) for this kind and the TF-IDF kind, and the new-document simulation.
 """
 
 from __future__ import annotations
 
 import argparse
-import gc
 import json
 import statistics
 import sys
@@ -32,18 +33,13 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from workbench import annotations, codebook, tokens  # noqa: E402
-from workbench.classifiers.tfidf import TfidfModel  # noqa: E402
+from workbench import annotations, classifiers, codebook, encoder  # noqa: E402
 from workbench.codebook import codebook_of  # noqa: E402
+from workbench.evaluate import evaluate  # noqa: E402
 from workbench.ingest import ingest_paths  # noqa: E402
 from workbench.store import Store  # noqa: E402
-from workbench.suggest import (  # noqa: E402
-    Suggester,
-    batch_json_blocks,
-    read_batch,
-    write_batch,
-)
-from workbench.train import cross_validate, dataset_from_store, train  # noqa: E402
+from workbench.suggest import Suggester, load_active, read_batch, write_batch  # noqa: E402
+from workbench.train import dataset_from_store, fit_with_thresholds, train  # noqa: E402
 
 
 def build_store(tmp: Path) -> Store:
@@ -54,135 +50,126 @@ def build_store(tmp: Path) -> Store:
     return store
 
 
-def reference_loop() -> float:
-    """The shared machine's speed varies from day to day by a factor of two or more."""
-    start = time.perf_counter()
-    total = 0
-    for i in range(10_000_000):
-        total += i
-    return time.perf_counter() - start
+def _rate(n: int, seconds: float) -> str:
+    return f"{n / seconds:,.0f} segments/s"
 
 
-def _unseen(text: str, k: int, rng: np.random.Generator) -> str:
-    """A text with one word in twenty made new (a suffix no corpus word has): spaCy must
-    tokenise and add those to its vocabulary, as with a corpus of new documents."""
-    words = text.split(" ")
-    for at in rng.integers(0, len(words), max(1, len(words) // 20)):
-        words[at] = f"{words[at]}q{k}"
-    return " ".join(words)
-
-
-def synthetic(texts: list[str], Y: np.ndarray, n: int, rng: np.random.Generator
-              ) -> tuple[list[str], np.ndarray]:
-    idx = rng.integers(0, len(texts), n)
-    out = []
-    for k, i in enumerate(idx):
-        words = texts[i].split()
-        if len(words) > 4:
-            a, b = rng.integers(0, len(words), 2)
-            words[a], words[b] = words[b], words[a]
-        out.append(" ".join(words) + f" v{k % 97}")
-    return out, Y[idx]
+def print_evaluation(name: str, ev: dict) -> None:  # type: ignore[type-arg]
+    print(f"\n{name}: one document left out at a time; model (keywords)")
+    print(f"  {'document':36} {'segs':>4} {'macro-F1':>13} {'micro-F1':>13} {'LRAP':>13} "
+          f"{'top-5 recall':>13} {'per seg':>11}")
+    for row in [*ev["documents"], ev["overall"]]:
+        m, k = row["model"], row["keyword_baseline"]
+        cells = " ".join(f"{m[f]:.3f} ({k[f]:.3f})"
+                         for f in ("macro_f1", "micro_f1", "lrap", "top5_recall"))
+        print(f"  {row['title'][:36]:36} {row['segments']:4d} {cells} "
+              f"{m['per_segment']:.2f} ({row['coded_per_segment']:.2f})")
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--sizes", default="1000,10000,100000")
+    ap.add_argument("--batch", type=int, default=2000, help="segments in the batch runs")
     ap.add_argument("--skip-quality", action="store_true")
-    ap.add_argument("--batch", type=int, default=40_000, help="segments in the batch runs")
+    ap.add_argument("--skip-simulation", action="store_true")
     args = ap.parse_args()
     rng = np.random.default_rng(0)
-    print(f"machine reference: a 10-million-step Python loop takes {reference_loop():.2f} s "
-          "(figures from different days compare only next to this)")
     with tempfile.TemporaryDirectory() as tmp:
         store = build_store(Path(tmp))
         defs = codebook_of(store)
-        data = dataset_from_store(store, defs)
-        print(f"starter annotations: {len(data)} segments, {len(defs)} codes, "
-              f"{int((data.Y == 1).sum())} positive labels")
+        texts = [t for _i, t in store.segments_for_suggestion()]
+        enc = encoder.encoder()
+        enc.encode(texts[:64])  # warm up
+        start = time.perf_counter()
+        enc.encode(texts)
+        bare = time.perf_counter() - start
+        start = time.perf_counter()
+        encoder.embed_segments(store, enc)
+        ours = time.perf_counter() - start
+        print(f"encoding {len(texts)} segments on 2 cores: bare encoder {_rate(len(texts), bare)}"
+              f"; embed_segments into the store {_rate(len(texts), ours)} "
+              f"({ours / bare:.2f}x the bare time)")
 
         start = time.perf_counter()
-        result = train(store, defs, k=5)
-        print(f"workbench train (5-fold grouped CV with nested threshold tuning + final fit): "
-              f"{time.perf_counter() - start:.1f} s")
-        from workbench.suggest import load_active
-
+        train(store, defs, k=5)
+        print(f"workbench train ({classifiers.DEFAULT_KIND}, grouped CV with out-of-fold "
+              f"thresholds + final fit, vectors stored): {time.perf_counter() - start:.1f} s")
         model, _v = load_active(store)
+        assert model is not None
         suggester = Suggester(defs, model)
 
-        texts = [t for _i, t in store.segments_for_suggestion()]
-        batch = (texts * (args.batch // len(texts) + 1))[:args.batch]
-        suggester.suggest(batch[:200])  # warm up
+        vectors = encoder.vectors(texts)
+        many = np.tile(vectors, (200_000 // len(texts) + 1, 1))[:200_000]
+        model.score_vectors(many[:1000])
+        start = time.perf_counter()
+        model.score_vectors(many)
+        print(f"scoring from stored vectors, 200,000 segments (the regressions alone): "
+              f"{_rate(len(many), time.perf_counter() - start)}")
+        batch = (texts * (20_000 // len(texts) + 1))[:20_000]
+        suggester.suggest(batch[:200])
         start = time.perf_counter()
         suggester.suggest(batch)
-        elapsed = time.perf_counter() - start
-        chars = np.mean([len(t) for t in batch])
-        print(f"\nbatch suggestion in one process (Suggester.suggest), {len(batch):,} segments "
-              f"(avg {chars:.0f} chars): {len(batch) / elapsed:,.0f} segments/s")
-        gc.disable()  # as the suggester runs: without collections walking the store's rows
-        start = time.perf_counter()
-        tokens.cache().tokenise(batch)
-        cached = time.perf_counter() - start
-        start = time.perf_counter()
-        for _doc in tokens.nlp().tokenizer.pipe(batch):
-            pass
-        bare = time.perf_counter() - start
-        gc.enable()
-        print(f"  tokens from the chunk cache: {cached:.2f} s; bare spaCy tokenizer on every "
-              f"text: {bare:.2f} s ({bare / cached:.1f}x the cache's time)")
+        print(f"whole suggester on remembered vectors, 20,000 segments (indicators, blend, "
+              f"thresholds, reasons): {_rate(len(batch), time.perf_counter() - start)}")
 
-        tokens.cache()._clear()
-        start = time.perf_counter()
-        done = sum(n for n, _block in batch_json_blocks(Suggester(defs, model),
-                                                         list(enumerate(batch))))
-        print(f"batch scoring and JSON on all cores, no files (batch_json_blocks): "
-              f"{done / (time.perf_counter() - start):,.0f} segments/s")
+        lat, bare_lat = [], []
+        for k, text in enumerate(texts[:200]):
+            new = f"{text} (note {k})"  # never encoded before
+            s = time.perf_counter()
+            suggester.suggest([new])
+            lat.append((time.perf_counter() - s) * 1000)
+            s = time.perf_counter()
+            enc.encode([new + " again"])
+            bare_lat.append((time.perf_counter() - s) * 1000)
+        lat.sort()
+        bare_lat.sort()
+        print(f"one new segment end to end: median {statistics.median(lat):.1f} ms, p95 "
+              f"{lat[int(0.95 * len(lat))]:.1f} ms (bare encoder alone: median "
+              f"{statistics.median(bare_lat):.1f} ms)")
 
-        # the contract as the CLI runs it: a JSONL file in, a JSONL file out, all cores;
-        # each run starts with no cached chunks (spaCy's vocabulary already holds the corpus
-        # words from the steps above; the second run's new words it does not)
-        fresh = [_unseen(t, k, rng) for k, t in enumerate(batch)]
-        for name, texts_in in [("demo corpus texts", batch),
-                               ("the same with 1 word in 20 never seen before", fresh)]:
+        data = dataset_from_store(store, defs)
+        idx = rng.integers(0, len(data), 1000)
+        big = type(data)(texts=[data.texts[i] for i in idx], groups=data.groups[idx],
+                         Y=data.Y[idx], codes=data.codes, reviewed=data.reviewed[idx],
+                         code_defs=data.code_defs, hits=[data.hits[i] for i in idx],
+                         segment_ids=[data.segment_ids[i] for i in idx])
+        kind = classifiers.get(classifiers.DEFAULT_KIND)
+        start = time.perf_counter()
+        kind.fit(big.texts, big.Y, big.codes, code_defs=defs)
+        fit = time.perf_counter() - start
+        start = time.perf_counter()
+        fit_with_thresholds(big, np.arange(len(big)), kind.default_params(), kind=kind.kind)
+        print(f"retrain on 1,000 labelled segments (vectors stored): fit {fit:.2f} s (the "
+              f"app's background refit); with out-of-fold thresholds "
+              f"{time.perf_counter() - start:.2f} s")
+
+        for name, shift in (("texts never seen (encoding included)", True),
+                            ("the same texts again (vectors remembered)", False)):
+            rows = [(i, f"{batch[i]} [{i}]") for i in range(args.batch)]
+            if not shift:
+                encoder.vectors([t for _i, t in rows])
             source, target = Path(tmp) / "in.jsonl", Path(tmp) / "out.jsonl"
             source.write_text("".join(json.dumps({"id": i, "text": t}) + "\n"
-                                      for i, t in enumerate(texts_in)), encoding="utf-8")
-            tokens.cache()._clear()
-            fresh_suggester = Suggester(defs, model)
+                                      for i, t in rows), encoding="utf-8")
+            if shift:
+                encoder._memory.clear()
             start = time.perf_counter()
-            write_batch(fresh_suggester, read_batch(source), target)
-            elapsed = time.perf_counter() - start
-            print(f"batch contract (--input/--output, file to file, all cores), {name}: "
-                  f"{len(texts_in) / elapsed:,.0f} segments/s")
-
-        lat = []
-        for t in texts[:300]:
-            s = time.perf_counter()
-            suggester.suggest([t])
-            lat.append((time.perf_counter() - s) * 1000)
-        lat.sort()
-        print(f"single segment: median {statistics.median(lat):.1f} ms, "
-              f"p95 {lat[int(0.95 * len(lat))]:.1f} ms")
-
-        print("\nmodel fit time (one fit: vectorizer + 36 per-code classifiers):")
-        for n in [int(x) for x in args.sizes.split(",") if x]:
-            tx, ty = synthetic(data.texts, data.Y, n, rng)
-            start = time.perf_counter()
-            TfidfModel.fit(tx, ty, data.codes, code_defs=defs)
-            print(f"  {n:>7,} labelled segments: {time.perf_counter() - start:6.1f} s")
+            write_batch(Suggester(defs, model), read_batch(source), target)
+            print(f"batch contract file to file, {args.batch:,} segments, {name}: "
+                  f"{_rate(args.batch, time.perf_counter() - start)}")
 
         if not args.skip_quality:
-            print("\nquality on the starter annotations (grouped by document, 5 folds):")
-            print(f"  {'variant':32} {'macro-F1':>8} {'micro-F1':>8} {'LRAP':>6}")
-            base = result.metrics["keyword_baseline"]
-            print(f"  {'keyword-only baseline':32} {base['macro_f1']:8.3f} {base['micro_f1']:8.3f} "
-                  f"{base['lrap']:6.3f}")
-            for name, params in [("model: spaCy word tokens (default)", {}),
-                                 ("model: regex word tokens (before)", {"tokens": "regex"}),
-                                 ("model: words + characters", {"use_char": True}),
-                                 ("model: words, no indicator blend", {"indicator_weight": 0.0})]:
-                m = cross_validate(data, defs, params, 5)["model"]
-                print(f"  {name:32} {m['macro_f1']:8.3f} {m['micro_f1']:8.3f} {m['lrap']:6.3f}")
+            for kind_name in (classifiers.DEFAULT_KIND, "tfidf-logreg-ovr"):
+                ev = evaluate(store, kind_name, simulation=False)
+                print_evaluation(kind_name, ev)  # type: ignore[arg-type]
+        if not args.skip_simulation:
+            ev = evaluate(store, classifiers.DEFAULT_KIND, step=20)
+            print(f"\nnew-document simulation ({classifiers.DEFAULT_KIND}): segments coded -> "
+                  "macro-F1 on the rest (keywords)")
+            for curve in ev["simulation"]:
+                print(f"  {curve['title'][:60]}")
+                print("    " + ", ".join(f"{p['coded']}: {p['macro_f1']:.2f} "
+                                         f"({p['keyword_macro_f1']:.2f})"
+                                         for p in curve["points"]))
         store.close()
 
 

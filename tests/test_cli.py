@@ -282,3 +282,18 @@ def test_help_lists_the_commands_in_pipeline_order(tmp_path):
     names = re.findall(r"^│ ([a-z]\S*) ", shown.stdout, re.M)
     assert names[:4] == ["ingest", "documents", "show", "search"]
     assert {"agreement", "models", "db", "users"} <= set(names)
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_a_damaged_stored_model_is_refused_in_one_line(tmp_path, demo_url):
+    from sqlalchemy import create_engine, text
+
+    env = {"WORKBENCH_DB": demo_url}
+    assert run("train", "--folds", "2", cwd=tmp_path, env=env).returncode == 0
+    engine = create_engine(demo_url)
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE modelversion SET artifact = :junk"), {"junk": b"\x80\x05junk"})
+    engine.dispose()
+    res = run("suggest", "--document", "1", cwd=tmp_path, env=env)
+    assert res.returncode == 1 and res.stderr.count("\n") == 1
+    assert "model version 1 cannot be loaded" in res.stderr

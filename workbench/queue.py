@@ -35,6 +35,7 @@ def next_segments(store: Store, suggester: Suggester, coder: str, n: int = 10,
     candidates = store.queue_candidates(coder, min_chars, pool=pool, seed=f"{coder}:{done}")
     if not candidates:
         return []
+    suggester.prepare(store, [sid for sid, _t, _d in candidates])
     scores, thresholds, _hits = suggester.score_matrix([text for _i, text, _d in candidates])
     unsure = uncertainty(scores, thresholds)
     context = store.segment_context([sid for sid, _t, _d in candidates])

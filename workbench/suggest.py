@@ -74,6 +74,11 @@ class Suggester:
         self.model = model if model is not None and model.codes == self.codes else None
         self.version: int | None = None
 
+    def prepare(self, store: Store, segment_ids: list[int]) -> None:
+        """Read the stored features of segments about to be scored (``ScoringModel.prepare``)."""
+        if self.model is not None:
+            self.model.prepare(store, segment_ids)
+
     @_without_gc
     def score_matrix(self, texts: Sequence[str]
                      ) -> tuple[np.ndarray, np.ndarray, Hits]:
@@ -187,7 +192,14 @@ def load_active(store: Store) -> tuple[ScoringModel | None, int | None]:
     active = store.active_model()
     if active is None or active.artifact is None:
         return None, None
-    return classifiers.load(active.kind, active.artifact), active.id
+    try:
+        return classifiers.load(active.kind, active.artifact), active.id
+    except WorkbenchError:
+        raise
+    except Exception as exc:  # a damaged artifact: pickle can fail in many ways
+        raise WorkbenchError(f"model version {active.id} cannot be loaded ({type(exc).__name__}:"
+                             f" {exc}); activate another with `workbench models activate N` "
+                             "or train a new one") from exc
 
 
 def active_suggester(store: Store, code_defs: Sequence[CodeDef] | None = None) -> Suggester:
@@ -211,8 +223,7 @@ def store_suggestions(store: Store, suggester: Suggester, document_id: int | Non
     if document_id is not None and store.document(document_id) is None:
         raise NotFound(f"no document {document_id}")
     segments = store.segments_for_suggestion(document_id)
-    if suggester.model is not None:
-        suggester.model.prepare(store, [i for i, _t in segments])
+    suggester.prepare(store, [i for i, _t in segments])
     rows: list[CodingRow] = []
     for start in range(0, len(segments), chunk):
         part = segments[start:start + chunk]
