@@ -54,6 +54,10 @@ def _rate(n: int, seconds: float) -> str:
     return f"{n / seconds:,.0f} segments/s"
 
 
+def _f1(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.2f}"
+
+
 def print_evaluation(name: str, ev: dict) -> None:  # type: ignore[type-arg]
     print(f"\n{name}: one document left out at a time; model (keywords)")
     print(f"  {'document':36} {'segs':>4} {'macro-F1':>13} {'micro-F1':>13} {'LRAP':>13} "
@@ -167,8 +171,8 @@ def main() -> None:
                   "macro-F1 on the rest (keywords)")
             for curve in ev["simulation"]:
                 print(f"  {curve['title'][:60]}")
-                print("    " + ", ".join(f"{p['coded']}: {p['macro_f1']:.2f} "
-                                         f"({p['keyword_macro_f1']:.2f})"
+                print("    " + ", ".join(f"{p['coded']}: {_f1(p['macro_f1'])} "
+                                         f"({_f1(p['keyword_macro_f1'])})"
                                          for p in curve["points"]))
         store.close()
 

@@ -50,10 +50,12 @@ class HeldOut(TypedDict):
 
 
 class Point(TypedDict):
+    """None: the rest holds no coded code, so there is nothing to recall."""
+
     coded: int
     rest: int
-    macro_f1: float
-    keyword_macro_f1: float
+    macro_f1: float | None
+    keyword_macro_f1: float | None
 
 
 class Curve(TypedDict):
@@ -143,8 +145,10 @@ def simulate(data: Dataset, titles: dict[int, str], kind: str, params: dict[str,
             s[:, ~model.trained] = keyword[rest][:, ~model.trained]
             th = np.where(model.trained, model.thresholds, KEYWORD_THRESHOLD)
             Y = data.Y[rest]
-            model_f1 = label_scores((s >= th).astype(int), Y, data.codes)["macro_f1"]
-            keyword_f1 = label_scores(keyword_pred[rest], Y, data.codes)["macro_f1"]
+            model_f1 = keyword_f1 = None
+            if (Y == 1).any():
+                model_f1 = label_scores((s >= th).astype(int), Y, data.codes)["macro_f1"]
+                keyword_f1 = label_scores(keyword_pred[rest], Y, data.codes)["macro_f1"]
             points.append({"coded": coded, "rest": len(rest), "macro_f1": model_f1,
                            "keyword_macro_f1": keyword_f1})
         curves.append({"document_id": d, "title": titles.get(d, str(d)), "points": points})

@@ -158,6 +158,10 @@ def evaluate(
         json_out.write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
 
 
+def _f1(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.2f}"
+
+
 def print_evaluation(result: Evaluation) -> None:
     typer.echo(f"{result['kind']}: {result['segments']} labelled segments, one document left "
                "out at a time; model (keywords)")
@@ -174,8 +178,8 @@ def print_evaluation(result: Evaluation) -> None:
     for curve in result.get("simulation", []):
         typer.echo(f"simulation, {curve['title'][:50]}: segments coded -> macro-F1 on the "
                    "rest (keywords)")
-        typer.echo("  " + ", ".join(f"{p['coded']}: {p['macro_f1']:.2f} "
-                                    f"({p['keyword_macro_f1']:.2f})" for p in curve["points"]))
+        typer.echo("  " + ", ".join(f"{p['coded']}: {_f1(p['macro_f1'])} "
+                                    f"({_f1(p['keyword_macro_f1'])})" for p in curve["points"]))
 
 
 @app.command()
