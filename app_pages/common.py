@@ -192,6 +192,7 @@ class Job:
     done: int = 0
     total: int = 1
     message: str = ""
+    result: Any = None  # what a finished job hands to the page
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def update(self, **changes: Any) -> None:

@@ -1,6 +1,6 @@
 """Model: train a new version in the background with progress; versions with their
-quality against the keyword baseline; activate any version; refresh the stored
-suggestions with the active model."""
+quality against the keyword baseline; how a kind fares on documents it did not see;
+activate any version; refresh the stored suggestions with the active model."""
 
 from __future__ import annotations
 
@@ -101,7 +101,72 @@ def render(store: Store) -> None:
         st.altair_chart(alt.Chart(long).mark_bar().encode(
             x="code:N", y="F1:Q", color="who:N", xOffset="who:N"), width="stretch")
     if may_train:
+        held_out(store, kind)
         stored_suggestions(store)
+
+
+def _evaluate_in_background(job: common.Job, url: str, kind: str) -> None:
+    from workbench.evaluate import evaluate
+
+    store = Store(url)
+    try:
+        result = evaluate(store, kind, progress=lambda step, done, total: job.update(
+            step=step, done=done, total=total))
+        job.update(status="done", message="", result=result)
+    except Exception as exc:  # shown on the page: the thread has no one else to tell
+        job.update(status="failed", message=str(exc))
+    finally:
+        store.close()
+
+
+def held_out(store: Store, kind: str) -> None:
+    """``workbench evaluate`` in the background: each document left out in turn, model
+    beside keywords, and the curve of a researcher coding it from its start."""
+    st.subheader("On documents the model did not see")
+    job = common.background_job("evaluation", store.url)
+    if st.button(f"Judge {kind} on held-out documents", key="evaluate",
+                 disabled=job.status == "running"):
+        job.update(status="running", step="starting", done=0, total=1, message="",
+                   result=None)
+        threading.Thread(target=_evaluate_in_background, args=(job, store.url, kind),
+                         daemon=True).start()
+
+    @st.fragment(run_every=1.0 if job.status == "running" else None)
+    def show() -> None:
+        if job.status == "running":
+            st.progress(min(job.done / max(job.total, 1), 1.0), text=f"judging: {job.step}")
+            return
+        if job.status == "failed":
+            st.error(job.message)
+            return
+        result = job.result
+        if not result:
+            st.caption("Each document is left out in turn: a model fitted on the others "
+                       "is judged on it, next to the keywords alone.")
+            return
+        rows = []
+        for row in [*result["documents"], result["overall"]]:
+            m, k = row["model"], row["keyword_baseline"]
+            rows.append({"held-out document": row["title"], "segments": row["segments"],
+                         "macro-F1": m["macro_f1"], "keywords macro-F1": k["macro_f1"],
+                         "LRAP": m["lrap"], "keywords LRAP": k["lrap"],
+                         "top-5 recall": m["top5_recall"],
+                         "keywords top-5": k["top5_recall"],
+                         "suggestions per segment": m["per_segment"],
+                         "coders' codes per segment": row["coded_per_segment"]})
+        st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+        points = [{"document": curve["title"][:40], "segments coded": p["coded"],
+                   "macro-F1 on the rest": p["macro_f1"]}
+                  for curve in result.get("simulation", []) for p in curve["points"]
+                  if p["macro_f1"] is not None]
+        if points:
+            st.caption("Coding each document from its start, refitting every "
+                       f"{result.get('step', 20)} segments: macro-F1 on what is not coded yet")
+            st.altair_chart(alt.Chart(pd.DataFrame(points)).mark_line(point=True).encode(
+                x="segments coded:Q", y="macro-F1 on the rest:Q", color="document:N"),
+                width="stretch")
+
+    show()
 
 
 def stored_suggestions(store: Store) -> None:

@@ -275,3 +275,23 @@ def test_the_code_page_learns_from_decisions_in_the_background(app, demo_store):
     before = base.model.scores(texts)[range(5), cols]
     after = refit.model.scores(texts)[range(5), cols]
     assert (after > before).all()
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_model_page_judges_a_kind_on_held_out_documents(app, demo_store):
+    from workbench import codebook as cb
+    from workbench.train import train
+
+    train(demo_store, cb.defs_from_rows(demo_store.codes()), k=2)
+    goto(app, "Model")
+    app.button(key="evaluate").click().run()
+    deadline = time.time() + 600
+    while time.time() < deadline and not any(
+            "held-out document" in d.value.columns for d in app.dataframe):
+        time.sleep(2)
+        app.run()
+    assert not app.exception, [e.value for e in app.exception]
+    [table] = [d.value for d in app.dataframe if "held-out document" in d.value.columns]
+    assert len(table) == 5 and table["held-out document"].iloc[-1] == "all documents"
+    assert table["segments"].iloc[-1] == sum(table["segments"].iloc[:4])
+    assert app.get("arrow_vega_lite_chart") or app.get("vega_lite_chart")
