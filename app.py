@@ -44,7 +44,14 @@ def sign_in(store: Store) -> None:
 def sidebar(store: Store) -> None:
     signed_in = st.session_state.get("account")
     if signed_in is None:
-        st.sidebar.text_input("Your name (recorded on every coding)", key="coder")
+        # the name lives in the address too, so a reload keeps it
+        if "coder" not in st.session_state and st.query_params.get("coder"):
+            st.session_state["coder"] = st.query_params["coder"]
+        name = st.sidebar.text_input("Your name (recorded on every coding)", key="coder")
+        if name.strip():
+            st.query_params["coder"] = name.strip()
+        elif "coder" in st.query_params:
+            del st.query_params["coder"]
     else:
         st.sidebar.write(f"Signed in as **{common.literal(signed_in.name)}** ({signed_in.role})")
         if st.sidebar.button("Sign out", key="sign_out"):

@@ -64,12 +64,22 @@ def render(store: Store) -> None:
 
 def in_document(store: Store, docs: list[DocumentSummary]) -> Position:
     by_id = {d.id: d for d in docs}
+    if "code_doc" not in st.session_state and _number(st.query_params.get("doc")) in by_id:
+        st.session_state["code_doc"] = _number(st.query_params.get("doc"))
     doc = by_id[st.selectbox("Document", list(by_id),
                              format_func=lambda i: f"{i}: {by_id[i].title}", key="code_doc")]
     segs = [s for s in store.segments(doc.id) if s.kind != SegmentKind.FOOTNOTE]
     key = f"pos_{doc.id}"
-    pos = min(st.session_state.get(key, 0), len(segs) - 1)
+    if key not in st.session_state and st.query_params.get("doc") == str(doc.id):
+        st.session_state[key] = _number(st.query_params.get("passage"))
+    pos = max(0, min(st.session_state.get(key, 0), len(segs) - 1))
+    # the address holds the document and passage: a reload comes back here
+    st.query_params["doc"], st.query_params["passage"] = str(doc.id), str(pos)
     return Position(doc, segs[pos], segs, pos, key)
+
+
+def _number(value: str | None) -> int:
+    return int(value) if value and value.isdigit() else 0
 
 
 def in_queue(store: Store, docs: list[DocumentSummary], sugg: Suggester, coder: str
@@ -122,11 +132,10 @@ def suggestions(store: Store, seg: Segment, sugg: Suggester, coder: str) -> None
         for col, verb, decision in ((cols[1], "Accept", CodingStatus.ACCEPTED),
                                     (cols[2], "Reject", CodingStatus.REJECTED)):
             if col.button(verb, key=f"{verb.lower()[:3]}_{seg.id}_{s.code}"):
-                # a code under its threshold, shown only as one of the top few, was not
-                # suggested: the coder's decision on it is theirs alone
-                store.decide(seg.id, s.code, coder, decision,
-                             score=round(s.score, 4) if s.suggested else None,
-                             model_version_id=sugg.version if s.suggested else None)
+                # every code shown here came from the model (or the indicators): the
+                # decision keeps that origin, its score and the model version
+                store.decide(seg.id, s.code, coder, decision, score=round(s.score, 4),
+                             model_version_id=sugg.version)
                 common.learn(store, sugg)
                 st.rerun()
     refits = common.adapted(store.url).refits
@@ -135,7 +144,17 @@ def suggestions(store: Store, seg: Segment, sugg: Suggester, coder: str) -> None
                    f"latest decisions ({refits} times since the server started).")
     mine = [c for c in store.codings_for(seg.id) if c.coder == coder]
     if mine:
-        st.write("Your decisions: " + ", ".join(f"{c.code_id} {c.status}" for c in mine))
+        st.subheader("Your decisions")
+    for c in mine:
+        cols = st.columns([6, 1])
+        memo = f" · memo: {common.literal(c.memo)}" if c.memo else ""
+        cols[0].markdown(f"**{c.code_id}** {common.literal(names.get(c.code_id, ''))} · "
+                         f"{c.status}{memo}")
+        if cols[1].button("Remove", key=f"rm_{c.id}"):
+            assert c.id is not None
+            store.remove_coding(c.id, coder)
+            st.toast(f"Removed {c.code_id} (undo brings it back)")
+            st.rerun()
 
 
 def add_code(store: Store, seg: Segment, sugg: Suggester, coder: str) -> None:
@@ -143,25 +162,43 @@ def add_code(store: Store, seg: Segment, sugg: Suggester, coder: str) -> None:
     st.subheader("Add a code")
     names = {c.id: c.name for c in store.codes()}
     pick = st.selectbox("Code", list(names), format_func=lambda c: f"{c} {names[c]}",
-                        key="pick", index=None, placeholder="Type to search the codebook")
+                        key=f"pick_{seg.id}", index=None,
+                        placeholder="Type to search the codebook")
     memo = st.text_input("Memo (optional)", key=f"memo_{seg.id}")
-    if st.button("Add code", key="add_code", disabled=pick is None) and pick is not None:
+    if st.button("Add code", key=f"add_code_{seg.id}", disabled=pick is None) \
+            and pick is not None:
         store.decide(seg.id, pick, coder, CodingStatus.ACCEPTED, memo=memo or None)
         common.learn(store, sugg)
         st.rerun()
 
 
 def navigation(store: Store, at: Position, coder: str) -> None:
+    """Undo acts on this document's work (all of the coder's work in the queue) and says
+    what it undid; moving on either records the passage as coded completely (with no
+    code: "no code fits", a deliberate answer) or skips it, which records nothing."""
     assert at.seg.id is not None
-    cols = st.columns(3)
+    undone = st.session_state.pop("_undone", None)
+    if undone:
+        st.success(f"Undone: {undone}")
+    cols = st.columns(4)
     if cols[0].button("Undo last action", key="undo"):
-        what = store.undo_last(coder)
-        st.toast(f"Undone: {what}" if what else "Nothing to undo")
+        what = store.undo_last(coder, at.doc.id if at.key is not None else None)
+        st.session_state["_undone"] = what or "nothing (no action of yours here to undo)"
         st.rerun()
     if cols[1].button("Previous", key="prev", disabled=at.key is None or at.pos == 0):
         st.session_state[at.key] = at.pos - 1
         st.rerun()
-    if cols[2].button("Done: next segment", key="next", type="primary"):
+    last = at.key is not None and at.pos >= len(at.segs) - 1
+    if cols[2].button("Skip", key="skip", disabled=last or at.key is None,
+                      help="Move on without recording anything for this passage"):
+        st.session_state[at.key] = at.pos + 1
+        st.rerun()
+    accepted = any(c.coder == coder and c.status == CodingStatus.ACCEPTED
+                   for c in store.codings_for(at.seg.id))
+    label = "Done: next segment" if accepted else "No code fits: next segment"
+    if cols[3].button(label, key="next", type="primary",
+                      help="Record this passage as coded completely: codes not accepted "
+                           "count as absent"):
         store.mark_reviewed(at.seg.id, coder)
         if at.key is not None:
             st.session_state[at.key] = min(at.pos + 1, len(at.segs) - 1)

@@ -103,12 +103,19 @@ def edit_or_remove(store: Store, docs: list[DocumentSummary]) -> None:
                 st.success("Saved.")
             except WorkbenchError as exc:
                 st.error(str(exc))
+    # the confirmation belongs to one document and is cleared by the removal: the next
+    # document shown is never one click from deletion
+    confirm = f"confirm_remove_{choice.id}"
     sure = st.checkbox(f"I want to remove document {choice.id} and all its codings",
-                       key="confirm_remove")
+                       key=confirm)
     if st.button("Remove document", disabled=not sure, key="remove"):
         store.delete_document(choice.id, actor=common.actor())
-        st.success(f"Removed document {choice.id}.")
+        st.session_state.pop(confirm, None)
+        st.session_state["_removed"] = choice.id
         st.rerun()
+    removed = st.session_state.pop("_removed", None)
+    if removed is not None:
+        st.success(f"Removed document {removed}.")
 
 
 if __name__ == "__main__":

@@ -45,9 +45,14 @@ def test_documents_page_lists_edits_and_removes(app, demo_store):
     # the brief's segments now count for Solna in the city comparison
     assert compare.matrix(demo_store, CodingFilter(documents=(4,))).index.tolist() == ["Solna"]
     assert app.button(key="remove").disabled
-    app.checkbox(key="confirm_remove").check().run()
+    app.checkbox(key="confirm_remove_4").check().run()
     app.button(key="remove").click().run()
-    assert demo_store.document(4) is None and demo_store.counts()["documents"] == 3
+    assert demo_store.document(4) is None
+    # the next document shown is not one click from deletion
+    assert any("Removed document 4" in s.value for s in app.success)
+    shown = app.selectbox(key="edit_doc").value
+    assert not app.checkbox(key=f"confirm_remove_{shown}").value
+    assert app.button(key="remove").disabled and demo_store.counts()["documents"] == 3
 
 
 def test_code_page_accept_undo_add_next(app, demo_store):
@@ -63,19 +68,45 @@ def test_code_page_accept_undo_add_next(app, demo_store):
     assert [(c.code_id, c.status) for c in mine] == [(code, "accepted")]
     app.button(key="undo").click().run()
     assert not [c for c in demo_store.codings_for(int(seg_id)) if c.coder == "alice"]
-    app.selectbox(key="pick").set_value("RE09").run()
+    assert any(f"accepted {code} on segment {seg_id}" in s.value for s in app.success)
+    app.selectbox(key=f"pick_{seg_id}").set_value("RE09").run()
     app.text_input(key=f"memo_{seg_id}").input("peer learning between towns").run()
-    app.button(key="add_code").click().run()
+    app.button(key=f"add_code_{seg_id}").click().run()
     added = [c for c in demo_store.codings_for(int(seg_id)) if c.coder == "alice"]
     assert [(c.code_id, c.memo) for c in added] == [("RE09", "peer learning between towns")]
+    assert any("peer learning between towns" in m.value for m in app.markdown)  # memo shown
     before = demo_store.progress("alice")
     app.button(key="next").click().run()
     assert demo_store.progress("alice")[0] == before[0] + 1
+    # the picker starts empty on the next passage; skipping records nothing
+    next_seg = app.query_params["passage"]
+    assert next_seg == "1" and app.query_params["doc"] == "2"
+    assert not [s for s in app.selectbox if s.key and s.key.startswith("pick_")
+                and s.value is not None]
+    app.button(key="skip").click().run()
+    assert demo_store.progress("alice")[0] == before[0] + 1
+    assert app.query_params["passage"] == "2" and app.query_params["coder"] == "alice"
+
+
+def test_a_coder_removes_their_own_coding_from_the_code_page(app, demo_store):
+    goto(app, "Code")
+    name(app, "erin")
+    app.selectbox(key="code_doc").select_index(1).run()
+    accept = next(b for b in app.button if b.key and b.key.startswith("acc_"))
+    seg_id, code = accept.key.split("_")[1:]
+    accept.click().run()
+    [mine] = [c for c in demo_store.codings_for(int(seg_id)) if c.coder == "erin"]
+    app.button(key=f"rm_{mine.id}").click().run()
+    assert not [c for c in demo_store.codings_for(int(seg_id)) if c.coder == "erin"]
+    app.button(key="undo").click().run()
+    assert any(f"removed {code} from segment {seg_id}" in s.value for s in app.success)
+    assert [c.code_id for c in demo_store.codings_for(int(seg_id)) if c.coder == "erin"] == \
+        [code]
 
 
 def test_accepting_a_suggestion_keeps_its_score_and_origin(app, demo_store):
-    """A suggested code accepted on the Code page stays the model's suggestion (origin,
-    score, model version); a code shown only as one of the top few is the coder's own."""
+    """A code accepted on the Code page keeps where it came from (origin, score, model
+    version), whether it passed its threshold or was shown as one of the top few."""
     from workbench.suggest import active_suggester
 
     goto(app, "Code")
@@ -92,11 +123,8 @@ def test_accepting_a_suggestion_keeps_its_score_and_origin(app, demo_store):
             button.click().run()
             [mine] = [c for c in demo_store.codings_for(int(seg_id))
                       if c.coder == "cleo" and c.code_id == code]
-            if shown.suggested:
-                assert (mine.origin, mine.score) == ("model", round(shown.score, 4))
-                assert mine.model_version_id == suggester.version
-            else:
-                assert (mine.origin, mine.score, mine.model_version_id) == ("human", None, None)
+            assert (mine.origin, mine.score) == ("model", round(shown.score, 4))
+            assert mine.model_version_id == suggester.version
             seen.add(shown.suggested)
         if seen == {True, False}:
             break

@@ -103,7 +103,7 @@ def test_upload_accept_compare_export(server, page, generated, tmp_path):
     _goto(page, "Code")
     page.get_by_text("segments coded").first.wait_for()
     page.get_by_role("button", name="Accept").first.click()
-    page.get_by_text("Your decisions:").wait_for()
+    page.get_by_role("heading", name="Your decisions").wait_for()
 
     _goto(page, "Compare cities")
     page.get_by_role("heading", name="Excerpts behind a cell").wait_for()

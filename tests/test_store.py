@@ -84,7 +84,7 @@ def test_every_change_is_in_the_append_only_audit_log(store, generated):
     version = store.add_model_version({"params": {}, "metrics": {}, "training_size": 3},
                                       actor="maintainer")
     store.activate_model(version, actor="maintainer")
-    assert store.undo_last("ana") == "review.add"
+    assert store.undo_last("ana") == f"marked segment {segment} as coded completely"
     store.delete_document(result.document_id, actor="lead")
 
     actions = [e.action for e in reversed(store.audit_log(100))]
@@ -101,3 +101,41 @@ def test_every_change_is_in_the_append_only_audit_log(store, generated):
     with pytest.raises(DBAPIError, match="append-only"), store.write() as conn:
         conn.exec_driver_sql("DELETE FROM auditevent")
     assert len(store.audit_log(100)) == 11
+
+
+def test_undo_acts_on_the_document_in_front_of_the_coder_and_says_what(store, generated):
+    from workbench import codebook
+
+    first = ingest_file(store, generated["text"]).document_id
+    second = ingest_file(store, generated["two_column"]).document_id
+    store.load_codebook(codebook.load())
+    a = store.segments(first)[0].id
+    b = store.segments(second)[0].id
+    store.decide(a, "FP01", "ana", "accepted")
+    store.decide(b, "OB09", "ana", "rejected")
+    # on the first document, the later decision elsewhere is left alone
+    assert store.undo_last("ana", document_id=first) == f"accepted FP01 on segment {a}"
+    assert not store.codings_for(a)
+    assert [c.status for c in store.codings_for(b)] == ["rejected"]
+    assert store.undo_last("ana", document_id=first) is None
+    assert store.undo_last("ana") == f"rejected OB09 on segment {b}"
+
+
+def test_a_coder_removes_their_own_coding_and_undo_brings_it_back(store, generated):
+    import pytest
+
+    from workbench import codebook
+    from workbench.errors import NotFound
+
+    doc = ingest_file(store, generated["text"]).document_id
+    store.load_codebook(codebook.load())
+    seg = store.segments(doc)[0].id
+    coding = store.decide(seg, "FP08", "ana", "accepted", memo="volunteers at the desk")
+    with pytest.raises(NotFound, match="bob has no coding"):
+        store.remove_coding(coding, "bob")
+    store.remove_coding(coding, "ana")
+    assert not store.codings_for(seg)
+    assert store.undo_last("ana") == f"removed FP08 from segment {seg} (it is back)"
+    [back] = store.codings_for(seg)
+    assert (back.id, back.code_id, back.memo, back.document_id) == \
+        (coding, "FP08", "volunteers at the desk", doc)

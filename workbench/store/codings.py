@@ -301,32 +301,52 @@ class Codings(StoreCore):
         except IntegrityError:  # the same coder, in another window, was quicker
             return False
 
-    def undo_last(self, actor: str) -> str | None:
-        """Undo the actor's most recent change that is not undone yet; say what it was."""
+    def remove_coding(self, coding_id: int, coder: str) -> None:
+        """A coder takes back one of their own codings (undo puts it back)."""
+        from ..errors import NotFound
+
+        with self.write() as conn:
+            row = conn.execute(select(t.Coding).where((col(t.Coding.id) == coding_id)
+                                                      & (col(t.Coding.coder) == coder))).first()
+            if row is None:
+                raise NotFound(f"{coder} has no coding {coding_id}")
+            conn.execute(delete(t.Coding).where(col(t.Coding.id) == coding_id))
+            self._audit(conn, coder, "coding.remove", "coding", str(coding_id), row_dict(row),
+                        None)
+
+    def undo_last(self, actor: str, document_id: int | None = None) -> str | None:
+        """Undo the actor's most recent change to a coding or review that is not undone yet
+        (only among a document's segments when ``document_id`` is given: undo acts on the
+        work in front of the coder); say exactly what was undone."""
         with self.write() as conn:
             undone = {r[0] for r in conn.execute(
                 select(col(t.AuditEvent.entity_id)).where((col(t.AuditEvent.actor) == actor)
                                                      & (col(t.AuditEvent.action) == "undo")))}
             for event in conn.execute(
                 select(t.AuditEvent).where((col(t.AuditEvent.actor) == actor)
-                                           & (col(t.AuditEvent.action) != "undo"))
+                                           & col(t.AuditEvent.entity).in_(("coding", "review")))
                 .order_by(col(t.AuditEvent.id).desc())
             ).all():
                 if str(event.id) in undone:
                     continue
-                table = {"coding": t.Coding, "review": t.Review}.get(event.entity)
-                if table is None:
+                row = event.after or event.before or {}
+                segment = row.get("segment_id")
+                if document_id is not None and conn.execute(
+                        select(col(t.Segment.document_id)).where(col(t.Segment.id) == segment)
+                ).scalar() != document_id:
                     continue
+                table = t.Coding if event.entity == "coding" else t.Review
                 self._restore(conn, table, int(event.entity_id), event.before)
                 self._audit(conn, actor, "undo", "auditevent", str(event.id), event.after,
                             event.before)
-                return str(event.action)
+                return _undone(str(event.action), row)
         return None
 
-    @staticmethod
-    def _restore(conn: Connection, table: Any, key: int, before: dict[str, Any] | None
+    @classmethod
+    def _restore(cls, conn: Connection, table: Any, key: int, before: dict[str, Any] | None
                  ) -> None:
-        """A row back as the audit log saw it before a change (gone if it was new)."""
+        """A row back as the audit log saw it before a change (gone if it was new, back
+        if it was removed)."""
         if before is None:
             conn.execute(delete(table).where(table.id == key))
             return
@@ -336,6 +356,13 @@ class Codings(StoreCore):
         for stamp in ("created_at", "updated_at"):
             if isinstance(restore.get(stamp), str):
                 restore[stamp] = datetime.fromisoformat(restore[stamp])
+        if conn.execute(select(table.id).where(table.id == key)).first() is None:
+            values = {**restore, "id": key}
+            if table is t.Coding:
+                segment = int(before["segment_id"])
+                values.update(cls._segment_places(conn, [segment])[segment])
+            conn.execute(insert(table).values(**values))
+            return
         conn.execute(update(table).where(table.id == key).values(**restore))
 
     def progress(self, coder: str, document_id: int | None = None) -> tuple[int, int]:
@@ -350,3 +377,14 @@ class Codings(StoreCore):
                                                       & col(t.Review.segment_id).in_(body))
             ).scalar_one()
         return int(done), int(total)
+
+
+def _undone(action: str, row: dict[str, Any]) -> str:
+    """What an undone change was, in the coder's words."""
+    segment = row.get("segment_id")
+    code = row.get("code_id", "")
+    return {"coding.accepted": f"accepted {code} on segment {segment}",
+            "coding.rejected": f"rejected {code} on segment {segment}",
+            "coding.remove": f"removed {code} from segment {segment} (it is back)",
+            "review.add": f"marked segment {segment} as coded completely"}.get(
+                action, f"{action} on segment {segment}")
