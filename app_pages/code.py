@@ -121,7 +121,7 @@ def suggestions(store: Store, seg: Segment, sugg: Suggester, coder: str) -> None
     names = {c.id: c.name for c in store.codes()}
     st.subheader("Suggested codes")
     shown = [s for s in row if s.suggested] or row[:3]
-    for s in shown:
+    for rank, s in enumerate(shown, start=1):
         status = decided.get(s.code)
         cols = st.columns([5, 1, 1])
         label = f"**{s.code}** {common.literal(names.get(s.code, ''))} · {s.score:.2f}"
@@ -129,9 +129,12 @@ def suggestions(store: Store, seg: Segment, sugg: Suggester, coder: str) -> None
             label += f" · *{status.status} by {common.literal(status.coder)}*"
         cols[0].markdown(label)
         cols[0].caption(s.reason or "-")
+        keys = {"Accept": str(rank) if rank <= 9 else None,
+                "Reject": f"Shift+{rank}" if rank <= 9 else None}
         for col, verb, decision in ((cols[1], "Accept", CodingStatus.ACCEPTED),
                                     (cols[2], "Reject", CodingStatus.REJECTED)):
-            if col.button(verb, key=f"{verb.lower()[:3]}_{seg.id}_{s.code}"):
+            if col.button(verb, key=f"{verb.lower()[:3]}_{seg.id}_{s.code}",
+                          shortcut=keys[verb]):
                 # every code shown here came from the model (or the indicators): the
                 # decision keeps that origin, its score and the model version
                 store.decide(seg.id, s.code, coder, decision, score=round(s.score, 4),
@@ -181,28 +184,33 @@ def navigation(store: Store, at: Position, coder: str) -> None:
     if undone:
         st.success(f"Undone: {undone}")
     cols = st.columns(4)
-    if cols[0].button("Undo last action", key="undo"):
+    if cols[0].button("Undo last action", key="undo", shortcut="U"):
         what = store.undo_last(coder, at.doc.id if at.key is not None else None)
         st.session_state["_undone"] = what or "nothing (no action of yours here to undo)"
         st.rerun()
-    if cols[1].button("Previous", key="prev", disabled=at.key is None or at.pos == 0):
+    if cols[1].button("Previous", key="prev", disabled=at.key is None or at.pos == 0,
+                      shortcut="P"):
         st.session_state[at.key] = at.pos - 1
         st.rerun()
     last = at.key is not None and at.pos >= len(at.segs) - 1
-    if cols[2].button("Skip", key="skip", disabled=last or at.key is None,
+    if cols[2].button("Skip", key="skip", disabled=last or at.key is None, shortcut="S",
                       help="Move on without recording anything for this passage"):
         st.session_state[at.key] = at.pos + 1
         st.rerun()
     accepted = any(c.coder == coder and c.status == CodingStatus.ACCEPTED
                    for c in store.codings_for(at.seg.id))
     label = "Done: next segment" if accepted else "No code fits: next segment"
-    if cols[3].button(label, key="next", type="primary",
+    if cols[3].button(label, key="next", type="primary", shortcut="N",
                       help="Record this passage as coded completely: codes not accepted "
                            "count as absent"):
         store.mark_reviewed(at.seg.id, coder)
         if at.key is not None:
             st.session_state[at.key] = min(at.pos + 1, len(at.segs) - 1)
         st.rerun()
+    with st.expander("Keyboard"):
+        st.markdown("**1**-**9** accept that suggestion · **Shift+1**-**9** reject it · "
+                    "**N** done: next passage · **S** skip · **P** previous · **U** undo · "
+                    "the code picker takes typing once clicked")
 
 
 if __name__ == "__main__":

@@ -27,6 +27,15 @@ def _free_port() -> int:
 
 @pytest.fixture
 def server(tmp_path, db_url):
+    yield from _serve(tmp_path, db_url)
+
+
+@pytest.fixture
+def demo_server(tmp_path, demo_url):
+    yield from _serve(tmp_path, demo_url)
+
+
+def _serve(tmp_path, db_url):
     if not Path(CHROMIUM).exists():
         pytest.skip("Debian's chromium is not installed (.ci/run installs it)")
     pytest.importorskip("playwright")
@@ -153,3 +162,52 @@ def test_hostile_text_is_shown_literally(server, page, tmp_path):
     assert "**not bold**" in body or "**not bold**" in body.replace("\n", " ")
     assert page.evaluate("window.hacked") is None
     assert page.locator("[data-testid='stMain'] img[src*='x.png']").count() == 0
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_coding_by_keyboard_keeps_provenance_and_survives_a_reload(demo_server, page):
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    from workbench.store import Store
+
+    url, db = demo_server
+    page.goto(f"{url}/code?coder=kim&doc=2&passage=3")
+    page.get_by_role("heading", name="Suggested codes").wait_for()
+    assert page.get_by_label("Your name (recorded on every coding)").input_value() == "kim"
+    page.get_by_role("button", name="Accept").first.wait_for()
+    page.wait_for_load_state("networkidle")
+    for _attempt in range(3):  # the app may still be wiring its shortcuts on a busy machine
+        page.get_by_role("heading", name="Code").first.click()  # keys to the page, not a field
+        page.keyboard.press("1")  # accepting the same code twice is one decision
+        try:
+            page.get_by_role("heading", name="Your decisions").wait_for(timeout=15_000)
+            break
+        except PlaywrightTimeout:
+            continue
+    page.get_by_role("heading", name="Your decisions").wait_for()
+    store = Store(db)
+    [mine] = [c for seg in store.segments(2) for c in store.codings_for(seg.id)
+              if c.coder == "kim"]
+    assert mine.origin == "model" and mine.score is not None  # accepted as suggested
+    page.get_by_role("heading", name="Code").first.click()
+    page.keyboard.press("U")
+    page.get_by_text(f"Undone: accepted {mine.code_id} on segment {mine.segment_id}").wait_for()
+    assert not [c for seg in store.segments(2) for c in store.codings_for(seg.id)
+                if c.coder == "kim"]
+    page.get_by_role("heading", name="Code").first.click()
+    page.keyboard.press("N")  # no code fits: the passage counts as coded completely
+    page.get_by_text("1 of ").first.wait_for()
+    page.wait_for_function("() => window.location.search.includes('passage=4')")
+    page.reload()
+    page.get_by_role("heading", name="Suggested codes").wait_for()
+    assert "passage=4" in page.url and "doc=2" in page.url and "coder=kim" in page.url
+    assert store.progress("kim", 2)[0] == 1
+    # typing a memo is typing, not shortcuts
+    page.get_by_label("Memo (optional)").fill("")
+    page.get_by_label("Memo (optional)").press_sequentially("1 Nu")
+    page.wait_for_timeout(1500)
+    assert page.get_by_label("Memo (optional)").input_value() == "1 Nu"
+    assert store.progress("kim", 2)[0] == 1
+    assert not [c for seg in store.segments(2) for c in store.codings_for(seg.id)
+                if c.coder == "kim"]
+    store.close()
