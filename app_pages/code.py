@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from app_pages import common
+from app_pages import common, reader
 from workbench import queue
 from workbench.kinds import CodingOrigin, CodingStatus, SegmentKind
 from workbench.store import DocumentSummary, Store
@@ -60,6 +60,9 @@ def render(store: Store) -> None:
     suggestions(store, at.seg, sugg, coder)
     add_code(store, at.seg, sugg, coder)
     navigation(store, at, coder)
+    if at.key is not None:
+        st.subheader("The document")
+        reader.show_reader(store, at.segs, at.seg, coder)
 
 
 def in_document(store: Store, docs: list[DocumentSummary]) -> Position:

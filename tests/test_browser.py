@@ -211,3 +211,50 @@ def test_coding_by_keyboard_keeps_provenance_and_survives_a_reload(demo_server, 
     assert not [c for seg in store.segments(2) for c in store.codings_for(seg.id)
                 if c.coder == "kim"]
     store.close()
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_selecting_words_in_the_reader_codes_exactly_those_characters(demo_server, page,
+                                                                      tmp_path):
+    from workbench.store import Store
+
+    url, db = demo_server
+    store = Store(db)
+    segs = store.segments(2)
+    target = next(s for s in segs[3:] if len(s.text) > 80)
+    page.goto(f"{url}/code?coder=lia&doc=2&passage={segs.index(target)}")
+    reader = page.locator(".wb-reader")
+    reader.wait_for()
+    words = target.text[10:40]
+    # select characters 10-40 of the passage as a mouse would, then let go
+    page.evaluate("""([id, from, to]) => {
+        const el = document.querySelector(`.wb-text[data-seg="${id}"]`);
+        const walk = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
+        let node, seen = 0, range = document.createRange(), startSet = false;
+        while ((node = walk.nextNode())) {
+            const len = node.textContent.length;
+            if (!startSet && seen + len >= from) {
+                range.setStart(node, from - seen);
+                startSet = true;
+            }
+            if (seen + len >= to) { range.setEnd(node, to - seen); break; }
+            seen += len;
+        }
+        const sel = window.getSelection(); sel.removeAllRanges(); sel.addRange(range);
+        el.dispatchEvent(new MouseEvent("mouseup", {bubbles: true}));
+    }""", [target.id, 10, 40])
+    page.get_by_text(f"Selected: “{words}”").wait_for()
+    page.locator("[data-testid='stMultiSelect']").filter(
+        has_text="Codes for the selection").locator("input").click()
+    page.keyboard.type("FP08")
+    page.keyboard.press("Enter")
+    page.keyboard.press("Escape")
+    page.get_by_role("button", name="Code the selection").click()
+    page.locator(".wb-badge.wb-accepted", has_text="FP08").first.wait_for()
+    page.screenshot(path=str(tmp_path / "reader.png"), full_page=True)
+    [span] = [c for c in store.codings_for(target.id) if c.coder == "lia"]
+    start = target.char_start + 10
+    assert (span.code_id, span.span, span.origin) == ("FP08", f"{start}-{start + 30}", "human")
+    document = store.document(2)
+    assert document.text[start:start + 30] == words  # offsets into the document's text
+    store.close()

@@ -301,6 +301,43 @@ class Codings(StoreCore):
         except IntegrityError:  # the same coder, in another window, was quicker
             return False
 
+    def code_span(self, segment_id: int, start: int, end: int, code_id: str, coder: str,
+                  memo: str | None = None) -> int:
+        """A coder applies a code to exactly these characters of a passage (offsets into
+        the document's text, inside the segment): stored as the coder's accepted coding
+        with that span, exported and exchanged like any other, undone like any other."""
+        from ..errors import NotFound
+
+        now = t.utcnow()
+        with self.write() as conn:
+            seg = conn.execute(select(col(t.Segment.char_start), col(t.Segment.char_end))
+                               .where(col(t.Segment.id) == segment_id)).first()
+            if seg is None:
+                raise NotFound(f"no segment {segment_id}")
+            if not seg[0] <= start < end <= seg[1]:
+                raise InvalidInput(f"characters {start}-{end} are not inside segment "
+                                   f"{segment_id} ({seg[0]}-{seg[1]})")
+            if conn.execute(select(col(t.Code.id)).where(col(t.Code.id) == code_id)).first() \
+                    is None:
+                raise NotFound(f"no code {code_id}")
+            span = f"{start}-{end}"
+            if conn.execute(select(col(t.Coding.id)).where(
+                    (col(t.Coding.segment_id) == segment_id) & (col(t.Coding.code_id) == code_id)
+                    & (col(t.Coding.coder) == coder) & (col(t.Coding.span) == span))).first():
+                raise Conflict(f"{coder} has coded characters {span} with {code_id} already")
+            values = {**self._segment_places(conn, [segment_id])[segment_id],
+                      "segment_id": segment_id, "code_id": code_id, "coder": coder,
+                      "origin": CodingOrigin.HUMAN, "status": CodingStatus.ACCEPTED,
+                      "memo": memo or "", "span": span,
+                      "code_version_id": self._code_versions(conn).get(code_id),
+                      "created_at": now, "updated_at": now}
+            coding_id = int(conn.execute(insert(t.Coding).returning(col(t.Coding.id)),
+                                         values).scalar_one())
+            after = row_dict(conn.execute(select(t.Coding).where(col(t.Coding.id) == coding_id))
+                             .first())
+            self._audit(conn, coder, "coding.accepted", "coding", str(coding_id), None, after)
+            return coding_id
+
     def remove_coding(self, coding_id: int, coder: str) -> None:
         """A coder takes back one of their own codings (undo puts it back)."""
         from ..errors import NotFound
