@@ -139,3 +139,29 @@ def test_a_coder_removes_their_own_coding_and_undo_brings_it_back(store, generat
     [back] = store.codings_for(seg)
     assert (back.id, back.code_id, back.memo, back.document_id) == \
         (coding, "FP08", "volunteers at the desk", doc)
+
+
+def test_a_span_coding_keeps_exactly_its_characters(store, generated):
+    import pytest
+
+    from workbench import codebook
+    from workbench.errors import Conflict, InvalidInput, NotFound
+    from workbench.store import CodingFilter
+
+    doc = ingest_file(store, generated["text"]).document_id
+    store.load_codebook(codebook.load())
+    seg = next(s for s in store.segments(doc) if len(s.text) > 30)
+    start, end = seg.char_start + 5, seg.char_start + 25
+    store.code_span(seg.id, start, end, "OB09", "ana", memo="the rent")
+    for bad, error in (((seg.char_start - 1, end, "OB09"), InvalidInput),
+                       ((start, seg.char_end + 1, "OB09"), InvalidInput),
+                       ((end, start, "OB09"), InvalidInput),
+                       ((start, end, "NOPE"), NotFound),
+                       ((start, end, "OB09"), Conflict)):
+        with pytest.raises(error):
+            store.code_span(seg.id, *bad, "ana")
+    [row] = [r for r in store.coded_rows(CodingFilter()) if r["coder"] == "ana"]
+    assert row["text"] == store.document(doc).text[start:end] == seg.text[5:25]
+    assert (row["char_start"], row["char_end"], row["memo"]) == (start, end, "the rent")
+    assert store.undo_last("ana") == f"accepted OB09 on segment {seg.id}"
+    assert not store.codings_for(seg.id)

@@ -328,7 +328,7 @@ class Codings(StoreCore):
             values = {**self._segment_places(conn, [segment_id])[segment_id],
                       "segment_id": segment_id, "code_id": code_id, "coder": coder,
                       "origin": CodingOrigin.HUMAN, "status": CodingStatus.ACCEPTED,
-                      "memo": memo or "", "span": span,
+                      "memo": memo or "", "span": span, "char_start": start, "char_end": end,
                       "code_version_id": self._code_versions(conn).get(code_id),
                       "created_at": now, "updated_at": now}
             coding_id = int(conn.execute(insert(t.Coding).returning(col(t.Coding.id)),
