@@ -151,6 +151,33 @@ def page_data(store: Store, segments: list[Segment], current: int) -> dict[str, 
     return {"segments": rows}
 
 
+@st.cache_data(max_entries=32, show_spinner=False)
+def _picture(url: str, document_id: int, page: int, passage: str) -> tuple[bytes, bool] | str:
+    """The page as PNG and whether the passage is outlined, or why there is no picture."""
+    from workbench.page_image import PageImageError, render
+
+    pdf = common.get_store(url).document_file(document_id)
+    if pdf is None:
+        return "No page image: the store keeps no PDF for this document."
+    try:
+        shown = render(pdf, page, passage or None, name=f"document {document_id}")
+    except PageImageError as exc:
+        return str(exc)
+    return shown.png, shown.outlined
+
+
+def page_picture(store: Store, current: Segment, page: int) -> None:
+    """The PDF page beside the text, the current passage outlined when it is on it."""
+    assert current.document_id is not None
+    passage = current.text if current.page_start == page else ""
+    got = _picture(store.url, current.document_id, page, passage)
+    if isinstance(got, str):
+        st.caption(got)
+        return
+    png, outlined = got
+    st.image(png, caption=f"page {page}" + (", the passage outlined" if outlined else ""))
+
+
 def show_reader(store: Store, segments: list[Segment], current: Segment, coder: str) -> None:
     """The page of the document that holds the current passage (another page on request),
     and the form that codes a selection in it."""
@@ -161,8 +188,13 @@ def show_reader(store: Store, segments: list[Segment], current: Segment, coder: 
     page = st.select_slider("Page", pages, value=current.page_start,
                             key=f"reader_page_{current.document_id}_{current.id}")
     shown = [s for s in segments if s.page_start == page]
-    result = _reader()(data=page_data(store, shown, current.id),
-                       key=f"reader_{current.document_id}", on_selection_change=lambda: None)
+    text_side, page_side = st.columns([3, 2])
+    with text_side:
+        result = _reader()(data=page_data(store, shown, current.id),
+                           key=f"reader_{current.document_id}",
+                           on_selection_change=lambda: None)
+    with page_side:
+        page_picture(store, current, page)
     picked = getattr(result, "selection", None)
     if picked:
         st.session_state["_selection"] = picked

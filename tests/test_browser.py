@@ -225,6 +225,8 @@ def test_selecting_words_in_the_reader_codes_exactly_those_characters(demo_serve
     page.goto(f"{url}/code?coder=lia&doc=2&passage={segs.index(target)}")
     reader = page.locator(".wb-reader")
     reader.wait_for()
+    # the PDF page beside the text, the passage found on it and outlined
+    page.get_by_text(f"page {target.page_start}, the passage outlined").wait_for()
     words = target.text[10:40]
     # select characters 10-40 of the passage as a mouse would, then let go
     page.evaluate("""([id, from, to]) => {

@@ -392,6 +392,8 @@ def ingest_file(store: Store, path: Path, options: IngestOptions | None = None,
                                 f"already in the store as document {existing.id} "
                                 f"({existing.source_file})")
         parsed = parse_file(path, options, sha256=sha)
+        if path.suffix.lower() == ".pdf":
+            parsed.original = path.read_bytes()
         doc_id = store.add_document(parsed, actor=actor)
     except (IngestError, ValueError, OSError) as exc:
         return IngestResult(path, "failed", reason=str(exc) or type(exc).__name__)

@@ -71,6 +71,8 @@ class ParsedDocument:
     meta: dict[str, Any] = field(default_factory=dict)
     # case attributes: (place, origin) where origin is option | manifest | detected
     cases: list[tuple[PlaceRef, str, int]] = field(default_factory=list)
+    # the PDF as read, kept in the store to render its pages (empty: not kept)
+    original: bytes = b""
 
     @property
     def page_count(self) -> int:

@@ -63,6 +63,10 @@ class Documents(StoreCore):
                 "ingested_at": t.utcnow(),
             },
         ).scalar_one()
+        if doc.original:
+            conn.execute(insert(t.DocumentFile), {"document_id": doc_id,
+                                                  "media_type": "application/pdf",
+                                                  "content": doc.original})
         if doc.pages:
             conn.execute(
                 insert(t.Page),
@@ -196,6 +200,8 @@ class Documents(StoreCore):
             conn.execute(delete(t.Coding).where(col(t.Coding.segment_id).in_(seg_ids)))
             conn.execute(delete(t.Segment).where(col(t.Segment.document_id) == document_id))
             conn.execute(delete(t.Page).where(col(t.Page.document_id) == document_id))
+            conn.execute(delete(t.DocumentFile).where(
+                col(t.DocumentFile.document_id) == document_id))
             conn.execute(delete(t.DocumentPlace).where(
                 col(t.DocumentPlace.document_id) == document_id))
             conn.execute(delete(t.Document).where(col(t.Document.id) == document_id))
@@ -368,6 +374,14 @@ class Documents(StoreCore):
             query = query.where(col(t.Segment.document_id) == document_id)
         with self.engine.connect() as conn:
             return [(r[0], r[1]) for r in conn.execute(query).all()]
+
+    def document_file(self, document_id: int) -> bytes | None:
+        """The PDF a document was read from, as it was (None: not kept, e.g. a text file
+        or a document ingested before files were kept)."""
+        with self.engine.connect() as conn:
+            found = conn.execute(select(col(t.DocumentFile.content)).where(
+                col(t.DocumentFile.document_id) == document_id)).scalar()
+        return None if found is None else bytes(found)
 
     def segment_texts(self, segment_ids: list[int]) -> dict[int, str]:
         with self.engine.connect() as conn:

@@ -48,6 +48,15 @@ class Document(SQLModel, table=True):
     meta: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
 
 
+class DocumentFile(SQLModel, table=True):
+    """The file a document was read from, as it was: what its pages are rendered from
+    beside the text (the reader), wherever the original has gone since."""
+
+    document_id: int = Field(foreign_key="document.id", ondelete="CASCADE", primary_key=True)
+    media_type: str
+    content: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
 class Page(SQLModel, table=True):
     id: int = Field(default=None, primary_key=True)
     document_id: int = Field(foreign_key="document.id", ondelete="CASCADE", index=True)
