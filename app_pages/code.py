@@ -156,8 +156,13 @@ def suggestions(store: Store, seg: Segment, sugg: Suggester, coder: str) -> None
         memo = f" · memo: {common.literal(c.memo)}" if c.memo else ""
         cols[0].markdown(f"**{c.code_id}** {common.literal(names.get(c.code_id, ''))} · "
                          f"{c.status}{memo}")
+        assert c.id is not None
+        with cols[0].popover("Memo", help="Write or change the memo on this coding"):
+            text = st.text_area("Memo", c.memo, key=f"memo_edit_{c.id}")
+            if st.button("Save memo", key=f"memo_save_{c.id}"):
+                store.set_memo(c.id, coder, text)
+                st.rerun()
         if cols[1].button("Remove", key=f"rm_{c.id}"):
-            assert c.id is not None
             store.remove_coding(c.id, coder)
             st.toast(f"Removed {c.code_id} (undo brings it back)")
             st.rerun()

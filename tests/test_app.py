@@ -96,6 +96,10 @@ def test_a_coder_removes_their_own_coding_from_the_code_page(app, demo_store):
     seg_id, code = accept.key.split("_")[1:]
     accept.click().run()
     [mine] = [c for c in demo_store.codings_for(int(seg_id)) if c.coder == "erin"]
+    app.text_area(key=f"memo_edit_{mine.id}").input("says who runs the desk").run()
+    app.button(key=f"memo_save_{mine.id}").click().run()
+    assert [c.memo for c in demo_store.codings_for(int(seg_id)) if c.coder == "erin"] == \
+        ["says who runs the desk"]
     app.button(key=f"rm_{mine.id}").click().run()
     assert not [c for c in demo_store.codings_for(int(seg_id)) if c.coder == "erin"]
     app.button(key="undo").click().run()

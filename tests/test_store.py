@@ -133,6 +133,9 @@ def test_a_coder_removes_their_own_coding_and_undo_brings_it_back(store, generat
     coding = store.decide(seg, "FP08", "ana", "accepted", memo="volunteers at the desk")
     with pytest.raises(NotFound, match="bob has no coding"):
         store.remove_coding(coding, "bob")
+    store.set_memo(coding, "ana", "volunteers at the front desk")
+    assert store.codings_for(seg)[0].memo == "volunteers at the front desk"
+    assert store.undo_last("ana") == f"the memo on FP08, segment {seg}"
     store.remove_coding(coding, "ana")
     assert not store.codings_for(seg)
     assert store.undo_last("ana") == f"removed FP08 from segment {seg} (it is back)"

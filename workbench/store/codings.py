@@ -338,6 +338,22 @@ class Codings(StoreCore):
             self._audit(conn, coder, "coding.accepted", "coding", str(coding_id), None, after)
             return coding_id
 
+    def set_memo(self, coding_id: int, coder: str, memo: str) -> None:
+        """A coder rewrites the memo on one of their codings (undo puts the old one back)."""
+        from ..errors import NotFound
+
+        with self.write() as conn:
+            row = conn.execute(select(t.Coding).where((col(t.Coding.id) == coding_id)
+                                                      & (col(t.Coding.coder) == coder))).first()
+            if row is None:
+                raise NotFound(f"{coder} has no coding {coding_id}")
+            conn.execute(update(t.Coding).where(col(t.Coding.id) == coding_id)
+                         .values(memo=memo, updated_at=t.utcnow()))
+            after = row_dict(conn.execute(select(t.Coding).where(col(t.Coding.id) == coding_id))
+                             .first())
+            self._audit(conn, coder, "coding.memo", "coding", str(coding_id), row_dict(row),
+                        after)
+
     def remove_coding(self, coding_id: int, coder: str) -> None:
         """A coder takes back one of their own codings (undo puts it back)."""
         from ..errors import NotFound
@@ -423,5 +439,6 @@ def _undone(action: str, row: dict[str, Any]) -> str:
     return {"coding.accepted": f"accepted {code} on segment {segment}",
             "coding.rejected": f"rejected {code} on segment {segment}",
             "coding.remove": f"removed {code} from segment {segment} (it is back)",
+            "coding.memo": f"the memo on {code}, segment {segment}",
             "review.add": f"marked segment {segment} as coded completely"}.get(
                 action, f"{action} on segment {segment}")
