@@ -254,3 +254,11 @@ def test_csv_cells_that_would_run_as_formulas_are_defused(rows):
     # JSONL keeps every text exactly
     lines = export.render("jsonl", hostile).decode("utf-8").splitlines()
     assert json.loads(lines[0])["text"] == hostile[0]["text"]
+
+
+def test_docx_carries_a_coding_memo_under_its_citation():
+    rows = [_row(text="The desk opens at nine.", memo="volunteers run it"), _row(text="No memo.")]
+    texts = [p.text for p in _doc(word.to_docx(rows, "Memos", "all")).paragraphs]
+    at = texts.index("The desk opens at nine.")
+    assert texts[at + 2] == "Memo: volunteers run it"
+    assert not any(t.startswith("Memo:") for t in texts[texts.index("No memo."):])

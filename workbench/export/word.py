@@ -70,6 +70,8 @@ def to_docx(rows: Sequence[Row], title: str, filters_text: str) -> bytes:
             for row in items:
                 doc.add_paragraph(xml_safe(str(row.get("text") or "")))
                 doc.add_paragraph().add_run(xml_safe(citation(row))).italic = True
+                if row.get("memo"):  # the coder's note on this coding, under its citation
+                    doc.add_paragraph(xml_safe(f"Memo: {row['memo']}"))
     buffer = io.BytesIO()
     doc.save(buffer)
     return buffer.getvalue()
