@@ -20,7 +20,6 @@ from . import classifiers
 from .indicators import KEYWORD_THRESHOLD, Indicators
 from .train import (
     Dataset,
-    fit_with_thresholds,
     held_out_predictions,
     label_scores,
     ranking_precision,
@@ -109,8 +108,8 @@ def leave_one_document_out(data: Dataset, titles: dict[int, str], kind: str,
     """Figures per held-out document and over all of them, model beside keywords."""
     docs = sorted(set(data.groups.tolist()))
     folds = [(np.flatnonzero(data.groups != d), np.flatnonzero(data.groups == d)) for d in docs]
-    scores, pred = held_out_predictions(data, folds, params, kind, progress)
     keyword = Indicators(data.code_defs).scores(data.hits)
+    scores, pred = held_out_predictions(data, folds, params, kind, keyword, progress)
     per_doc = [_held_out(data, test, d, titles.get(d, str(d)), scores, pred, keyword)
                for d, (_train, test) in zip(docs, folds, strict=True)]
     overall = _held_out(data, np.arange(len(data)), 0, "all documents", scores, pred, keyword)
@@ -139,15 +138,12 @@ def simulate(data: Dataset, titles: dict[int, str], kind: str, params: dict[str,
             seen, rest = rows[:coded], rows[coded:]
             if not len(rest):
                 break
-            model = fit_with_thresholds(data, np.r_[others, seen], params, kind=kind,
-                                        held_out=rest)
-            s = model.scores(*data.take(rest))
-            s[:, ~model.trained] = keyword[rest][:, ~model.trained]
-            th = np.where(model.trained, model.thresholds, KEYWORD_THRESHOLD)
+            _scores, pred = held_out_predictions(data, [(np.r_[others, seen], rest)], params,
+                                                 kind, keyword)
             Y = data.Y[rest]
             model_f1 = keyword_f1 = None
             if (Y == 1).any():
-                model_f1 = label_scores((s >= th).astype(int), Y, data.codes)["macro_f1"]
+                model_f1 = label_scores(pred[rest], Y, data.codes)["macro_f1"]
                 keyword_f1 = label_scores(keyword_pred[rest], Y, data.codes)["macro_f1"]
             points.append({"coded": coded, "rest": len(rest), "macro_f1": model_f1,
                            "keyword_macro_f1": keyword_f1})

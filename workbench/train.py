@@ -226,10 +226,10 @@ def ranking_precision(scores: np.ndarray, Y: np.ndarray, reviewed: np.ndarray) -
 
 
 def held_out_predictions(data: Dataset, folds: list[tuple[np.ndarray, np.ndarray]],
-                         params: dict[str, Any], kind: str,
+                         params: dict[str, Any], kind: str, keyword_scores: np.ndarray,
                          progress: Progress | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Scores and suggestions (0/1) of every segment by a model fitted without its fold."""
-    keyword_scores = Indicators(data.code_defs).scores(data.hits)
+    """Scores and suggestions (0/1) of every segment by a model fitted without its fold
+    (the keywords', ``keyword_scores``, stand in for a code the model could not learn)."""
     model_scores = np.zeros(data.Y.shape)
     model_pred = np.zeros(data.Y.shape, dtype=int)
     for n, (train_idx, test_idx) in enumerate(folds, start=1):
@@ -251,8 +251,9 @@ def cross_validate(data: Dataset, code_defs: list[CodeDef], params: dict[str, An
     """Grouped k-fold metrics of the model and of the keyword baseline on the same folds."""
     params = {**classifiers.get(kind).default_params(), **(params or {})}
     folds = _folds(data.groups, k)
-    model_scores, model_pred = held_out_predictions(data, folds, params, kind, progress)
     keyword_scores = Indicators(code_defs).scores(data.hits)
+    model_scores, model_pred = held_out_predictions(data, folds, params, kind, keyword_scores,
+                                                    progress)
     keyword_pred = (keyword_scores >= KEYWORD_THRESHOLD).astype(int)
     model_metrics = label_scores(model_pred, data.Y, data.codes)
     model_metrics["lrap"] = ranking_precision(model_scores, data.Y, data.reviewed)
