@@ -299,14 +299,25 @@ def embed_segments(store: Store, enc: Encoder | None = None, document_id: int | 
     keeps what it finished and the next run does only the rest. Returns how many."""
     enc = enc or encoder()
     todo = store.segments_without_embedding(enc.name, document_id)
+    return _encode_and_store(store, enc, todo, progress, chunk)[1]
+
+
+def _encode_and_store(store: Store, enc: Encoder, rows: list[tuple[int, str]],
+                      progress: Callable[[int, int], None] | None = None, chunk: int = 256
+                      ) -> tuple[np.ndarray, int]:
+    """Encode these (segment id, text) rows and store their vectors a chunk per
+    transaction, so a stopped run keeps what it finished; returns the vectors and how
+    many were stored (a segment another process gave a vector meanwhile keeps its own)."""
+    out = np.zeros((len(rows), DIM), dtype=np.float32)
     stored = 0
-    for start in range(0, len(todo), chunk):
-        part = todo[start:start + chunk]
-        vectors = enc.encode([text for _id, text in part])
-        stored += store.add_embeddings(enc.name, [sid for sid, _text in part], vectors)
+    for start in range(0, len(rows), chunk):
+        part = rows[start:start + chunk]
+        out[start:start + len(part)] = enc.encode([text for _id, text in part])
+        stored += store.add_embeddings(enc.name, [sid for sid, _text in part],
+                                       out[start:start + len(part)])
         if progress:
-            progress(start + len(part), len(todo))
-    return stored
+            progress(start + len(part), len(rows))
+    return out, stored
 
 
 def segment_vectors(store: Store, segment_ids: list[int], enc: Encoder | None = None,
@@ -318,15 +329,9 @@ def segment_vectors(store: Store, segment_ids: list[int], enc: Encoder | None = 
     vectors, found = store.embeddings(enc.name, segment_ids, DIM)
     texts = store.segment_texts(segment_ids)
     if not found.all():
-        missing = [sid for sid, ok in zip(segment_ids, found.tolist(), strict=True) if not ok]
-        fresh = np.zeros((len(missing), DIM), dtype=np.float32)
-        for start in range(0, len(missing), 256):  # a stopped run keeps what it finished
-            part = missing[start:start + 256]
-            fresh[start:start + len(part)] = enc.encode([texts[sid] for sid in part])
-            store.add_embeddings(enc.name, part, fresh[start:start + len(part)])
-            if progress:
-                progress(start + len(part), len(missing))
-        vectors[~found] = fresh
+        missing = [(sid, texts[sid]) for sid, ok in zip(segment_ids, found.tolist(), strict=True)
+                   if not ok]
+        vectors[~found] = _encode_and_store(store, enc, missing, progress)[0]
     remember([texts.get(sid, "") for sid in segment_ids], vectors)
     return vectors
 
