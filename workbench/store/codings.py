@@ -199,15 +199,11 @@ class Codings(StoreCore):
                 ).first()
             if row is None:
                 shown = score is not None
-                values = {**self._segment_places(conn, [segment_id])[segment_id],
-                          "segment_id": segment_id, "code_id": code_id, "coder": coder,
-                          "origin": CodingOrigin.MODEL if shown else CodingOrigin.HUMAN,
-                          "status": status, "memo": memo or "", "score": score,
-                          "model_version_id": model_version_id if shown else None,
-                          "code_version_id": versions.get(code_id), "created_at": now,
-                          "updated_at": now}
-                coding_id = conn.execute(insert(t.Coding).returning(col(t.Coding.id)),
-                                         values).scalar_one()
+                coding_id = self._insert_coding(
+                    conn, segment_id, code_id, coder, versions,
+                    origin=CodingOrigin.MODEL if shown else CodingOrigin.HUMAN, status=status,
+                    memo=memo or "", score=score,
+                    model_version_id=model_version_id if shown else None)
                 before = None
             else:
                 before = row_dict(row)
@@ -224,10 +220,8 @@ class Codings(StoreCore):
                     .values(**changes))
                 if done.rowcount != 1:
                     raise _Taken  # rolls the transaction back
-            after = row_dict(conn.execute(select(t.Coding).where(col(t.Coding.id) == coding_id))
-                             .first())
             self._audit(conn, coder, f"coding.{status}", "coding", str(coding_id), before,
-                        after)
+                        self._coding_now(conn, coding_id))
             return int(coding_id)
 
     def coder_decisions(self, documents: tuple[int, ...] = (), coders: tuple[str, ...] = ()
@@ -308,7 +302,6 @@ class Codings(StoreCore):
         with that span, exported and exchanged like any other, undone like any other."""
         from ..errors import NotFound
 
-        now = t.utcnow()
         with self.write() as conn:
             seg = conn.execute(select(col(t.Segment.char_start), col(t.Segment.char_end))
                                .where(col(t.Segment.id) == segment_id)).first()
@@ -325,47 +318,60 @@ class Codings(StoreCore):
                     (col(t.Coding.segment_id) == segment_id) & (col(t.Coding.code_id) == code_id)
                     & (col(t.Coding.coder) == coder) & (col(t.Coding.span) == span))).first():
                 raise Conflict(f"{coder} has coded characters {span} with {code_id} already")
-            values = {**self._segment_places(conn, [segment_id])[segment_id],
-                      "segment_id": segment_id, "code_id": code_id, "coder": coder,
-                      "origin": CodingOrigin.HUMAN, "status": CodingStatus.ACCEPTED,
-                      "memo": memo or "", "span": span, "char_start": start, "char_end": end,
-                      "code_version_id": self._code_versions(conn).get(code_id),
-                      "created_at": now, "updated_at": now}
-            coding_id = int(conn.execute(insert(t.Coding).returning(col(t.Coding.id)),
-                                         values).scalar_one())
-            after = row_dict(conn.execute(select(t.Coding).where(col(t.Coding.id) == coding_id))
-                             .first())
-            self._audit(conn, coder, "coding.accepted", "coding", str(coding_id), None, after)
+            coding_id = self._insert_coding(
+                conn, segment_id, code_id, coder, self._code_versions(conn),
+                origin=CodingOrigin.HUMAN, status=CodingStatus.ACCEPTED, memo=memo or "",
+                span=span, char_start=start, char_end=end)
+            self._audit(conn, coder, "coding.accepted", "coding", str(coding_id), None,
+                        self._coding_now(conn, coding_id))
             return coding_id
+
+    @classmethod
+    def _insert_coding(cls, conn: Connection, segment_id: int, code_id: str, coder: str,
+                       versions: dict[str, int], **fields: Any) -> int:
+        """A new coding row, with the copies of its segment's document and case city and
+        the code's current version; returns its id."""
+        now = t.utcnow()
+        values = {**cls._segment_places(conn, [segment_id])[segment_id],
+                  "segment_id": segment_id, "code_id": code_id, "coder": coder,
+                  "code_version_id": versions.get(code_id), "created_at": now,
+                  "updated_at": now, **fields}
+        return int(conn.execute(insert(t.Coding).returning(col(t.Coding.id)), values)
+                   .scalar_one())
 
     def set_memo(self, coding_id: int, coder: str, memo: str) -> None:
         """A coder rewrites the memo on one of their codings (undo puts the old one back)."""
-        from ..errors import NotFound
-
         with self.write() as conn:
-            row = conn.execute(select(t.Coding).where((col(t.Coding.id) == coding_id)
-                                                      & (col(t.Coding.coder) == coder))).first()
-            if row is None:
-                raise NotFound(f"{coder} has no coding {coding_id}")
+            before = self._own_coding(conn, coding_id, coder)
             conn.execute(update(t.Coding).where(col(t.Coding.id) == coding_id)
                          .values(memo=memo, updated_at=t.utcnow()))
-            after = row_dict(conn.execute(select(t.Coding).where(col(t.Coding.id) == coding_id))
-                             .first())
-            self._audit(conn, coder, "coding.memo", "coding", str(coding_id), row_dict(row),
-                        after)
+            self._audit(conn, coder, "coding.memo", "coding", str(coding_id), before,
+                        self._coding_now(conn, coding_id))
 
     def remove_coding(self, coding_id: int, coder: str) -> None:
         """A coder takes back one of their own codings (undo puts it back)."""
+        with self.write() as conn:
+            before = self._own_coding(conn, coding_id, coder)
+            conn.execute(delete(t.Coding).where(col(t.Coding.id) == coding_id))
+            self._audit(conn, coder, "coding.remove", "coding", str(coding_id), before, None)
+
+    @staticmethod
+    def _coding_now(conn: Connection, coding_id: int) -> dict[str, Any]:
+        """A coding row as it stands in this transaction, as the audit log keeps it."""
+        return row_dict(conn.execute(select(t.Coding).where(col(t.Coding.id) == coding_id))
+                        .first())
+
+    @staticmethod
+    def _own_coding(conn: Connection, coding_id: int, coder: str) -> dict[str, Any]:
+        """The coder's own coding as it stands, or NotFound: one coder never changes
+        another's."""
         from ..errors import NotFound
 
-        with self.write() as conn:
-            row = conn.execute(select(t.Coding).where((col(t.Coding.id) == coding_id)
-                                                      & (col(t.Coding.coder) == coder))).first()
-            if row is None:
-                raise NotFound(f"{coder} has no coding {coding_id}")
-            conn.execute(delete(t.Coding).where(col(t.Coding.id) == coding_id))
-            self._audit(conn, coder, "coding.remove", "coding", str(coding_id), row_dict(row),
-                        None)
+        row = conn.execute(select(t.Coding).where((col(t.Coding.id) == coding_id)
+                                                  & (col(t.Coding.coder) == coder))).first()
+        if row is None:
+            raise NotFound(f"{coder} has no coding {coding_id}")
+        return row_dict(row)
 
     def undo_last(self, actor: str, document_id: int | None = None) -> str | None:
         """Undo the actor's most recent change to a coding or review that is not undone yet
