@@ -34,6 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from workbench import annotations, classifiers, codebook, encoder  # noqa: E402
+from workbench.cli.models import print_evaluation  # noqa: E402
 from workbench.codebook import codebook_of  # noqa: E402
 from workbench.evaluate import evaluate  # noqa: E402
 from workbench.ingest import ingest_paths  # noqa: E402
@@ -52,22 +53,6 @@ def build_store(tmp: Path) -> Store:
 
 def _rate(n: int, seconds: float) -> str:
     return f"{n / seconds:,.0f} segments/s"
-
-
-def _f1(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.2f}"
-
-
-def print_evaluation(name: str, ev: dict) -> None:  # type: ignore[type-arg]
-    print(f"\n{name}: one document left out at a time; model (keywords)")
-    print(f"  {'document':36} {'segs':>4} {'macro-F1':>13} {'micro-F1':>13} {'LRAP':>13} "
-          f"{'top-5 recall':>13} {'per seg':>11}")
-    for row in [*ev["documents"], ev["overall"]]:
-        m, k = row["model"], row["keyword_baseline"]
-        cells = " ".join(f"{m[f]:.3f} ({k[f]:.3f})"
-                         for f in ("macro_f1", "micro_f1", "lrap", "top5_recall"))
-        print(f"  {row['title'][:36]:36} {row['segments']:4d} {cells} "
-              f"{m['per_segment']:.2f} ({row['coded_per_segment']:.2f})")
 
 
 def main() -> None:
@@ -161,19 +146,13 @@ def main() -> None:
             print(f"batch contract file to file, {args.batch:,} segments, {name}: "
                   f"{_rate(args.batch, time.perf_counter() - start)}")
 
-        if not args.skip_quality:
-            for kind_name in (classifiers.DEFAULT_KIND, "tfidf-logreg-ovr"):
-                ev = evaluate(store, kind_name, simulation=False)
-                print_evaluation(kind_name, ev)  # type: ignore[arg-type]
-        if not args.skip_simulation:
-            ev = evaluate(store, classifiers.DEFAULT_KIND, step=20)
-            print(f"\nnew-document simulation ({classifiers.DEFAULT_KIND}): segments coded -> "
-                  "macro-F1 on the rest (keywords)")
-            for curve in ev["simulation"]:
-                print(f"  {curve['title'][:60]}")
-                print("    " + ", ".join(f"{p['coded']}: {_f1(p['macro_f1'])} "
-                                         f"({_f1(p['keyword_macro_f1'])})"
-                                         for p in curve["points"]))
+        # held-out figures and the simulation, printed as `workbench evaluate` prints them
+        for kind_name in (classifiers.DEFAULT_KIND, "tfidf-logreg-ovr"):
+            simulation = kind_name == classifiers.DEFAULT_KIND and not args.skip_simulation
+            if args.skip_quality and not simulation:
+                continue
+            print()
+            print_evaluation(evaluate(store, kind_name, simulation=simulation, step=20))
         store.close()
 
 

@@ -33,11 +33,11 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from workbench import annotations, codebook, tokens  # noqa: E402
+from suggest import build_store  # noqa: E402  (bench/ is this script's folder)
+
+from workbench import tokens  # noqa: E402
 from workbench.classifiers.tfidf import TfidfModel  # noqa: E402
 from workbench.codebook import codebook_of  # noqa: E402
-from workbench.ingest import ingest_paths  # noqa: E402
-from workbench.store import Store  # noqa: E402
 from workbench.suggest import (  # noqa: E402
     Suggester,
     batch_json_blocks,
@@ -45,14 +45,6 @@ from workbench.suggest import (  # noqa: E402
     write_batch,
 )
 from workbench.train import cross_validate, dataset_from_store, train  # noqa: E402
-
-
-def build_store(tmp: Path) -> Store:
-    store = Store(f"sqlite:///{tmp / 'bench.db'}")
-    ingest_paths(store, [ROOT / "corpus"])
-    store.load_codebook(codebook.load())
-    annotations.load(store, ROOT / "corpus" / "annotations" / "starter.jsonl")
-    return store
 
 
 def reference_loop() -> float:
