@@ -62,7 +62,14 @@ def render(store: Store) -> None:
     navigation(store, at, coder)
     if at.key is not None:
         st.subheader("The document")
-        reader.show_reader(store, at.segs, at.seg, coder)
+        reader.show_reader(store, at.segs, at.seg, coder, sugg, lambda seg: go_to(at, seg))
+
+
+def go_to(at: Position, segment_id: int) -> None:
+    """Make another passage of the document the current one (clicked in the reader)."""
+    index = next((i for i, s in enumerate(at.segs) if s.id == segment_id), None)
+    if index is not None and at.key is not None:
+        st.session_state[at.key] = index
 
 
 def in_document(store: Store, docs: list[DocumentSummary]) -> Position:
@@ -191,24 +198,35 @@ def navigation(store: Store, at: Position, coder: str) -> None:
     undone = st.session_state.pop("_undone", None)
     if undone:
         st.success(f"Undone: {undone}")
-    cols = st.columns(4)
-    if cols[0].button("Undo last action", key="undo", shortcut="U"):
-        what = store.undo_last(coder, at.doc.id if at.key is not None else None)
+    redone = st.session_state.pop("_redone", None)
+    if redone:
+        st.success(f"Redone: {redone}")
+    cols = st.columns(5)
+    scope = at.doc.id if at.key is not None else None
+    if cols[0].button("Undo last action", key="undo", shortcut="U",
+                      help="Take back your latest change in this document"):
+        what = store.undo_last(coder, scope)
         st.session_state["_undone"] = what or "nothing (no action of yours here to undo)"
         st.rerun()
-    if cols[1].button("Previous", key="prev", disabled=at.key is None or at.pos == 0,
-                      shortcut="P"):
+    if cols[1].button("Redo", key="redo", shortcut="Y",
+                      help="Make again what the latest undo took back"):
+        what = store.redo_last(coder, scope)
+        st.session_state["_redone"] = what or "nothing (no undone action of yours here)"
+        st.rerun()
+    if cols[2].button("Previous", key="prev", disabled=at.key is None or at.pos == 0,
+                      shortcut="P") and at.key is not None:
         st.session_state[at.key] = at.pos - 1
         st.rerun()
     last = at.key is not None and at.pos >= len(at.segs) - 1
-    if cols[2].button("Skip", key="skip", disabled=last or at.key is None, shortcut="S",
-                      help="Move on without recording anything for this passage"):
+    if cols[3].button("Skip", key="skip", disabled=last or at.key is None, shortcut="S",
+                      help="Move on without recording anything for this passage") \
+            and at.key is not None:
         st.session_state[at.key] = at.pos + 1
         st.rerun()
     accepted = any(c.coder == coder and c.status == CodingStatus.ACCEPTED
                    for c in store.codings_for(at.seg.id))
     label = "Done: next segment" if accepted else "No code fits: next segment"
-    if cols[3].button(label, key="next", type="primary", shortcut="N",
+    if cols[4].button(label, key="next", type="primary", shortcut="N",
                       help="Record this passage as coded completely: codes not accepted "
                            "count as absent"):
         store.mark_reviewed(at.seg.id, coder)
@@ -218,7 +236,8 @@ def navigation(store: Store, at: Position, coder: str) -> None:
     with st.expander("Keyboard"):
         st.markdown("**1**-**9** accept that suggestion · **Shift+1**-**9** reject it · "
                     "**N** done: next passage · **S** skip · **P** previous · **U** undo · "
-                    "the code picker takes typing once clicked")
+                    "**Y** redo · with words selected in the reader: **W** whole sentences, "
+                    "**E** add the next sentence · the code picker takes typing once clicked")
 
 
 if __name__ == "__main__":

@@ -179,11 +179,12 @@ def stored_suggestions(store: Store) -> None:
     if st.button("Store suggestions of the active model for every document",
                  key="store_suggestions"):
         bar = st.progress(0.0, text="suggesting")
+
+        def advance(done: int, total: int) -> None:
+            bar.progress(done / max(total, 1), text=f"{done} of {total} segments")
+
         stored, segments = suggest.store_suggestions(
-            store, common.suggester(store), None,
-            lambda done, total: bar.progress(done / max(total, 1),
-                                             text=f"{done} of {total} segments"),
-            actor=common.actor())
+            store, common.suggester(store), None, advance, actor=common.actor())
         st.success(f"{stored} suggestions stored for {segments} segments.")
 
 

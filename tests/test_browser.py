@@ -19,6 +19,92 @@ CHROMIUM = "/usr/bin/chromium"
 pytestmark = pytest.mark.slow
 
 
+SELECT_JS = """(parts) => {
+    // a mouse selection from part one's character to part two's (each [segment, offset])
+    const point = ([id, at]) => {
+        const el = document.querySelector(`.wb-text[data-seg="${id}"]`);
+        const walk = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
+        let node, seen = 0;
+        while ((node = walk.nextNode())) {
+            if (seen + node.textContent.length >= at) return [node, at - seen];
+            seen += node.textContent.length;
+        }
+    };
+    const range = document.createRange();
+    range.setStart(...point(parts[0]));
+    range.setEnd(...point(parts[1]));
+    const sel = window.getSelection(); sel.removeAllRanges(); sel.addRange(range);
+    document.querySelector(".wb-reader").dispatchEvent(
+        new MouseEvent("mouseup", {bubbles: true}));
+}"""
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_the_reader_decides_in_place_codes_across_passages_and_redoes(demo_server, page):
+    from workbench.store import Store
+
+    url, db = demo_server
+    store = Store(db)
+    segs = store.segments(2)
+    at = next(i for i in range(3, len(segs) - 1)
+              if segs[i].page_start == segs[i + 1].page_start
+              and len(segs[i].sentences) > 1 and len(segs[i + 1].sentences) > 1)
+    first, second = segs[at], segs[at + 1]
+    page.goto(f"{url}/code?coder=ida&doc=2&passage={at}")
+    page.locator(".wb-reader").wait_for()
+    # a suggestion accepted in place keeps its origin, score and model version
+    offer = page.locator(".wb-badge.wb-offer").first
+    offer.wait_for()
+    accept = offer.get_by_role("button", name="Accept", exact=False)
+    code = accept.get_attribute("aria-label").removeprefix("Accept ")
+    row = offer.locator("xpath=ancestor::div[contains(@class, 'wb-row')]")
+    segment = int(row.get_attribute("data-seg"))
+    accept.click()
+    page.locator(f".wb-row[data-seg='{segment}'] .wb-badge.wb-mine", has_text=code).wait_for()
+    [taken] = [c for c in store.codings_for(segment) if c.coder == "ida"]
+    assert (taken.code_id, taken.status, taken.origin) == (code, "accepted", "model")
+    assert taken.score is not None
+    active = store.active_model()
+    assert taken.model_version_id == (active.id if active else None)
+    # words from the middle of one passage into the next, grown to whole sentences
+    page.evaluate(SELECT_JS, [[first.id, 3], [second.id, 4]])
+    page.get_by_text("Selected: “").wait_for()
+    page.get_by_role("button", name="Whole sentences").click()
+    # the first passage from its first sentence on, the second to its first sentence's end
+    begin, end = first.sentences[0][0], max(4, second.sentences[0][1])
+    page.get_by_text(f"Selected: “{first.text[begin:]} … {second.text[:end]}”").wait_for()
+    page.wait_for_load_state("networkidle")
+    picker = page.locator("[data-testid='stMultiSelect']").filter(
+        has_text="Codes for the selection")
+    picker.locator("input").click()
+    page.keyboard.type("OB09")
+    page.keyboard.press("Enter")
+    page.keyboard.press("Escape")
+    picker.get_by_text("OB09").first.wait_for()
+    page.get_by_role("button", name="Code the selection").click()
+    page.locator(f".wb-row[data-seg='{second.id}'] .wb-badge.wb-mine",
+                 has_text="OB09").wait_for()
+    spans = {c.segment_id: c.span for seg in (first, second) for c in store.codings_for(seg.id)
+             if c.coder == "ida" and c.code_id == "OB09"}
+    assert spans == {first.id: f"{first.char_start + begin}-{first.char_end}",
+                     second.id: f"{second.char_start}-{second.char_start + end}"}
+    # undo takes back the newest coding; redo makes it again
+    page.get_by_role("button", name="Undo last action").click()
+    page.get_by_text(f"Undone: accepted OB09 on segment {second.id}").wait_for()
+    assert first.id in {c.segment_id for c in store.codings_for(first.id) if c.coder == "ida"}
+    assert not [c for c in store.codings_for(second.id)
+                if c.coder == "ida" and c.code_id == "OB09"]
+    page.get_by_role("button", name="Redo").click()
+    page.get_by_text(f"Redone: accepted OB09 on segment {second.id}").wait_for()
+    assert "OB09" in {c.code_id for c in store.codings_for(second.id) if c.coder == "ida"}
+    # a coding of one's own removed in the reader, undo brings it back
+    page.locator(f".wb-row[data-seg='{second.id}'] .wb-badge.wb-mine", has_text="OB09") \
+        .get_by_role("button", name="Remove OB09").click()
+    page.get_by_text("Removed the coding").first.wait_for()
+    assert "OB09" not in {c.code_id for c in store.codings_for(second.id) if c.coder == "ida"}
+    store.close()
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -252,7 +338,7 @@ def test_selecting_words_in_the_reader_codes_exactly_those_characters(demo_serve
     page.keyboard.press("Enter")
     page.keyboard.press("Escape")
     page.get_by_role("button", name="Code the selection").click()
-    page.locator(".wb-badge.wb-accepted", has_text="FP08").first.wait_for()
+    page.locator(".wb-badge.wb-mine", has_text="FP08").first.wait_for()
     page.screenshot(path=str(tmp_path / "reader.png"), full_page=True)
     [span] = [c for c in store.codings_for(target.id) if c.coder == "lia"]
     start = target.char_start + 10

@@ -168,3 +168,62 @@ def test_a_span_coding_keeps_exactly_its_characters(store, generated):
     assert (row["char_start"], row["char_end"], row["memo"]) == (start, end, "the rent")
     assert store.undo_last("ana") == f"accepted OB09 on segment {seg.id}"
     assert not store.codings_for(seg.id)
+
+
+def test_redo_makes_again_what_undo_took_back_until_a_new_decision(store, generated):
+    from workbench import codebook
+
+    doc = ingest_file(store, generated["text"]).document_id
+    other = ingest_file(store, generated["two_column"]).document_id
+    store.load_codebook(codebook.load())
+    a, b = (s.id for s in store.segments(doc)[:2])
+    elsewhere = store.segments(other)[0].id
+    assert store.redo_last("ana") is None  # nothing undone yet
+    store.decide(a, "FP01", "ana", "accepted")
+    store.decide(b, "OB09", "ana", "rejected")
+    store.decide(elsewhere, "FP02", "ana", "accepted")
+    assert store.undo_last("ana", document_id=doc) == f"rejected OB09 on segment {b}"
+    assert store.undo_last("ana", document_id=doc) == f"accepted FP01 on segment {a}"
+    assert not store.codings_for(a) and not store.codings_for(b)
+    # redone newest undo first, each once, in the document in front of the coder
+    assert store.redo_last("ana", document_id=other) is None
+    assert store.redo_last("ana", document_id=doc) == f"accepted FP01 on segment {a}"
+    assert [(c.code_id, c.status) for c in store.codings_for(a)] == [("FP01", "accepted")]
+    # a redone change is undone again like any other, and redone again
+    assert store.undo_last("ana", document_id=doc) == f"accepted FP01 on segment {a}"
+    assert not store.codings_for(a)
+    assert store.redo_last("ana", document_id=doc) == f"accepted FP01 on segment {a}"
+    assert store.redo_last("ana", document_id=doc) == f"rejected OB09 on segment {b}"
+    assert [c.status for c in store.codings_for(b)] == ["rejected"]
+    assert store.redo_last("ana", document_id=doc) is None
+    # a new decision after an undo ends what can be redone
+    assert store.undo_last("ana", document_id=doc) == f"rejected OB09 on segment {b}"
+    store.decide(a, "FP03", "ana", "accepted")
+    assert store.redo_last("ana", document_id=doc) is None
+    assert not store.codings_for(b)
+    assert store.redo_last("bob") is None
+
+
+def test_a_selection_over_several_passages_is_coded_whole_or_not_at_all(store, generated):
+    import pytest
+
+    from workbench import codebook
+    from workbench.errors import InvalidInput
+
+    doc = ingest_file(store, generated["text"]).document_id
+    store.load_codebook(codebook.load())
+    first, second = [s for s in store.segments(doc) if len(s.text) > 30][:2]
+    pieces = [(first.id, first.char_end - 10, first.char_end),
+              (second.id, second.char_start, second.char_start + 12)]
+    before = store.codings_on([first.id, second.id])
+    with pytest.raises(InvalidInput):
+        store.code_spans([*pieces, (second.id, second.char_end, second.char_end + 5)],
+                         ["OB09", "FP01"], "ana")
+    assert store.codings_on([first.id, second.id]) == before == {}
+    ids = store.code_spans(pieces, ["OB09", "FP01"], "ana")
+    assert len(ids) == 4
+    got = store.codings_on([first.id, second.id])
+    assert sorted((c.code_id, c.span) for c in got[first.id]) == [
+        ("FP01", f"{first.char_end - 10}-{first.char_end}"),
+        ("OB09", f"{first.char_end - 10}-{first.char_end}")]
+    assert {c.span for c in got[second.id]} == {f"{second.char_start}-{second.char_start + 12}"}

@@ -126,8 +126,18 @@ class Codings(StoreCore):
         return len(fresh)
 
     def codings_for(self, segment_id: int) -> list[t.Coding]:
-        with self.session() as s:
-            return list(s.scalars(select(t.Coding).where(col(t.Coding.segment_id) == segment_id)))
+        return self.codings_on([segment_id]).get(segment_id, [])
+
+    def codings_on(self, segment_ids: list[int]) -> dict[int, list[t.Coding]]:
+        """segment id -> its codings, for a page of segments in one query per 900 ids
+        (the reader and the Code page read a whole page at once)."""
+        out: dict[int, list[t.Coding]] = {}
+        for chunk in range(0, len(segment_ids), 900):
+            for c in self._detached(select(t.Coding).where(
+                    col(t.Coding.segment_id).in_(segment_ids[chunk: chunk + 900]))
+                    .order_by(col(t.Coding.id))):
+                out.setdefault(c.segment_id, []).append(c)
+        return out
 
     def training_decisions(self) -> TrainingDecisions:
         """Every accepted or rejected coding, every completely coded segment, the codes."""
@@ -300,31 +310,47 @@ class Codings(StoreCore):
         """A coder applies a code to exactly these characters of a passage (offsets into
         the document's text, inside the segment): stored as the coder's accepted coding
         with that span, exported and exchanged like any other, undone like any other."""
+        return self.code_spans([(segment_id, start, end)], [code_id], coder, memo)[0]
+
+    def code_spans(self, pieces: list[tuple[int, int, int]], code_ids: list[str], coder: str,
+                   memo: str | None = None) -> list[int]:
+        """Codes on a selection that may run over several passages: one span coding per
+        passage and code, all stored or (on any bad piece) none. Returns the new ids."""
         from ..errors import NotFound
 
+        if not pieces or not code_ids:
+            raise InvalidInput("nothing to code: no characters or no code chosen")
+        ids: list[int] = []
         with self.write() as conn:
-            seg = conn.execute(select(col(t.Segment.char_start), col(t.Segment.char_end))
-                               .where(col(t.Segment.id) == segment_id)).first()
-            if seg is None:
-                raise NotFound(f"no segment {segment_id}")
-            if not seg[0] <= start < end <= seg[1]:
-                raise InvalidInput(f"characters {start}-{end} are not inside segment "
-                                   f"{segment_id} ({seg[0]}-{seg[1]})")
-            if conn.execute(select(col(t.Code.id)).where(col(t.Code.id) == code_id)).first() \
-                    is None:
-                raise NotFound(f"no code {code_id}")
-            span = f"{start}-{end}"
-            if conn.execute(select(col(t.Coding.id)).where(
-                    (col(t.Coding.segment_id) == segment_id) & (col(t.Coding.code_id) == code_id)
-                    & (col(t.Coding.coder) == coder) & (col(t.Coding.span) == span))).first():
-                raise Conflict(f"{coder} has coded characters {span} with {code_id} already")
-            coding_id = self._insert_coding(
-                conn, segment_id, code_id, coder, self._code_versions(conn),
-                origin=CodingOrigin.HUMAN, status=CodingStatus.ACCEPTED, memo=memo or "",
-                span=span, char_start=start, char_end=end)
-            self._audit(conn, coder, "coding.accepted", "coding", str(coding_id), None,
-                        self._coding_now(conn, coding_id))
-            return coding_id
+            versions = self._code_versions(conn)
+            for code_id in code_ids:
+                if code_id not in versions:
+                    raise NotFound(f"no code {code_id}")
+            for segment_id, start, end in pieces:
+                seg = conn.execute(select(col(t.Segment.char_start), col(t.Segment.char_end))
+                                   .where(col(t.Segment.id) == segment_id)).first()
+                if seg is None:
+                    raise NotFound(f"no segment {segment_id}")
+                if not seg[0] <= start < end <= seg[1]:
+                    raise InvalidInput(f"characters {start}-{end} are not inside segment "
+                                       f"{segment_id} ({seg[0]}-{seg[1]})")
+                span = f"{start}-{end}"
+                for code_id in code_ids:
+                    if conn.execute(select(col(t.Coding.id)).where(
+                            (col(t.Coding.segment_id) == segment_id)
+                            & (col(t.Coding.code_id) == code_id)
+                            & (col(t.Coding.coder) == coder) & (col(t.Coding.span) == span))
+                    ).first():
+                        raise Conflict(f"{coder} has coded characters {span} with {code_id} "
+                                       "already")
+                    coding_id = self._insert_coding(
+                        conn, segment_id, code_id, coder, versions, origin=CodingOrigin.HUMAN,
+                        status=CodingStatus.ACCEPTED, memo=memo or "", span=span,
+                        char_start=start, char_end=end)
+                    self._audit(conn, coder, "coding.accepted", "coding", str(coding_id), None,
+                                self._coding_now(conn, coding_id))
+                    ids.append(coding_id)
+        return ids
 
     @classmethod
     def _insert_coding(cls, conn: Connection, segment_id: int, code_id: str, coder: str,
@@ -389,10 +415,7 @@ class Codings(StoreCore):
                 if str(event.id) in undone:
                     continue
                 row = event.after or event.before or {}
-                segment = row.get("segment_id")
-                if document_id is not None and conn.execute(
-                        select(col(t.Segment.document_id)).where(col(t.Segment.id) == segment)
-                ).scalar() != document_id:
+                if not self._in_document(conn, row, document_id):
                     continue
                 table = t.Coding if event.entity == "coding" else t.Review
                 self._restore(conn, table, int(event.entity_id), event.before)
@@ -400,6 +423,53 @@ class Codings(StoreCore):
                             event.before)
                 return _undone(str(event.action), row)
         return None
+
+    def redo_last(self, actor: str, document_id: int | None = None) -> str | None:
+        """Make again the change the actor's latest undo took back, if nothing of theirs
+        has changed since (a new decision ends what can be redone, as in any editor);
+        scoped like ``undo_last``. The change is replayed as a new entry of the log, so
+        undo takes it back again like any other."""
+        with self.write() as conn:
+            events = conn.execute(
+                select(t.AuditEvent).where(
+                    (col(t.AuditEvent.actor) == actor)
+                    & (col(t.AuditEvent.entity).in_(("coding", "review"))
+                       | col(t.AuditEvent.action).in_(("undo", "redo"))))
+                .order_by(col(t.AuditEvent.id).desc())).all()
+            marks = [e for e in events if e.action == "redo"]
+            redone = {e.entity_id for e in marks}
+            replays = {int((e.after or {}).get("replay", 0)) for e in marks}
+            for event in events:
+                if event.action == "redo" or event.id in replays:
+                    continue
+                row = event.after or event.before or {}
+                if not self._in_document(conn, row, document_id):
+                    continue
+                if event.action != "undo":
+                    return None  # a decision made since the undo: nothing to redo
+                if str(event.id) in redone:
+                    continue
+                original = conn.execute(select(t.AuditEvent).where(
+                    col(t.AuditEvent.id) == int(event.entity_id))).first()
+                if original is None:
+                    return None
+                table = t.Coding if original.entity == "coding" else t.Review
+                self._restore(conn, table, int(original.entity_id), original.after)
+                replay = self._audit(conn, actor, str(original.action), str(original.entity),
+                                     str(original.entity_id), original.before, original.after)
+                self._audit(conn, actor, "redo", "auditevent", str(event.id), None,
+                            {"replay": replay})
+                return _undone(str(original.action), row)
+        return None
+
+    @staticmethod
+    def _in_document(conn: Connection, row: dict[str, Any], document_id: int | None) -> bool:
+        """Whether a logged coding or review row is about a segment of this document (any
+        document when None)."""
+        if document_id is None:
+            return True
+        return conn.execute(select(col(t.Segment.document_id)).where(
+            col(t.Segment.id) == row.get("segment_id"))).scalar() == document_id
 
     @classmethod
     def _restore(cls, conn: Connection, table: Any, key: int, before: dict[str, Any] | None

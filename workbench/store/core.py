@@ -111,11 +111,13 @@ class StoreCore:
 
     def _audit(self, conn: Connection, actor: str | None, action: str, entity: str,
                entity_id: str, before: dict[str, Any] | None, after: dict[str, Any] | None
-               ) -> None:
-        """One entry of the append-only log; with no actor named, the CLI's user."""
-        conn.execute(insert(tables.AuditEvent), {
+               ) -> int:
+        """One entry of the append-only log; with no actor named, the CLI's user. Returns
+        the entry's id."""
+        return int(conn.execute(insert(tables.AuditEvent).returning(col(tables.AuditEvent.id)), {
             "at": tables.utcnow(), "actor": actor or default_actor(), "action": action,
-            "entity": entity, "entity_id": entity_id, "before": before, "after": after})
+            "entity": entity, "entity_id": entity_id, "before": before, "after": after}
+        ).scalar_one())
 
     @staticmethod
     def _segment_rows(conn: Connection, segment_ids: list[int], *columns: Any,
