@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import io
 import re
+import uuid
 import zipfile
 from pathlib import Path
 
@@ -196,3 +197,45 @@ def test_positions_are_code_points_of_the_text_as_it_came(store: Store, tmp_path
     assert all(doc.text[s.char_start:s.char_end] == s.text
                for s in store.segments(row["document_id"]))
     assert {s.speaker for s in store.segments(row["document_id"])} == {"Interviewer", "Ana"}
+
+
+def test_memos_travel_as_refi_notes_and_come_back(demo_store: Store, tmp_path: Path,
+                                                  db_url: str):
+    seg = next(s for s in demo_store.segments(2) if len(s.text) > 40)
+    whole = demo_store.decide(seg.id, "FP08", "mira", "accepted", memo="volunteers\x0b matter")
+    demo_store.code_span(seg.id, seg.char_start + 2, seg.char_start + 30, "OB09", "mira",
+                         memo="rent <b>&</b> deposits")
+    project = refi.project_from_store(demo_store)
+    data = refi.write_qdpx(project)  # validates against Project.xsd
+    xml = zipfile.ZipFile(io.BytesIO(data)).read("project.qde")
+    assert xml.count(b"<NoteRef ") == 2 and b"<Notes>" in xml
+    assert b"rent &lt;b&gt;&amp;&lt;/b&gt; deposits" in xml
+    path = tmp_path / "memos.qdpx"
+    path.write_bytes(data)
+    fresh = Store(db_url)
+    refi.import_qdpx(fresh, path)
+    memos = {(r["code_id"], r["memo"]) for r in fresh.coded_rows(CodingFilter())
+             if r["coder"] == "mira"}
+    assert memos == {("FP08", "volunteers matter"), ("OB09", "rent <b>&</b> deposits")}
+    assert whole
+    fresh.close()
+
+
+def test_a_selection_description_is_read_as_the_coding_memo(store: Store, tmp_path: Path):
+    xml = f"""<?xml version="1.0" encoding="utf-8"?>
+<Project xmlns="urn:QDA-XML:project:1.0" name="p">
+ <CodeBook><Codes><Code guid="{uuid.uuid4()}" name="Housing" isCodable="true"/></Codes></CodeBook>
+ <Sources><TextSource guid="{uuid.uuid4()}" name="t">
+  <PlainTextContent>Rents rose fast.</PlainTextContent>
+  <PlainTextSelection guid="{uuid.uuid4()}" startPosition="0" endPosition="10">
+   <Description>asked twice</Description>
+   <Coding guid="{uuid.uuid4()}"><CodeRef targetGUID="CODE"/></Coding>
+  </PlainTextSelection></TextSource></Sources></Project>"""
+    code = xml.split('Code guid="')[1].split('"')[0]
+    xml = xml.replace("CODE", code)
+    path = tmp_path / "described.qdpx"
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("project.qde", xml)
+    refi.import_qdpx(store, path)
+    [row] = store.coded_rows(CodingFilter())
+    assert (row["text"], row["memo"]) == ("Rents rose", "asked twice")

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from .errors import WorkbenchError
+from .export.cells import xml_safe
 
 PROJECT_NS = "urn:QDA-XML:project:1.0"
 CODEBOOK_NS = "urn:QDA-XML:codebook:1.0"
@@ -79,6 +80,7 @@ class Coding:
     user: str | None = None  # user guid
     created: datetime | None = None
     selection: str | None = None  # the PlainTextSelection's guid
+    memo: str = ""  # the coder's note on this coding (a REFI Note, or the selection's text)
 
 
 @dataclass
@@ -193,6 +195,27 @@ def _read_archive(archive: zipfile.ZipFile) -> Project:
     if codes is not None:
         walk(codes, None)
 
+    notes: dict[str, str] = {}
+    for note in root.findall(f"{_q('Notes')}/{_q('Note')}"):
+        content = note.find(_q("PlainTextContent"))
+        if content is not None:
+            notes[note.get("guid", "")] = (content.text or "").strip()
+        elif note.get("plainTextPath"):
+            notes[note.get("guid", "")] = text_of(
+                _source_path(note.get("plainTextPath", ""))).strip()
+
+    def memo_of(*elements: Any) -> str:
+        """What the coder wrote on a coding: the selection's description and every note
+        the coding or its selection points to, each once."""
+        parts: list[str] = []
+        for element in elements:
+            desc = element.find(_q("Description"))
+            if desc is not None and (desc.text or "").strip():
+                parts.append((desc.text or "").strip())
+            parts.extend(notes.get(ref.get("targetGUID", ""), "")
+                         for ref in element.findall(_q("NoteRef")))
+        return "\n\n".join(dict.fromkeys(p for p in parts if p))
+
     sources = root.find(_q("Sources"))
     for element in list(sources) if sources is not None else []:
         kind = element.tag.split("}")[-1]
@@ -220,7 +243,8 @@ def _read_archive(archive: zipfile.ZipFile) -> Project:
                 continue
             for coding in selection.findall(_q("Coding")):
                 project.codings.append(_coding(coding, source.guid, start, end,
-                                               selection.get("guid")))
+                                               selection.get("guid"),
+                                               memo_of(selection, coding)))
         for coding in element.findall(_q("Coding")):  # the whole source is coded
             project.codings.append(_coding(coding, source.guid, 0, len(text), None))
 
@@ -240,13 +264,14 @@ def _read_archive(archive: zipfile.ZipFile) -> Project:
     return project
 
 
-def _coding(element: Any, source: str, start: int, end: int, selection: str | None
-            ) -> Coding:
+def _coding(element: Any, source: str, start: int, end: int, selection: str | None,
+            memo: str = "") -> Coding:
     ref = element.find(_q("CodeRef"))
     return Coding(guid=element.get("guid", ""), source=source, start=start, end=end,
                   code=ref.get("targetGUID", "") if ref is not None else "",
                   user=element.get("creatingUser"),
-                  created=_datetime(element.get("creationDateTime")), selection=selection)
+                  created=_datetime(element.get("creationDateTime")), selection=selection,
+                  memo=memo)
 
 
 # ------------------------------------------------------------------- writing
@@ -327,6 +352,19 @@ def project_xml(project: Project) -> bytes:
                     attrs["creatingUser"] = coding.user
                 holder = ET.SubElement(selection, _q("Coding"), attrs)
                 ET.SubElement(holder, _q("CodeRef"), {"targetGUID": coding.code})
+                if coding.memo:
+                    ET.SubElement(holder, _q("NoteRef"),
+                                  {"targetGUID": guid("note", coding.guid)})
+    memos = [c for c in project.codings if c.memo]
+    if memos:  # each coding's memo as a REFI note the coding points to
+        notes = ET.SubElement(root, _q("Notes"))
+        for coding in memos:
+            attrs = {"guid": guid("note", coding.guid), "name": f"Memo {coding.guid}",
+                     "creationDateTime": _stamp(coding.created)}
+            if coding.user:
+                attrs["creatingUser"] = coding.user
+            note = ET.SubElement(notes, _q("Note"), attrs)
+            ET.SubElement(note, _q("PlainTextContent")).text = xml_safe(coding.memo)
     return cast(bytes, ET.tostring(root, encoding="utf-8", xml_declaration=True))
 
 
@@ -431,7 +469,7 @@ def project_from_store(store: Any, f: Any = None, name: str = "Workbench project
         coding = Coding(
             guid=guid("coding", str(r["coding_id"])), source=source_guid[r["document_id"]],
             start=r["char_start"], end=r["char_end"], code=code_guid[r["code_id"]],
-            user=guid("user", r["coder"]), created=r["created_at"])
+            user=guid("user", r["coder"]), created=r["created_at"], memo=r.get("memo") or "")
         coding.selection = guid("selection", coding.guid)
         project.codings.append(coding)
         about = city_case.get((coding.source, r["city"]))
@@ -619,7 +657,8 @@ def import_qdpx(store: Any, path: Path, actor: str = "import") -> ImportResult:
         codings.append({"doc": doc_index, "segment": k, "code_id": code_ids[c.code],
                         "coder": coder, "span": span,
                         "char_start": None if whole else c.start,
-                        "char_end": None if whole else c.end, "created_at": c.created})
+                        "char_end": None if whole else c.end, "created_at": c.created,
+                        "memo": c.memo})
     ids = store.import_project(docs, new_codes, codings, actor, path.name)
     return ImportResult(ids, len(docs), len(new_codes), len(code_ids) - len(new_codes),
                         len(codings), skipped)

@@ -152,7 +152,8 @@ class Documents(StoreCore):
                 rows.append({
                     "segment_id": sid, **where[sid], "code_id": c["code_id"],
                     "code_version_id": versions.get(c["code_id"]), "coder": c["coder"],
-                    "origin": CodingOrigin.HUMAN, "status": CodingStatus.ACCEPTED, "memo": "",
+                    "origin": CodingOrigin.HUMAN, "status": CodingStatus.ACCEPTED,
+                    "memo": c.get("memo") or "",
                     "span": c["span"], "char_start": c["char_start"], "char_end": c["char_end"],
                     "created_at": c.get("created_at") or now, "updated_at": now})
             for chunk in range(0, len(rows), 5000):
