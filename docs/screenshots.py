@@ -15,6 +15,10 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Page
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "docs" / "screenshots"
@@ -64,10 +68,39 @@ def main() -> None:
                     path = OUT / f"{title.lower().replace(' ', '-')}.png"
                     page.screenshot(path=str(path), full_page=False)
                     print(path.relative_to(ROOT))
+                    if title == "Code":
+                        reader(page)
                 browser.close()
         finally:
             server.terminate()
             server.wait(timeout=20)
+
+
+SELECT = """() => {
+    // words of the second passage on the page selected as a mouse would
+    const el = document.querySelectorAll(".wb-text")[1];
+    const node = el.firstChild.firstChild || el.firstChild;
+    const range = document.createRange();
+    range.setStart(node, 0);
+    range.setEnd(node, Math.min(90, node.textContent.length));
+    const sel = window.getSelection(); sel.removeAllRanges(); sel.addRange(range);
+    el.dispatchEvent(new MouseEvent("mouseup", {bubbles: true}));
+}"""
+
+
+def reader(page: Page) -> None:
+    """The reader: a page of the document with codes highlighted, suggestions dashed with
+    their accept and reject buttons, the PDF page beside it, words selected for coding."""
+    page.get_by_role("heading", name="The document").scroll_into_view_if_needed()
+    page.locator(".wb-reader").wait_for()
+    page.get_by_text("the passage outlined").wait_for()
+    page.evaluate(SELECT)
+    page.get_by_text("Selected: “").wait_for()
+    time.sleep(2)
+    page.get_by_role("heading", name="The document").scroll_into_view_if_needed()
+    path = OUT / "reader.png"
+    page.screenshot(path=str(path), full_page=False)
+    print(path.relative_to(ROOT))
 
 
 if __name__ == "__main__":
