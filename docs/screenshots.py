@@ -69,7 +69,7 @@ def main() -> None:
                     page.screenshot(path=str(path), full_page=False)
                     print(path.relative_to(ROOT))
                     if title == "Code":
-                        reader(page)
+                        reader(page, f"http://127.0.0.1:{port}", env["WORKBENCH_DB"])
                 browser.close()
         finally:
             server.terminate()
@@ -88,16 +88,28 @@ SELECT = """() => {
 }"""
 
 
-def reader(page: Page) -> None:
+def reader(page: Page, url: str, db: str) -> None:
     """The reader: a page of the document with codes highlighted, suggestions dashed with
     their accept and reject buttons, the PDF page beside it, words selected for coding."""
-    page.get_by_role("heading", name="The document").scroll_into_view_if_needed()
+    from workbench.store import Store
+
+    store = Store(db)
+    doc = max(store.documents(), key=lambda d: d.page_count)
+    segs = [s for s in store.segments(doc.id) if s.kind != "footnote"]
+    coded = {s.id for s in segs if any(c.status == "accepted" for c in store.codings_for(s.id))}
+    pages = sorted({s.page_start for s in segs if s.id in coded},
+                   key=lambda p: -sum(s.page_start == p and s.id in coded for s in segs))
+    at = next(i for i, s in enumerate(segs) if s.page_start == pages[0] and s.id not in coded)
+    store.close()
+    page.goto(f"{url}/code?coder=demo-coder&doc={doc.id}&passage={at}")
     page.locator(".wb-reader").wait_for()
     page.get_by_text("the passage outlined").wait_for()
     page.evaluate(SELECT)
     page.get_by_text("Selected: “").wait_for()
     time.sleep(2)
-    page.get_by_role("heading", name="The document").scroll_into_view_if_needed()
+    page.get_by_role("heading", name="The document").evaluate(
+        "e => e.scrollIntoView({block: 'start'})")
+    time.sleep(1)
     path = OUT / "reader.png"
     page.screenshot(path=str(path), full_page=False)
     print(path.relative_to(ROOT))
