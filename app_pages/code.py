@@ -202,7 +202,8 @@ def navigation(store: Store, at: Position, coder: str) -> None:
     if redone:
         st.success(f"Redone: {redone}")
     cols = st.columns(5)
-    scope = at.doc.id if at.key is not None else None
+    anywhere = st.session_state.get("undo_anywhere", False)
+    scope = at.doc.id if at.key is not None and not anywhere else None
     if cols[0].button("Undo last action", key="undo", shortcut="U",
                       help="Take back your latest change in this document"):
         what = store.undo_last(coder, scope)
@@ -233,6 +234,7 @@ def navigation(store: Store, at: Position, coder: str) -> None:
         if at.key is not None:
             st.session_state[at.key] = min(at.pos + 1, len(at.segs) - 1)
         st.rerun()
+    st.checkbox("Undo and redo in every document, not only this one", key="undo_anywhere")
     with st.expander("Keyboard"):
         st.markdown("**1**-**9** accept that suggestion · **Shift+1**-**9** reject it · "
                     "**N** done: next passage · **S** skip · **P** previous · **U** undo · "

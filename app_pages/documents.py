@@ -103,20 +103,27 @@ def edit_or_remove(store: Store, docs: list[DocumentSummary]) -> None:
                 st.success("Saved.")
             except WorkbenchError as exc:
                 st.error(str(exc))
-    # the confirmation belongs to one document and is cleared by the removal: the next
-    # document shown is never one click from deletion
-    confirm = f"confirm_remove_{choice.id}"
-    sure = st.checkbox(f"I want to remove document {choice.id} and all its codings",
-                       key=confirm)
-    if st.button("Remove document", disabled=not sure, key="remove"):
-        store.delete_document(choice.id, actor=common.actor())
-        st.session_state.pop(confirm, None)
-        st.session_state["_removed"] = choice.id
-        st.rerun()
+    # removal asks in a dialog that closes with the answer: the next document shown is
+    # never one click from deletion
+    if st.button("Remove document…", key="remove", help="Asks before removing anything"):
+        confirm_removal(store, choice)
     removed = st.session_state.pop("_removed", None)
     if removed is not None:
         st.success(f"Removed document {removed}.")
 
+
+@st.dialog("Remove a document")
+def confirm_removal(store: Store, doc: DocumentSummary) -> None:
+    st.markdown(f"Remove document {doc.id}, “{common.literal(doc.title)}”, its "
+                f"{doc.segments} segments and every coding on them? This cannot be undone "
+                "(a backup brings it back).")
+    cols = st.columns(2)
+    if cols[0].button("Remove", type="primary", key="remove_confirmed"):
+        store.delete_document(doc.id, actor=common.actor())
+        st.session_state["_removed"] = doc.id
+        st.rerun()
+    if cols[1].button("Cancel", key="remove_cancelled"):
+        st.rerun()
 
 if __name__ == "__main__":
     render(common.current_store())

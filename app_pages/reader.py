@@ -281,8 +281,9 @@ def show_reader(store: Store, segments: list[Segment], current: Segment, coder: 
     if _acted(store, result, shown, coder, sugg, goto):
         st.rerun()
     picked = getattr(result, "selection", None)
-    if picked:
+    if picked:  # a new selection starts with no codes chosen
         st.session_state["_selection"] = list(picked.get("pieces", []))
+        st.session_state.pop("span_codes", None)
         chosen = selection.pieces_from(st.session_state["_selection"], shown)
     if not chosen:
         st.caption("Select words in the text (across passages if you like) to code exactly "
@@ -340,9 +341,8 @@ def code_selection(store: Store, chosen: list[Piece], shown: list[Segment], code
                                            "end": p.end} for p in grown]
         st.rerun()
     names = {c.id: c.name for c in store.codes()}
-    key = "_".join(f"{p.segment_id}-{p.start}-{p.end}" for p in chosen)
     codes = st.multiselect("Codes for the selection", list(names),
-                           format_func=lambda c: f"{c} {names[c]}", key=f"span_codes_{key}")
+                           format_func=lambda c: f"{c} {names[c]}", key="span_codes")
     if st.button("Code the selection", key="code_selection", disabled=not codes,
                  type="primary"):
         try:

@@ -105,6 +105,30 @@ def test_the_reader_decides_in_place_codes_across_passages_and_redoes(demo_serve
     store.close()
 
 
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_removing_a_document_asks_in_a_dialog_every_time(demo_server, page):
+    from workbench.store import Store
+
+    url, db = demo_server
+    store = Store(db)
+    page.goto(f"{url}/?coder=lee")
+    page.get_by_role("heading", name="Edit or remove").wait_for()
+    page.get_by_role("button", name="Remove document…").click()
+    dialog = page.get_by_role("dialog")
+    dialog.get_by_text("Remove document 1,").wait_for()
+    dialog.get_by_role("button", name="Remove", exact=True).click()
+    page.get_by_text("Removed document 1.").wait_for()
+    assert page.get_by_role("dialog").count() == 0  # nothing left one click from deletion
+    assert store.document(1) is None and store.counts()["documents"] == 3
+    # the next document asks again; closing the dialog removes nothing
+    page.get_by_role("button", name="Remove document…").click()
+    page.get_by_role("dialog").get_by_text("Remove document 2,").wait_for()
+    page.get_by_role("dialog").get_by_role("button", name="Cancel").click()
+    page.get_by_role("dialog").wait_for(state="detached")
+    assert store.counts()["documents"] == 3
+    store.close()
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

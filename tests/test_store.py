@@ -227,3 +227,22 @@ def test_a_selection_over_several_passages_is_coded_whole_or_not_at_all(store, g
         ("FP01", f"{first.char_end - 10}-{first.char_end}"),
         ("OB09", f"{first.char_end - 10}-{first.char_end}")]
     assert {c.span for c in got[second.id]} == {f"{second.char_start}-{second.char_start + 12}"}
+
+
+def test_undoing_a_removal_never_overwrites_a_coding_made_since(store, generated):
+    """SQLite handed the removed coding's id to the next coding, and the undo then
+    overwrote that one (a code moved to another document's passage)."""
+    from workbench import codebook
+
+    doc = ingest_file(store, generated["text"]).document_id
+    other = ingest_file(store, generated["two_column"]).document_id
+    store.load_codebook(codebook.load())
+    here, there = store.segments(doc)[0].id, store.segments(other)[0].id
+    coding = store.decide(here, "FP08", "ana", "accepted")
+    store.remove_coding(coding, "ana")
+    later = store.decide(there, "FP01", "ana", "accepted")
+    assert later != coding
+    assert store.undo_last("ana", document_id=doc) == \
+        f"removed FP08 from segment {here} (it is back)"
+    assert [(c.code_id, c.segment_id) for c in store.codings_for(here)] == [("FP08", here)]
+    assert [(c.id, c.code_id) for c in store.codings_for(there)] == [(later, "FP01")]

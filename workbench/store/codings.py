@@ -485,7 +485,11 @@ class Codings(StoreCore):
         for stamp in ("created_at", "updated_at"):
             if isinstance(restore.get(stamp), str):
                 restore[stamp] = datetime.fromisoformat(restore[stamp])
-        if conn.execute(select(table.id).where(table.id == key)).first() is None:
+        now = conn.execute(select(table).where(table.id == key)).first()
+        if now is not None and now.segment_id != before.get("segment_id"):
+            # the id names another row now: never overwrite it with this one
+            raise Conflict(f"cannot undo: {table.__tablename__} {key} is another row now")
+        if now is None:
             values = {**restore, "id": key}
             if table is t.Coding:
                 segment = int(before["segment_id"])

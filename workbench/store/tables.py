@@ -210,6 +210,8 @@ class Coding(SQLModel, table=True):
         # covers the city x code matrix and the city totals
         Index("ix_coding_matrix", "status", "case_place_id", "code_id", "segment_id",
               "document_id"),
+        # undo finds a coding by the id the audit log kept: never hand one out twice
+        {"sqlite_autoincrement": True},
     )
 
 
@@ -236,7 +238,7 @@ class Review(SQLModel, table=True):
     coder: str
     created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
 
-    __table_args__ = (UniqueConstraint("segment_id", "coder"),)
+    __table_args__ = (UniqueConstraint("segment_id", "coder"), {"sqlite_autoincrement": True})
 
 
 class AuditEvent(SQLModel, table=True):
