@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import re
-
 import streamlit as st
 
 from app_pages import common
+from workbench import search_query
 from workbench.errors import SearchSyntaxError
 from workbench.kinds import CodingStatus
 from workbench.store import Store
@@ -18,23 +17,23 @@ ACTION = None
 
 def render(store: Store) -> None:
     st.header(TITLE)
-    query = st.text_input("Search the segments (words, \"a phrase\", a OR b, word*)",
-                          key="query")
+    query = st.text_input("Search the segments (words, \"a phrase\", a OR b, -word, word*, "
+                          "a NEAR/5 b)", key="query")
     if not query.strip():
         st.caption("Full-text search over every segment of every document.")
         return
     try:
         hits = store.search(query, limit=100)
     except SearchSyntaxError as exc:
-        st.error(f"Cannot search for {query!r}: {exc}")
+        reason = str(exc)
+        st.warning(reason[:1].upper() + reason[1:])
         return
     docs = {d.id: d.title for d in store.documents()}
     only = st.multiselect("Only in documents", sorted({h[1] for h in hits}),
                           format_func=lambda i: docs.get(i, str(i)), key="search_docs")
     hits = [h for h in hits if not only or h[1] in only]
     st.caption(f"{len(hits)} hits")
-    terms = [t.strip('"*') for t in re.findall(r'"[^"]+"|\S+', query)
-             if t.upper() not in {"AND", "OR", "NOT", "NEAR"}]
+    terms = search_query.terms(query)
     chosen = []
     for seg_id, doc_id, text, _snippet in hits:
         c = st.checkbox(f"{docs.get(doc_id, doc_id)} · segment {seg_id}", key=f"hit_{seg_id}")

@@ -194,6 +194,13 @@ def test_search_codes_hits_and_shows_text_literally(app, demo_store, tmp_path):
     app.button(key="bulk").click().run()
     seg_id = int(hit.key.split("_")[1])
     assert [(c.code_id, c.coder) for c in demo_store.codings_for(seg_id)] == [("FP08", "alice")]
+    # whatever is typed: hits or a one-line explanation, never a database error
+    for query in ("don't", "C++", "integration AND", "housing NEAR/5 rent", '"one-stop'):
+        app.text_input(key="query").input(query).run()
+        assert not app.exception and not app.error and not app.warning, query
+        assert any(c.value.endswith(" hits") for c in app.caption), query
+    app.text_input(key="query").input("-rent").run()
+    assert not app.error and "only excludes words" in app.warning[0].value
 
 
 def test_codebook_page_edits_definition_and_adds_code(app, demo_store):

@@ -74,6 +74,12 @@ def test_fixture_folder_ingest(tmp_path, db_url):
     assert hits.returncode == 0
     count = int(re.search(r"^(\d+) hits$", hits.stdout, re.MULTILINE).group(1))
     assert count > 0 and all("[Boeing]" in ln for ln in hits.stdout.splitlines()[:count])
+    for query in ("don't", "C++", "Boeing AND", "Boeing NEAR/5 airplane", '"unclosed'):
+        typed = run("search", query, "--db", str(db), cwd=tmp_path)
+        assert typed.returncode == 0 and typed.stdout.strip().endswith("hits"), query
+    refused = run("search", "--db", str(db), "--", "-Boeing", cwd=tmp_path)
+    assert refused.returncode == 2 and "only excludes words" in refused.stderr
+    assert len(refused.stderr.strip().splitlines()) == 1
 
 
 @pytest.mark.slow

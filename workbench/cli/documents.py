@@ -115,8 +115,8 @@ def show(
 @app.command()
 def search(query: str, db: DbOption = None,
            limit: Annotated[int, typer.Option()] = 20) -> None:
-    """Full-text search over segments (SQLite FTS5 syntax; web-search syntax on
-    PostgreSQL)."""
+    """Full-text search over segments: words, "a phrase", a OR b, -word, word*,
+    a NEAR/5 b; anything else is searched as typed."""
     hits = open_store(db).search(query, limit)
     for seg_id, doc_id, _text, snippet in hits:
         typer.echo(f"doc {doc_id} seg {seg_id}: {snippet}")
