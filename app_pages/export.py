@@ -35,15 +35,31 @@ def render(store: Store) -> None:
     fmt = st.radio("Format", list(export.FORMATS),
                    format_func=lambda name: export.FORMATS[name].label, key="exp_format")
     chosen = export.FORMATS[fmt]
-    try:
-        data = (export.export_bytes(store, fmt, f, rows=rows) if rows or not chosen.excerpts
-                else b"")
-    except WorkbenchError as exc:
-        st.error(f"The export failed: {exc}")
-        return
     name = FILE_NAMES.get(fmt, "coded-excerpts")
-    st.download_button(f"Download {name}{chosen.extension}", data, f"{name}{chosen.extension}",
-                       chosen.media_type, key="dl_export", disabled=not data)
+    # a file is built only when asked, and offered only while it still matches the
+    # filters, the format and the store (any change since makes it stale)
+    latest = store.audit_log(1)
+    wanted = (fmt, repr(f), len(rows), latest[0].id if latest else 0)
+    built = st.session_state.get("_export")
+    empty = not rows and chosen.excerpts
+    if st.button(f"Build {name}{chosen.extension}", key="build_export", disabled=empty,
+                 type="primary", help="Write the file under these filters"):
+        with st.spinner(f"Writing {len(rows)} excerpts as {chosen.label}"):
+            try:
+                data = export.export_bytes(store, fmt, f, rows=rows)
+            except WorkbenchError as exc:
+                st.error(f"The export failed: {exc}")
+                return
+        built = (wanted, data)
+        st.session_state["_export"] = built
+    if empty:
+        st.caption("Nothing to export under these filters.")
+    elif built is not None and built[0] == wanted:
+        st.download_button(f"Download {name}{chosen.extension}", built[1],
+                           f"{name}{chosen.extension}", chosen.media_type, key="dl_export")
+    elif built is not None:
+        st.caption("The filters, the format or the codings changed since the last file was "
+                   "built: build it again.")
     import_project(store)
 
 

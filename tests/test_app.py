@@ -247,7 +247,13 @@ def test_export_page(app):
     goto(app, "Export")
     assert "coded excerpts match" in app.caption[0].value
     assert int(app.caption[0].value.split()[0]) >= 600
+    # nothing is built until asked; a change of filters makes the built file stale
+    assert not app.get("download_button")
+    app.button(key="build_export").click().run()
     assert app.get("download_button")
+    app.multiselect(key="exp_codes").set_value(["FP08"]).run()
+    assert not app.get("download_button")
+    assert any("build it again" in c.value for c in app.caption)
 
 
 def test_export_page_offers_every_format(app):
@@ -256,6 +262,7 @@ def test_export_page_offers_every_format(app):
     goto(app, "Export")
     for fmt in export.FORMATS:
         app.radio(key="exp_format").set_value(fmt).run()
+        app.button(key="build_export").click().run()
         assert not app.exception, (fmt, [e.value for e in app.exception])
         button = app.get("download_button")[0]
         assert button.proto.label.endswith(export.FORMATS[fmt].extension), fmt

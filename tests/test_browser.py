@@ -231,6 +231,7 @@ def test_upload_accept_compare_export(server, page, generated, tmp_path):
 
     _goto(page, "Export")
     page.get_by_text("1 coded excerpts match").wait_for()
+    page.get_by_role("button", name="Build coded-excerpts.csv").click()
     with page.expect_download() as info:
         page.get_by_role("button", name="Download coded-excerpts.csv").click()
     csv_text = Path(info.value.path()).read_text(encoding="utf-8")
@@ -239,6 +240,7 @@ def test_upload_accept_compare_export(server, page, generated, tmp_path):
     assert "erin" in lines[1] and "page-break" not in lines[0]
 
     page.get_by_text("Excel workbook").click()
+    page.get_by_role("button", name="Build coded-excerpts.xlsx").click()
     with page.expect_download() as info:
         page.get_by_role("button", name="Download coded-excerpts.xlsx").click()
     import io

@@ -209,6 +209,12 @@ def test_export_every_format_and_import_the_project_back(tmp_path, demo_url, bac
     narrowed = [json.loads(x) for x in only_re09.read_text(encoding="utf-8").splitlines()]
     assert 0 < len(narrowed) < len(lines)
     assert {(r["code_id"], r["city"]) for r in narrowed} == {("RE09", "Hilden")}
+    typo = tmp_path / "typo.csv"
+    res = run("export", "--format", "csv", "--out", str(typo), "--city", "Hildn",
+              "--db", str(db), cwd=tmp_path)
+    assert res.returncode == 2 and not typo.exists()
+    assert "unknown city 'Hildn' (did you mean Hilden?)" in res.stderr
+    assert len(res.stderr.strip().splitlines()) == 1
     with zipfile.ZipFile(tmp_path / "out.qdpx") as z:
         assert "project.qde" in z.namelist()
 

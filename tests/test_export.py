@@ -109,7 +109,8 @@ def test_xlsx_has_excerpts_matrix_and_codebook(demo_store, rows):
             else:
                 assert value == expected, key
     assert ws.freeze_panes == "A2"
-    assert ws.auto_filter.ref == f"A1:V{len(rows) + 1}"
+    last = openpyxl.utils.get_column_letter(len(export.COLUMNS))
+    assert ws.auto_filter.ref == f"A1:{last}{len(rows) + 1}"
     assert all(c.font.b for c in ws[1])
     text_col = export.COLUMNS.index("text") + 1
     assert ws.cell(2, text_col).alignment.wrap_text
@@ -174,7 +175,8 @@ def test_docx_groups_by_code_and_city_with_citations(rows):
     citations = [p.text for p in paragraphs if p.text.startswith("— ")]
     assert len(citations) == len(rows)
     titles = {r["title"] for r in rows}
-    assert all(any(c.startswith(f"— {t}, p") for t in titles) for c in citations)
+    assert all(any(f"{t}, p" in c for t in titles) for c in citations)
+    assert any(c.startswith("— Scholten & Kaşlı (2019), ") for c in citations)
     assert all("(coder: " in c for c in citations)
 
     first = word.grouped(rows)[0][2][0][1][0]  # first code, first city, first excerpt
@@ -191,7 +193,7 @@ def test_docx_survives_control_characters(rows):
     texts = [p.text for p in document.paragraphs]
     assert texts[0] == "Report"
     assert "Formfeed and bell\ttab\nnewline" in texts
-    assert any(t.startswith("— Title, ") and "speaker: Mayor (" in t for t in texts)
+    assert any(t.startswith("— ") and ", Title, " in t and "speaker: Mayor (" in t for t in texts)
 
 
 def test_docx_grouping_order_and_citation_format():
@@ -262,3 +264,70 @@ def test_docx_carries_a_coding_memo_under_its_citation():
     at = texts.index("The desk opens at nine.")
     assert texts[at + 2] == "Memo: volunteers run it"
     assert not any(t.startswith("Memo:") for t in texts[texts.index("No memo."):])
+
+
+def test_docx_quotes_a_passage_once_with_every_coder_and_cites_author_and_year():
+    same = dict(text="The desk opens at nine.", document_id=1, char_start=10, char_end=33,
+                authors="Peter Scholten; Zeynep Kaşlı", year=2019)
+    rows = [_row(**same, coder="ana", memo="front desk"), _row(**same, coder="bob"),
+            _row(**same, coder="model", origin="model", status="suggested",
+                 model_version_id=3, score=0.61),
+            _row(text="Elsewhere.", document_id=1, char_start=50, char_end=60,
+                 authors="A. One; B. Two; C. Three", year=2021)]
+    texts = [p.text for p in _doc(word.to_docx(rows, "Passages", "")).paragraphs]
+    assert texts.count("The desk opens at nine.") == 1
+    assert "Filters: none. 2 excerpts." in texts
+    at = texts.index("The desk opens at nine.")
+    assert texts[at + 1] == ("— Scholten & Kaşlı (2019), A report, p. 3 (coders: ana, accepted; "
+                             "bob, accepted; model, suggested, model v3, score 0.61)")
+    assert texts[at + 2] == "Memo (ana): front desk"
+    assert texts[texts.index("Elsewhere.") + 1].startswith("— One et al. (2021), A report")
+    assert word.authors_short("Zeynep Kaşlı") == "Kaşlı" and word.authors_short("") == ""
+
+
+def _three_cities(store, tmp_path):
+    """Three paragraphs, hand-checked: one about Hilden (Germany), one about Solna
+    (Sweden), one about neither; each coded FP01 by ana."""
+    from workbench import codebook
+    from workbench.ingest import IngestOptions, ingest_file
+
+    path = tmp_path / "cases.txt"
+    path.write_text(
+        "In Hilden the town hall opened a welcome desk for newcomers in 2016.\n\n"
+        "Solna trained volunteers to guide families through the school system.\n\n"
+        "Small towns across Europe often lack staff for integration work.\n",
+        encoding="utf-8")
+    doc = ingest_file(store, path, IngestOptions(cities=["Hilden", "Solna"],
+                                                 countries=["Germany", "Sweden"]))
+    store.load_codebook(codebook.load())
+    segs = store.segments(doc.document_id)
+    for seg in segs:
+        store.decide(seg.id, "FP01", "ana", "accepted")
+    return segs
+
+
+def test_the_country_filter_is_the_case_citys_country(store, tmp_path):
+    from workbench.store import CodingFilter
+
+    segs = _three_cities(store, tmp_path)
+    german = export.excerpt_rows(store, CodingFilter(countries=("Germany",)))
+    assert [r["text"] for r in german] == [segs[0].text]
+    assert [r["city"] for r in german] == ["Hilden"]
+    assert [r["text"] for r in export.excerpt_rows(store, CodingFilter(countries=("Sweden",)))] \
+        == [segs[1].text]
+    assert store.facet_values()["countries"] == ["Germany", "Sweden"]
+
+
+def test_an_unknown_filter_value_is_refused_naming_the_known_ones(store, tmp_path):
+    from workbench.errors import InvalidInput
+    from workbench.store import CodingFilter
+
+    _three_cities(store, tmp_path)
+    with pytest.raises(InvalidInput, match=r"unknown city 'Hildn' \(did you mean Hilden\?\); "
+                                           r"known: Hilden, Solna"):
+        export.export_bytes(store, "csv", CodingFilter(cities=("Hildn",)))
+    with pytest.raises(InvalidInput, match="unknown country 'Narnia'; known: Germany, Sweden"):
+        export.check_filter(store, CodingFilter(countries=("Narnia",)))
+    with pytest.raises(InvalidInput, match="unknown coder 'bob'"):
+        export.check_filter(store, CodingFilter(coders=("bob",)))
+    export.check_filter(store, CodingFilter(cities=("Hilden",), coders=("ana",)))

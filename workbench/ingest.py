@@ -165,7 +165,7 @@ def parse_file(path: Path, options: IngestOptions | None = None,
 def _parse(path: Path, options: IngestOptions, sha256: str | None,
            deadline: float) -> ParsedDocument:
     suffix = path.suffix.lower()
-    pdf_title = None
+    pdf_title, pdf_authors = None, []
     if suffix == ".pdf" or (suffix not in SUPPORTED and _looks_like_pdf(path)):
         try:
             pages = pdftext.read_all_pages(path, options.engine,
@@ -176,7 +176,7 @@ def _parse(path: Path, options: IngestOptions, sha256: str | None,
             raise IngestError(str(exc)) from exc
         lines = layout.document_lines(pages)
         parsed_pages = [ParsedPage(p.number, p.width, p.height) for p in pages]
-        pdf_title = _pdf_title(path)
+        pdf_title, pdf_authors = _pdf_info(path)
     elif suffix == ".txt":
         raw = path.read_bytes()
         if not raw.strip():
@@ -220,6 +220,8 @@ def _parse(path: Path, options: IngestOptions, sha256: str | None,
                             else _guess_kind(path, len(parsed_pages), pdf_title))
     title = options.title or pdf_title or _first_heading(segments) or path.stem
     meta = dict(options.meta)
+    if pdf_authors:  # a citation names its authors; a manifest's list wins
+        meta.setdefault("authors", pdf_authors)
     if is_transcript:
         meta.setdefault("speakers", sorted({s.speaker for s in segments if s.speaker}))
     return ParsedDocument(
@@ -277,22 +279,28 @@ def _looks_like_pdf(path: Path) -> bool:
         return False
 
 
-def _pdf_title(path: Path) -> str | None:
+def _pdf_info(path: Path) -> tuple[str | None, list[str]]:
+    """The title and authors the PDF's own metadata states, where they look real."""
     try:
         import pypdfium2 as pdfium
 
         pdf = pdfium.PdfDocument(str(path))
         try:
-            title = (pdf.get_metadata_dict().get("Title") or "").strip()
+            info = pdf.get_metadata_dict()
         finally:
             pdf.close()
     except Exception:
-        return None
+        return None, []
+    title = (info.get("Title") or "").strip()
+    author = (info.get("Author") or "").strip()
+    authors = [a.strip() for a in re.split(r";|\s&\s|\sand\s", author) if a.strip()]
+    if any(a.lower() in {"user", "admin", "administrator", "owner"} for a in authors):
+        authors = []
     if len(title) < 4 or title.lower() in {"untitled", "microsoft word"} or re.fullmatch(
         r"\S+\.[A-Za-z0-9]{2,4}", title
     ):
-        return None
-    return title
+        return None, authors
+    return title, authors
 
 
 def _first_heading(segments: Iterable[Any]) -> str | None:

@@ -59,6 +59,10 @@ def export_cmd(
     store = open_store(db)
     f = coding_filter(status, code, group, city, country, document, kind, coder, origin)
     try:
+        export.check_filter(store, f)
+    except WorkbenchError as exc:
+        raise fail(str(exc), code=2) from exc
+    try:
         data = export.export_bytes(store, fmt, f, title=title)
         out_file.write_bytes(data)
     except (OSError, WorkbenchError) as exc:

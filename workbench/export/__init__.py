@@ -25,7 +25,8 @@ if TYPE_CHECKING:
     from ..store import CodingFilter, Store
 
 COLUMNS = [
-    "text", "code_id", "code_name", "code_group", "title", "document_id", "document_kind",
+    "text", "code_id", "code_name", "code_group", "title", "authors", "year", "document_id",
+    "document_kind",
     "page_start", "page_end", "char_start", "char_end", "city", "city_country", "speaker",
     "coder", "origin", "status", "model_version_id", "score", "memo", "created_at",
     "updated_at",
@@ -118,7 +119,14 @@ FORMATS: Mapping[str, ExportFormat] = _Formats()
 
 
 def excerpt_rows(store: Store, f: CodingFilter) -> list[dict[str, Any]]:
-    return [{k: r.get(k) for k in COLUMNS} for r in store.coded_rows(f)]
+    out = []
+    for r in store.coded_rows(f):
+        meta = r.get("document_meta") or {}
+        authors = meta.get("authors") or []
+        row = {**r, "authors": "; ".join(authors) if isinstance(authors, list) else
+               str(authors), "year": meta.get("year")}
+        out.append({k: row.get(k) for k in COLUMNS})
+    return out
 
 
 def describe(f: CodingFilter) -> str:
@@ -131,6 +139,36 @@ def describe(f: CodingFilter) -> str:
         if values:
             parts.append(f"{label} {', '.join(values)}")
     return "; ".join(parts)
+
+
+def check_filter(store: Store, f: CodingFilter) -> None:
+    """Refuse a filter value the store does not know, naming what it does know: a typo
+    (``--city Hildn``) must not write an empty file and succeed."""
+    import difflib
+
+    from ..kinds import CodingOrigin, CodingStatus
+
+    facets = store.facet_values()
+    known: dict[str, tuple[tuple[str, ...], list[str]]] = {
+        "code": (f.codes, [c.id for c in store.codes(include_inactive=True)]),
+        "code group": (f.groups, facets["groups"]),
+        "document kind": (f.kinds, facets["kinds"]),
+        "country": (f.countries, facets["countries"]),
+        "city": (f.cities, facets["cities"]),
+        "coder": (f.coders, facets["coders"]),
+        "origin": (f.origins, [str(o) for o in CodingOrigin]),
+        "status": (f.statuses, [str(s) for s in CodingStatus]),
+        "document": (tuple(map(str, f.documents)), [str(d.id) for d in store.documents()]),
+    }
+    for label, (wanted, values) in known.items():
+        for value in wanted:
+            if value in values:
+                continue
+            near = difflib.get_close_matches(value, values, n=1)
+            hint = f" (did you mean {near[0]}?)" if near else ""
+            shown = ", ".join(values[:40]) + (f" and {len(values) - 40} more"
+                                              if len(values) > 40 else "")
+            raise InvalidInput(f"unknown {label} {value!r}{hint}; known: {shown or 'none'}")
 
 
 def _get(fmt: str) -> ExportFormat:
@@ -153,5 +191,6 @@ def export_bytes(store: Store, fmt: str, f: CodingFilter, title: str = "Coded ex
     """The file for one format under the filters: what the CLI writes and the app offers.
     ``rows``: the excerpts under ``f`` where the caller has them already (the app shows
     them before offering the download), so they are not read twice."""
+    check_filter(store, f)
     return _get(fmt).write(ExportJob(store=store, filter=f, title=title, given_rows=rows,
                                      filters_text=describe(f)))

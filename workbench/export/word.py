@@ -1,4 +1,5 @@
-"""Word: a report of excerpts by code and then city, each cited by document and page."""
+"""Word: a report of excerpts by code and then city, each passage once with all its
+coders, cited by author, year, document and page."""
 
 from __future__ import annotations
 
@@ -17,16 +18,22 @@ def _pages(row: Row) -> str:
     return f"p. {start}" if end is None or end == start else f"pp. {start}–{end}"
 
 
-def citation(row: Row) -> str:
-    """Where an excerpt comes from and how much to trust it: a quote in a report is only
-    usable if a reader can find it in the source and see whether a person or a model
-    coded it."""
-    place = [str(row.get("title") or "Untitled document")]
-    if pages := _pages(row):
-        place.append(pages)
-    if row.get("speaker"):
-        place.append(f"speaker: {row['speaker']}")
-    who = [f"coder: {row.get('coder') or 'unknown'}"]
+def authors_short(value: object) -> str:
+    """How a citation names authors: one surname, two joined by &, three or more as the
+    first et al. (``value``: names separated by semicolons, as the excerpt rows hold them)."""
+    names = [n.strip() for n in str(value or "").split(";") if n.strip()]
+    surnames = [n.split()[-1] for n in names]
+    if not surnames:
+        return ""
+    if len(surnames) == 1:
+        return surnames[0]
+    if len(surnames) == 2:
+        return f"{surnames[0]} & {surnames[1]}"
+    return f"{surnames[0]} et al."
+
+
+def _who(row: Row) -> str:
+    who = [str(row.get("coder") or "unknown")]
     if row.get("status"):
         who.append(str(row["status"]))
     if row.get("origin") == "model":
@@ -34,7 +41,37 @@ def citation(row: Row) -> str:
         who.append(f"model v{version}" if version is not None else "model")
         if row.get("score") is not None:
             who.append(f"score {float(row['score']):.2f}")
-    return f"— {', '.join(place)} ({', '.join(who)})"
+    return ", ".join(who)
+
+
+def citation(row: Row, coders: Sequence[Row] = ()) -> str:
+    """Where an excerpt comes from and how much to trust it: a quote in a report is only
+    usable if a reader can find it in the source (authors, year, title, page) and see
+    who coded it, a person or a model; ``coders``: every coding of the same passage."""
+    place = []
+    by = authors_short(row.get("authors"))
+    year = row.get("year")
+    if by or year:
+        place.append(" ".join(x for x in (by, f"({year})" if year else "") if x))
+    place.append(str(row.get("title") or "Untitled document"))
+    if pages := _pages(row):
+        place.append(pages)
+    if row.get("speaker"):
+        place.append(f"speaker: {row['speaker']}")
+    everyone = list(coders) or [row]
+    label = "coder" if len(everyone) == 1 else "coders"
+    return f"— {', '.join(place)} ({label}: {'; '.join(_who(r) for r in everyone)})"
+
+
+def passages(rows: Sequence[Row]) -> list[list[Row]]:
+    """The rows of each coded passage together (the same characters of a document under
+    the same code): one excerpt however many coders chose it."""
+    out: dict[tuple[object, ...], list[Row]] = {}
+    for row in rows:
+        key = (row.get("document_id"), row.get("char_start"), row.get("char_end"),
+               row.get("code_id"), row.get("text"))
+        out.setdefault(key, []).append(row)
+    return list(out.values())
 
 
 def grouped(rows: Sequence[Row]) -> list[tuple[str, str, list[tuple[str, list[Row]]]]]:
@@ -58,7 +95,7 @@ def to_docx(rows: Sequence[Row], title: str, filters_text: str) -> bytes:
 
     doc = Document()
     doc.add_heading(xml_safe(title), level=0)
-    n = len(rows)
+    n = len(passages(rows))
     filters = xml_safe(filters_text).strip().rstrip(".") or "none"
     doc.add_paragraph(f"Filters: {filters}. {n} excerpt{'' if n == 1 else 's'}.")
     if not rows:
@@ -67,11 +104,14 @@ def to_docx(rows: Sequence[Row], title: str, filters_text: str) -> bytes:
         doc.add_heading(xml_safe(f"{code} {name}".strip()), level=1)
         for city, items in cities:
             doc.add_heading(xml_safe(city), level=2)
-            for row in items:
+            for same in passages(items):
+                row = same[0]
                 doc.add_paragraph(xml_safe(str(row.get("text") or "")))
-                doc.add_paragraph().add_run(xml_safe(citation(row))).italic = True
-                if row.get("memo"):  # the coder's note on this coding, under its citation
-                    doc.add_paragraph(xml_safe(f"Memo: {row['memo']}"))
+                doc.add_paragraph().add_run(xml_safe(citation(row, same))).italic = True
+                for r in same:  # each coder's note on this coding, under the citation
+                    if r.get("memo"):
+                        who = f" ({r.get('coder')})" if len(same) > 1 else ""
+                        doc.add_paragraph(xml_safe(f"Memo{who}: {r['memo']}"))
     buffer = io.BytesIO()
     doc.save(buffer)
     return buffer.getvalue()

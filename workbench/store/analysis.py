@@ -10,7 +10,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.engine import Connection
 from sqlmodel import col
 
-from ..kinds import GENERAL, CodingStatus, PlaceKind
+from ..kinds import GENERAL, CodingStatus
 from . import tables as t
 from .core import StoreCore
 
@@ -60,6 +60,7 @@ class CodedRow(TypedDict):
     code_group: str
     city: str
     city_country: str | None
+    document_meta: dict[str, Any] | None
 
 
 class Facets(TypedDict):
@@ -92,12 +93,9 @@ class Analysis(StoreCore):
                                                .where(col(t.Place.name).in_(f.cities)))
             conds.append(named | col(t.Coding.case_place_id).is_(None) if GENERAL in f.cities
                          else named)
-        if f.countries:
-            conds.append(col(t.Coding.document_id).in_(
-                select(col(t.DocumentPlace.document_id))
-                .join(t.Place, col(t.Place.id) == col(t.DocumentPlace.place_id))
-                .where((col(t.Place.kind) == PlaceKind.COUNTRY)
-                       & col(t.Place.name).in_(f.countries))))
+        if f.countries:  # the country of the case city, not of the whole document
+            conds.append(col(t.Coding.case_place_id).in_(
+                select(col(t.Place.id)).where(col(t.Place.country).in_(f.countries))))
         return conds
 
     def _filtered(self, f: CodingFilter) -> Any:
@@ -117,6 +115,7 @@ class Analysis(StoreCore):
                                  col(t.Segment.char_start)).label("char_start"),
                    func.coalesce(col(t.Coding.char_end), col(t.Segment.char_end)).label("char_end"),
                    col(t.Coding.span), col(t.Segment.speaker), col(t.Document.title),
+                   col(t.Document.meta).label("document_meta"),
                    col(t.Document.kind).label("document_kind"), col(t.Code.name).label("code_name"),
                    col(t.Code.group).label("code_group"),
                    func.coalesce(col(t.Place.name), GENERAL).label("city"),
@@ -193,10 +192,10 @@ class Analysis(StoreCore):
                 "coders": column(select(col(t.Coding.coder)).distinct()
                                  .order_by(col(t.Coding.coder))),
                 "countries": column(
-                    select(col(t.Place.name)).join(t.DocumentPlace,
-                                              col(t.DocumentPlace.place_id) == col(t.Place.id))
-                    .where(col(t.Place.kind) == PlaceKind.COUNTRY).distinct()
-                    .order_by(col(t.Place.name))),
+                    select(col(t.Place.country)).where(
+                        col(t.Place.id).in_(select(col(t.Segment.case_place_id)).distinct())
+                        & col(t.Place.country).is_not(None))
+                    .distinct().order_by(col(t.Place.country))),
                 "groups": column(select(col(t.Code.group)).distinct().order_by(col(t.Code.group))),
                 "cities": [*column(
                     select(col(t.Place.name)).where(col(t.Place.id).in_(
