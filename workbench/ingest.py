@@ -165,7 +165,8 @@ def parse_file(path: Path, options: IngestOptions | None = None,
 def _parse(path: Path, options: IngestOptions, sha256: str | None,
            deadline: float) -> ParsedDocument:
     suffix = path.suffix.lower()
-    pdf_title, pdf_authors = None, []
+    pdf_title: str | None = None
+    pdf_authors: list[str] = []
     if suffix == ".pdf" or (suffix not in SUPPORTED and _looks_like_pdf(path)):
         try:
             pages = pdftext.read_all_pages(path, options.engine,
