@@ -4,10 +4,12 @@ a cell, and which codes occur together."""
 from __future__ import annotations
 
 import altair as alt
+import pandas as pd
 import streamlit as st
 
 from app_pages import common
 from workbench import compare
+from workbench.kinds import GENERAL
 from workbench.store import Store
 
 TITLE = "Compare cities"
@@ -24,20 +26,36 @@ def render(store: Store) -> None:
     if wide.empty:
         st.info("No codings match these filters yet. Accept some codes on the Code page.")
         return
-    st.dataframe(wide, width="stretch")
-    chart = alt.Chart(compare.heatmap_data(wide)).mark_rect().encode(
-        x=alt.X("code:N"), y=alt.Y("city:N", sort=list(wide.index)),
-        color=alt.Color("value:Q", scale=alt.Scale(scheme="blues")),
-        tooltip=["city", "code", "value"])
-    st.altair_chart(chart, width="stretch")
+    names = {c.id: c.name for c in store.codes(include_inactive=True)}
+    cities, general = compare.split_general(wide)
+    if not cities.empty:
+        st.caption("Click a cell for the excerpts behind it. The colour scale spans the "
+                   "cities; the EU-wide / general row is shown apart below it.")
+        picked = heatmap(cities, names, measure)
+        # a new click sets the cell pickers (before they are drawn); the pickers stay
+        # free to move while the chart keeps showing that click
+        if picked is not None and picked != st.session_state.get("_cell_clicked"):
+            st.session_state["cell_city"], st.session_state["cell_code"] = picked
+        st.session_state["_cell_clicked"] = picked
+    if general is not None:
+        st.caption(f"{GENERAL}: passages that name no case city")
+        st.dataframe(general.to_frame().T, width="stretch")
+    with st.expander("The matrix as a table"):
+        st.dataframe(wide.rename(columns=lambda c: f"{c} {names.get(c, '')}".strip()),
+                     width="stretch")
     st.download_button("Download the matrix (CSV)", wide.to_csv().encode("utf-8"),
                        "city-code-matrix.csv", "text/csv", key="dl_matrix")
 
     st.subheader("Excerpts behind a cell")
     cols = st.columns(2)
+    if st.session_state.get("cell_city") not in wide.index:
+        st.session_state.pop("cell_city", None)
     city = cols[0].selectbox("City", list(wide.index), key="cell_city")
     nonzero = [c for c in wide.columns if wide.loc[city, c] > 0] or list(wide.columns)
-    code = cols[1].selectbox("Code", nonzero, key="cell_code")
+    if st.session_state.get("cell_code") not in nonzero:
+        st.session_state.pop("cell_code", None)
+    code = cols[1].selectbox("Code", nonzero, key="cell_code",
+                             format_func=lambda c: f"{c} {names.get(c, '')}")
     found = compare.excerpts(store, f, city, code)
     st.caption(f"{len(found)} segments")
     for ex in found:
@@ -56,6 +74,28 @@ def render(store: Store) -> None:
         st.caption("No segment carries two codes under these filters.")
     else:
         st.dataframe(co, width="stretch")
+
+
+def heatmap(cities: pd.DataFrame, names: dict[str, str], measure: str
+            ) -> tuple[str, str] | None:
+    """The cities x codes heatmap, its scale over the cities alone; the cell clicked."""
+    cell = alt.selection_point(fields=["city", "code"], name="cell")
+    label = compare.MEASURES[measure]
+    chart = alt.Chart(compare.heatmap_data(cities, names)).mark_rect().encode(
+        x=alt.X("code:N", title="code", axis=alt.Axis(labelAngle=-90, labelOverlap=False)),
+        y=alt.Y("city:N", sort=list(cities.index), title=None,
+                axis=alt.Axis(labelOverlap=False, labelLimit=200)),
+        color=alt.Color("value:Q", scale=alt.Scale(scheme="blues"), title=label),
+        opacity=alt.condition(cell, alt.value(1.0), alt.value(0.55)),
+        tooltip=[alt.Tooltip("city:N"), alt.Tooltip("code:N"),
+                 alt.Tooltip("name:N", title="code name"),
+                 alt.Tooltip("value:Q", title=label)],
+    ).add_params(cell).properties(height=max(24 * len(cities), 120))
+    event = st.altair_chart(chart, width="stretch", on_select="rerun", key="heatmap")
+    points = (event.get("selection", {}) or {}).get("cell") or [] if event else []
+    if points and "city" in points[0] and "code" in points[0]:
+        return str(points[0]["city"]), str(points[0]["code"])
+    return None
 
 
 if __name__ == "__main__":

@@ -159,19 +159,30 @@ def test_queue_mode(app, demo_store):
 
 
 def test_compare_page_matrix_filters_and_excerpts(app):
+    from workbench.kinds import GENERAL
+
+    def matrix():
+        """The whole matrix (the table with the most rows), columns back to code ids."""
+        table = max((d.value for d in app.dataframe), key=len)
+        return table.rename(columns=lambda c: c.split()[0])
+
     goto(app, "Compare cities")
-    wide = app.dataframe[0].value
+    wide = matrix()
     assert "Solna" in wide.index and "FP01" in wide.columns
+    # the general row stands apart from the cities' heatmap, and code names are shown
+    assert list(app.dataframe[0].value.index) == [GENERAL]
+    assert any(c.startswith("FP01 ") and len(c) > 5 for c in max(
+        (d.value for d in app.dataframe), key=len).columns)
     app.selectbox(key="cell_city").set_value("Solna").run()
     app.selectbox(key="cell_code").set_value("FP01").run()
     n = int(next(c.value for c in app.caption if c.value.endswith("segments")).split()[0])
     assert n == wide.loc["Solna", "FP01"] and n >= 1
     assert any("Solna" in t.value or "Solna" in (t.value or "") for t in app.text)
     app.multiselect(key="cmp_groups").select("OB").run()
-    wide = app.dataframe[0].value
+    wide = matrix()
     assert all(c.startswith("OB") for c in wide.columns)
     app.radio(key="measure").set_value("share").run()
-    assert float(app.dataframe[0].value.max().max()) <= 1.0
+    assert float(matrix().max().max()) <= 1.0
     assert app.get("download_button")
 
 

@@ -71,6 +71,16 @@ def cooccurrence(store: Store, f: CodingFilter) -> pd.DataFrame:
     return pd.DataFrame(both, index=pd.Index(codes, name="code"), columns=codes)
 
 
-def heatmap_data(wide: pd.DataFrame) -> pd.DataFrame:
-    """Long form for a chart: city, code, value."""
-    return wide.reset_index().melt(id_vars="city", var_name="code", value_name="value")
+def heatmap_data(wide: pd.DataFrame, names: dict[str, str] | None = None) -> pd.DataFrame:
+    """Long form for a chart: city, code, value, and the code's name for its label."""
+    long = wide.reset_index().melt(id_vars="city", var_name="code", value_name="value")
+    long["name"] = long["code"].map(names or {}).fillna("")
+    return long
+
+
+def split_general(wide: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series | None]:
+    """The cities, and the general (EU-wide) row apart: it counts every passage that names
+    no case city, so on one colour scale with the cities it pales them all."""
+    if GENERAL not in wide.index:
+        return wide, None
+    return wide.drop(index=GENERAL), wide.loc[GENERAL]
