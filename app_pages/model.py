@@ -82,8 +82,11 @@ def render(store: Store) -> None:
              "keyword macro-F1": v.metrics.get("keyword_baseline", {}).get("macro_f1")}
             for v in versions]
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
-    pick = st.selectbox("Version", [v.id for v in versions], index=len(versions) - 1,
-                        key="model_pick")
+    ids = [v.id for v in versions]
+    if st.session_state.get("_versions_seen") != ids:  # a new version: show it, not the old
+        st.session_state["_versions_seen"] = ids
+        st.session_state.pop("model_pick", None)
+    pick = st.selectbox("Version", ids, index=len(versions) - 1, key="model_pick")
     chosen = next(v for v in versions if v.id == pick)
     if may_train and st.button(f"Activate version {pick}", key="activate",
                                disabled=chosen.active):

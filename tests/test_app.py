@@ -252,6 +252,16 @@ def test_model_page_trains_in_background_and_activates(app, demo_store):
     assert stored and {c.model_version_id for c in stored} == {1}
     [latest] = demo_store.audit_log(1, entity="coding")
     assert (latest.action, latest.actor) == ("suggestions.replace", "app")
+    # a version trained since (elsewhere) shows itself and its own figures, not the old
+    from workbench import train as train_mod
+    from workbench.codebook import codebook_of
+
+    train_mod.train(demo_store, codebook_of(demo_store), actor="elsewhere")
+    newest = demo_store.model_versions()[-1]
+    app.run()
+    assert app.selectbox(key="model_pick").value == newest.id != 1
+    assert [b.label for b in app.button if b.key == "activate"] == [
+        f"Activate version {newest.id}"]
 
 
 def test_export_page(app):
