@@ -374,3 +374,27 @@ def test_model_page_judges_a_kind_on_held_out_documents(app, demo_store):
     assert len(table) == 5 and table["held-out document"].iloc[-1] == "all documents"
     assert table["segments"].iloc[-1] == sum(table["segments"].iloc[:4])
     assert app.get("arrow_vega_lite_chart") or app.get("vega_lite_chart")
+
+
+def test_pages_show_what_changed_elsewhere_without_a_reload(app, demo_store, tmp_path):
+    """A document added and a city edit saved by someone else appear on the next rerun
+    of every page that lists them."""
+    from workbench.ingest import IngestOptions, ingest_file
+
+    path = tmp_path / "late.txt"
+    path.write_text("Gronau opened a language café run by volunteers.\n", encoding="utf-8")
+    goto(app, "Code")
+    name(app, "fay")
+    before = app.selectbox(key="code_doc").options
+    doc = ingest_file(demo_store, path, IngestOptions(title="A late arrival")).document_id
+    app.run()
+    assert len(app.selectbox(key="code_doc").options) == len(before) + 1
+    goto(app, "Documents")
+    assert "A late arrival" in list(app.dataframe[0].value["title"])
+    demo_store.update_document(doc, "lead", cities=["Solna"])
+    app.run()
+    row = app.dataframe[0].value.set_index("title").loc["A late arrival"]
+    assert row["cities"] == "Solna"
+    goto(app, "Export")
+    app.multiselect(key="exp_cities").set_value(["Solna"]).run()
+    assert not app.exception
