@@ -14,9 +14,10 @@ from typing import Any
 
 import streamlit as st
 
-from workbench import accounts
+from workbench import accounts, sizes
 from workbench import codebook as cb
 from workbench.config import resolve_db_url
+from workbench.errors import WorkbenchError
 from workbench.store import CodingFilter, Store
 from workbench.suggest import Suggester, active_suggester
 
@@ -161,6 +162,13 @@ def filters(store: Store, prefix: str, every: bool = False) -> CodingFilter:
         groups = st.multiselect("Code group", facets["groups"], key=f"{prefix}_groups")
         kinds = st.multiselect("Document kind", facets["kinds"], key=f"{prefix}_kinds")
         countries = st.multiselect("Country", facets["countries"], key=f"{prefix}_countries")
+        try:
+            limits = sizes.limits_from_env()
+        except WorkbenchError as exc:
+            st.error(f"{exc}; the default thresholds are used")
+            limits = sizes.SizeLimits()
+        size = st.multiselect("City size", list(sizes.SIZES), key=f"{prefix}_sizes",
+                              help=limits.describe())
         coders = st.multiselect("Coder", facets["coders"], key=f"{prefix}_coders")
         statuses = st.multiselect("Status", ["accepted", "suggested", "rejected"],
                                   default=["accepted"], key=f"{prefix}_statuses")
@@ -179,7 +187,7 @@ def filters(store: Store, prefix: str, every: bool = False) -> CodingFilter:
     return CodingFilter(statuses=tuple(statuses) or ("accepted",), groups=tuple(groups),
                         kinds=tuple(kinds), countries=tuple(countries), coders=tuple(coders),
                         codes=tuple(codes), cities=tuple(cities), origins=tuple(origins),
-                        documents=tuple(documents))
+                        documents=tuple(documents), sizes=tuple(size), size_limits=limits)
 
 
 @dataclass

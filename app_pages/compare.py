@@ -15,6 +15,7 @@ from workbench.store import Store
 TITLE = "Compare cities"
 ORDER = 30
 ACTION = None
+ROW_LABEL = {"city": "City", "size": "Size class", "country": "Country"}
 
 
 def render(store: Store) -> None:
@@ -22,7 +23,9 @@ def render(store: Store) -> None:
     f = common.filters(store, "cmp")
     measure = st.radio("Measure", list(compare.MEASURES), format_func=compare.MEASURES.get,
                        horizontal=True, key="measure")
-    wide = compare.matrix(store, f, measure)
+    rows = st.radio("Rows", list(compare.ROWS), format_func=compare.ROWS.get, horizontal=True,
+                    key="cmp_rows", help=f.size_limits.describe())
+    wide = compare.matrix(store, f, measure, rows)
     if wide.empty:
         st.info("No codings match these filters yet. Accept some codes on the Code page.")
         return
@@ -50,13 +53,13 @@ def render(store: Store) -> None:
     cols = st.columns(2)
     if st.session_state.get("cell_city") not in wide.index:
         st.session_state.pop("cell_city", None)
-    city = cols[0].selectbox("City", list(wide.index), key="cell_city")
+    city = cols[0].selectbox(ROW_LABEL[rows], list(wide.index), key="cell_city")
     nonzero = [c for c in wide.columns if wide.loc[city, c] > 0] or list(wide.columns)
     if st.session_state.get("cell_code") not in nonzero:
         st.session_state.pop("cell_code", None)
     code = cols[1].selectbox("Code", nonzero, key="cell_code",
                              format_func=lambda c: f"{c} {names.get(c, '')}")
-    found = compare.excerpts(store, f, city, code)
+    found = compare.excerpts(store, f, city, code, rows=rows)
     st.caption(f"{len(found)} segments")
     for ex in found:
         pages = f"p. {ex['page_start']}" + (f"-{ex['page_end']}"

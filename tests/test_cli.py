@@ -209,6 +209,14 @@ def test_export_every_format_and_import_the_project_back(tmp_path, demo_url, bac
     narrowed = [json.loads(x) for x in only_re09.read_text(encoding="utf-8").splitlines()]
     assert 0 < len(narrowed) < len(lines)
     assert {(r["code_id"], r["city"]) for r in narrowed} == {("RE09", "Hilden")}
+    small = tmp_path / "small.jsonl"
+    res = run("export", "--format", "jsonl", "--out", str(small), "--size", "small",
+              "--db", str(db), cwd=tmp_path)
+    assert res.returncode == 0, res.stderr
+    from workbench import places
+
+    towns = {json.loads(x)["city"] for x in small.read_text(encoding="utf-8").splitlines()}
+    assert towns and all(places.lookup_city(t).population < 50_000 for t in towns)
     typo = tmp_path / "typo.csv"
     res = run("export", "--format", "csv", "--out", str(typo), "--city", "Hildn",
               "--db", str(db), cwd=tmp_path)

@@ -70,3 +70,69 @@ def test_matrix_follows_decisions_and_city_edits(demo_store):
     assert after == _matrix_from_segments(demo_store)
     assert not any(city == "Solna" for city, _code in after)
     assert any(city == "Hilden" and code == "OB14" for city, code in after)
+
+
+def _towns(store, tmp_path):
+    """Four paragraphs, hand-checked: Chimay (Belgium, 9,720 inhabitants: small), Hilden
+    (Germany, 56,565: medium), Solna (Sweden, 66,909: medium), and one about no case
+    city; each coded FP01 by ana, the Hilden one also OB09."""
+    from workbench import codebook
+    from workbench.ingest import IngestOptions, ingest_file
+
+    path = tmp_path / "towns.txt"
+    path.write_text(
+        "Chimay relies on two volunteers to welcome newcomers at the town hall.\n\n"
+        "In Hilden the town hall opened a welcome desk for newcomers in 2016.\n\n"
+        "Solna trained volunteers to guide families through the school system.\n\n"
+        "Small towns across Europe often lack staff for integration work.\n",
+        encoding="utf-8")
+    doc = ingest_file(store, path, IngestOptions(cities=["Chimay", "Hilden", "Solna"]))
+    store.load_codebook(codebook.load())
+    segs = store.segments(doc.document_id)
+    for seg in segs:
+        store.decide(seg.id, "FP01", "ana", "accepted")
+    store.decide(segs[1].id, "OB09", "ana", "accepted")
+    return segs
+
+
+def test_size_classes_and_countries_count_each_passage_once(store, tmp_path):
+    from workbench import compare
+    from workbench.kinds import GENERAL
+    from workbench.sizes import SizeLimits
+    from workbench.store import CodingFilter
+
+    _towns(store, tmp_path)
+    by_size = compare.matrix(store, CodingFilter(), rows="size")
+    assert list(by_size.index) == ["small", "medium", GENERAL]
+    assert by_size.loc["small", "FP01"] == 1 and by_size.loc["medium", "FP01"] == 2
+    assert by_size.loc["medium", "OB09"] == 1 and by_size.loc[GENERAL, "FP01"] == 1
+    by_country = compare.matrix(store, CodingFilter(), rows="country")
+    assert list(by_country.index) == ["Belgium", "Germany", "Sweden", GENERAL]
+    assert by_country["FP01"].tolist() == [1, 1, 1, 1]
+    share = compare.matrix(store, CodingFilter(), "share", rows="size")
+    assert share.loc["medium", "FP01"] == 1.0 and share.loc["medium", "OB09"] == 0.5
+    # the filter and the excerpts behind a cell follow the same classes
+    medium = CodingFilter(sizes=("medium",))
+    assert sorted(r["city"] for r in store.coded_rows(medium)) == ["Hilden", "Hilden", "Solna"]
+    assert {e["city"] for e in compare.excerpts(store, CodingFilter(), "medium", "FP01",
+                                                rows="size")} == {"Hilden", "Solna"}
+    # thresholds are settable: with small below 60,000, Hilden is small too
+    wider = compare.matrix(store, CodingFilter(size_limits=SizeLimits(60_000, 250_000)),
+                           rows="size")
+    assert wider.loc["small", "FP01"] == 2 and wider.loc["medium", "FP01"] == 1
+
+
+def test_size_thresholds_from_the_environment(monkeypatch):
+    import pytest
+
+    from workbench.errors import InvalidInput
+    from workbench.sizes import ENV_CITY_SIZES, SizeLimits, limits_from_env
+
+    monkeypatch.setenv(ENV_CITY_SIZES, "20000,100000")
+    assert limits_from_env() == SizeLimits(20_000, 100_000)
+    assert SizeLimits().classify(49_999) == "small" and SizeLimits().classify(None) == \
+        "size unknown"
+    for bad in ("big", "100000,20000", "1,2,3"):
+        monkeypatch.setenv(ENV_CITY_SIZES, bad)
+        with pytest.raises(InvalidInput, match=ENV_CITY_SIZES):
+            limits_from_env()

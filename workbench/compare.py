@@ -9,8 +9,10 @@ from typing import Any
 
 import pandas as pd
 
+from .sizes import SIZES, UNKNOWN
 from .store import GENERAL, CodingFilter, Store
 
+ROWS = {"city": "case cities", "size": "city size classes", "country": "countries"}
 MEASURES = {
     "segments": "coded segments",
     "share": "share of the city's coded segments",
@@ -18,34 +20,42 @@ MEASURES = {
 }
 
 
-def matrix(store: Store, f: CodingFilter, measure: str = "segments") -> pd.DataFrame:
-    """Cities as rows (the general/EU-wide row last), codes as columns."""
+def matrix(store: Store, f: CodingFilter, measure: str = "segments",
+           rows: str = "city") -> pd.DataFrame:
+    """Case cities (or their size classes, or their countries) as rows, the general /
+    EU-wide row last; codes as columns. A size class or a country counts each passage
+    about one of its cities once."""
     if measure not in MEASURES:
         raise ValueError(f"measure must be one of {', '.join(MEASURES)}")
-    counts = store.matrix_counts(f)
+    if rows not in ROWS:
+        raise ValueError(f"rows must be one of {', '.join(ROWS)}")
+    counts = store.matrix_counts(f, rows)
     if not counts:
         return pd.DataFrame()
     table = pd.DataFrame(counts, columns=["city", "code", "segments", "documents"])
     wide = table.pivot_table(index="city", columns="code", values="segments", fill_value=0)
     if measure != "segments":
-        totals = store.city_totals(f)
+        totals = store.city_totals(f, rows)
         divisor = pd.Series({city: totals[city][0 if measure == "share" else 1]
                              for city in wide.index})
         wide = wide.div(divisor, axis=0)
-    order = sorted(c for c in wide.index if c != GENERAL) + (
-        [GENERAL] if GENERAL in wide.index else [])
+    rank = {name: i for i, name in enumerate((*SIZES, UNKNOWN))} if rows == "size" else {}
+    order = sorted((c for c in wide.index if c != GENERAL), key=lambda c: (rank.get(c, 0), c)
+                   ) + ([GENERAL] if GENERAL in wide.index else [])
     wide = wide.loc[order, sorted(wide.columns)]
     wide.index.name, wide.columns.name = "city", "code"
     return wide.round(3) if measure != "segments" else wide.astype(int)
 
 
 def excerpts(store: Store, f: CodingFilter, city: str, code: str,
-             limit: int = 200) -> list[dict[str, Any]]:
-    """The coded segments behind one cell, one per segment, with document and page."""
-    rows = store.coded_rows(CodingFilter(**{**f.__dict__, "cities": (city,),
-                                            "codes": (code,)}), limit)
+             limit: int = 200, rows: str = "city") -> list[dict[str, Any]]:
+    """The coded segments behind one cell (``city``: the row's name, a size class or a
+    country when ``rows`` says so), one per segment, with document and page."""
+    cell = {"cities": (city,)} if rows == "city" or city == GENERAL else (
+        {"sizes": (city,)} if rows == "size" else {"countries": (city,)})
+    found = store.coded_rows(CodingFilter(**{**f.__dict__, **cell, "codes": (code,)}), limit)
     seen: dict[int, dict[str, Any]] = {}
-    for r in rows:
+    for r in found:
         entry = seen.setdefault(r["segment_id"], {**r, "coders": []})
         entry["coders"].append(r["coder"])
     return list(seen.values())

@@ -19,14 +19,17 @@ def coding_filter(status: list[str] | None = None, code: list[str] | None = None
                   group: list[str] | None = None, city: list[str] | None = None,
                   country: list[str] | None = None, document: list[int] | None = None,
                   kind: list[str] | None = None, coder: list[str] | None = None,
-                  origin: list[str] | None = None) -> CodingFilter:
+                  origin: list[str] | None = None, size: list[str] | None = None
+                  ) -> CodingFilter:
+    from ..sizes import limits_from_env
     from ..store import CodingFilter
 
     return CodingFilter(statuses=tuple(status or [CodingStatus.ACCEPTED]),
                         codes=tuple(code or ()), groups=tuple(g.upper() for g in group or ()),
                         cities=tuple(city or ()), countries=tuple(country or ()),
                         documents=tuple(document or ()), kinds=tuple(kind or ()),
-                        coders=tuple(coder or ()), origins=tuple(origin or ()))
+                        coders=tuple(coder or ()), origins=tuple(origin or ()),
+                        sizes=tuple(size or ()), size_limits=limits_from_env())
 
 
 @app.command("export")
@@ -43,6 +46,9 @@ def export_cmd(
     kind: Annotated[list[str] | None, typer.Option(help="Document kind (repeatable).")] = None,
     coder: Many = None,
     origin: Annotated[list[str] | None, typer.Option(help="human or model.")] = None,
+    size: Annotated[list[str] | None, typer.Option(
+        help="Size class of the case city: small, medium, large (thresholds: "
+             "WORKBENCH_CITY_SIZES, default 50000,250000).")] = None,
     title: Annotated[str, typer.Option(help="Title of the report or project.")] =
         "Coded excerpts",
 ) -> None:
@@ -57,8 +63,9 @@ def export_cmd(
     if bad:
         raise fail(f"unknown status {bad[0]!r}", code=2)
     store = open_store(db)
-    f = coding_filter(status, code, group, city, country, document, kind, coder, origin)
     try:
+        f = coding_filter(status, code, group, city, country, document, kind, coder, origin,
+                          size)
         export.check_filter(store, f)
     except WorkbenchError as exc:
         raise fail(str(exc), code=2) from exc

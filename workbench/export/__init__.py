@@ -134,6 +134,7 @@ def describe(f: CodingFilter) -> str:
     parts = [f"status {', '.join(f.statuses) or 'any'}"]
     for label, values in (("groups", f.groups), ("codes", f.codes), ("kinds", f.kinds),
                           ("countries", f.countries), ("cities", f.cities),
+                          ("city sizes", f.sizes),
                           ("coders", f.coders), ("origins", f.origins),
                           ("documents", tuple(map(str, f.documents)))):
         if values:
@@ -147,6 +148,7 @@ def check_filter(store: Store, f: CodingFilter) -> None:
     import difflib
 
     from ..kinds import CodingOrigin, CodingStatus
+    from ..sizes import SIZES, UNKNOWN
 
     facets = store.facet_values()
     known: dict[str, tuple[tuple[str, ...], list[str]]] = {
@@ -155,6 +157,7 @@ def check_filter(store: Store, f: CodingFilter) -> None:
         "document kind": (f.kinds, facets["kinds"]),
         "country": (f.countries, facets["countries"]),
         "city": (f.cities, facets["cities"]),
+        "city size": (f.sizes, [*SIZES, UNKNOWN]),
         "coder": (f.coders, facets["coders"]),
         "origin": (f.origins, [str(o) for o in CodingOrigin]),
         "status": (f.statuses, [str(s) for s in CodingStatus]),

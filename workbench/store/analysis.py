@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypedDict, cast
 
@@ -11,8 +11,11 @@ from sqlalchemy.engine import Connection
 from sqlmodel import col
 
 from ..kinds import GENERAL, CodingStatus
+from ..sizes import UNKNOWN, SizeLimits
 from . import tables as t
 from .core import StoreCore
+
+UNKNOWN_COUNTRY = "country unknown"
 
 
 @dataclass
@@ -28,6 +31,8 @@ class CodingFilter:
     coders: tuple[str, ...] = ()
     origins: tuple[str, ...] = ()
     documents: tuple[int, ...] = ()
+    sizes: tuple[str, ...] = ()  # of the case city: small, medium, large (sizes.SIZES)
+    size_limits: SizeLimits = field(default_factory=SizeLimits)
 
 
 class CodedRow(TypedDict):
@@ -93,10 +98,21 @@ class Analysis(StoreCore):
                                                .where(col(t.Place.name).in_(f.cities)))
             conds.append(named | col(t.Coding.case_place_id).is_(None) if GENERAL in f.cities
                          else named)
+        if f.sizes:  # the size class of the case city, from the gazetteer's population
+            conds.append(col(t.Coding.case_place_id).in_(
+                select(col(t.Place.id)).where(self._size_label(f.size_limits).in_(f.sizes))))
         if f.countries:  # the country of the case city, not of the whole document
             conds.append(col(t.Coding.case_place_id).in_(
                 select(col(t.Place.id)).where(col(t.Place.country).in_(f.countries))))
         return conds
+
+    @staticmethod
+    def _size_label(limits: SizeLimits) -> Any:
+        """A place's size class in SQL, as ``SizeLimits.classify`` gives it."""
+        population = col(t.Place.population)
+        return case((population.is_(None), UNKNOWN),
+                    (population < limits.small_below, "small"),
+                    (population < limits.large_from, "medium"), else_="large")
 
     def _filtered(self, f: CodingFilter) -> Any:
         """Codings joined to segment, document, code and case city, with the filters."""
@@ -133,34 +149,50 @@ class Analysis(StoreCore):
         names.update((r[0], r[1]) for r in conn.execute(select(col(t.Place.id), col(t.Place.name))))
         return names
 
-    def matrix_counts(self, f: CodingFilter) -> list[tuple[str, str, int, int]]:
-        """(city, code, coded segments, documents) under the filters."""
-        q = (select(col(t.Coding.case_place_id), col(t.Coding.code_id),
+    def _rows_label(self, rows: str, f: CodingFilter) -> Any:
+        """What a matrix row is: the case city's id (``city``), its size class or its
+        country; general (no case city) rows are NULL here and named by the caller."""
+        if rows == "city":
+            return col(t.Coding.case_place_id)
+        label = self._size_label(f.size_limits) if rows == "size" else func.coalesce(
+            col(t.Place.country), UNKNOWN_COUNTRY)
+        return case((col(t.Coding.case_place_id).is_(None), None), else_=label)
+
+    def matrix_counts(self, f: CodingFilter, rows: str = "city"
+                      ) -> list[tuple[str, str, int, int]]:
+        """(row, code, coded segments, documents) under the filters; rows are case cities,
+        their size classes or their countries."""
+        label = self._rows_label(rows, f)
+        q = (select(label, col(t.Coding.code_id),
                     func.count(col(t.Coding.segment_id).distinct()),
                     func.count(col(t.Coding.document_id).distinct()))
-             .where(*self._conditions(f))
-             .group_by(col(t.Coding.case_place_id), col(t.Coding.code_id)))
+             .outerjoin(t.Place, col(t.Place.id) == col(t.Coding.case_place_id))
+             .where(*self._conditions(f)).group_by(label, col(t.Coding.code_id)))
         out: dict[tuple[str, str], list[int]] = {}
         with self.engine.connect() as conn:
-            names = self._city_names(conn)
-            for place_id, code, segments, documents in conn.execute(q).all():
+            names = self._city_names(conn) if rows == "city" else {}
+            for key, code, segments, documents in conn.execute(q).all():
                 # two places of the same name share a row (a segment has one case city)
-                cell = out.setdefault((names[place_id], code), [0, 0])
+                name = names[key] if rows == "city" else (key or GENERAL)
+                cell = out.setdefault((name, code), [0, 0])
                 cell[0] += int(segments)
                 cell[1] += int(documents)
         return [(city, code, n, d) for (city, code), (n, d) in out.items()]
 
-    def city_totals(self, f: CodingFilter) -> dict[str, tuple[int, int]]:
-        """city -> (coded segments, documents with coded segments) under the filters."""
-        q = (select(col(t.Coding.case_place_id), func.count(col(t.Coding.segment_id).distinct()),
+    def city_totals(self, f: CodingFilter, rows: str = "city") -> dict[str, tuple[int, int]]:
+        """row -> (coded segments, documents with coded segments) under the filters."""
+        label = self._rows_label(rows, f)
+        q = (select(label, func.count(col(t.Coding.segment_id).distinct()),
                     func.count(col(t.Coding.document_id).distinct()))
-             .where(*self._conditions(f)).group_by(col(t.Coding.case_place_id)))
+             .outerjoin(t.Place, col(t.Place.id) == col(t.Coding.case_place_id))
+             .where(*self._conditions(f)).group_by(label))
         out: dict[str, tuple[int, int]] = {}
         with self.engine.connect() as conn:
-            names = self._city_names(conn)
-            for place_id, segments, documents in conn.execute(q).all():
-                n, d = out.get(names[place_id], (0, 0))
-                out[names[place_id]] = (n + int(segments), d + int(documents))
+            names = self._city_names(conn) if rows == "city" else {}
+            for key, segments, documents in conn.execute(q).all():
+                name = names[key] if rows == "city" else (key or GENERAL)
+                n, d = out.get(name, (0, 0))
+                out[name] = (n + int(segments), d + int(documents))
         return out
 
     def coded_rows(self, f: CodingFilter, limit: int | None = None) -> list[CodedRow]:
