@@ -107,3 +107,37 @@ def test_place_tables_on_generated_texts(ruler, words):
     text = "".join(w if w in (",", ")", "¹", "'s", " ", "\n") else " " + w for w in words)
     ours, theirs = _both(ruler, [text])
     assert ours == theirs
+
+
+def test_names_written_without_their_accents_are_found():
+    from workbench import places
+    from workbench.parsed import ParsedSegment
+
+    seg = ParsedSegment(kind="paragraph", text="Malmo, Zurich and Krakow welcome refugees; "
+                        "so do Malmö and Milano.", page_start=1, page_end=1)
+    places.annotate([seg])
+    assert [(m.surface, m.place.name) for m in seg.places] == [
+        ("Malmo", "Malmö"), ("Zurich", "Zürich"), ("Krakow", "Kraków"), ("Malmö", "Malmö"),
+        ("Milano", "Milan")]
+    assert places.lookup_city("Malmo").name == "Malmö"
+    assert places.fold("Łódź") == "Lodz" and places.fold("Gdańsk") == "Gdansk"
+
+
+def test_a_towns_name_used_as_a_persons_name_is_not_a_place():
+    from workbench import places
+    from workbench.parsed import ParsedSegment
+
+    texts = {"Peter Hilden wrote the report.": [],
+             "As shown by J. Solna, the desk works.": [],
+             "The Mechelen model (Hilden, 2019) spread.": ["Mechelen"],
+             "Mechelen et al. describe the desk.": [],
+             "In 2016 Hilden opened a desk; Between Mechelen and Solna.": [
+                 "Hilden", "Mechelen", "Solna"],
+             "The City Hilden and Mayor Solna.": ["Hilden", "Solna"]}
+    segs = [ParsedSegment(kind="paragraph", text=t, page_start=1, page_end=1) for t in texts]
+    heading = ParsedSegment(kind="heading", text="Case Study Hilden", page_start=1,
+                            page_end=1)
+    places.annotate([*segs, heading])
+    for seg, expected in zip(segs, texts.values(), strict=True):
+        assert [m.place.name for m in seg.places] == expected, seg.text
+    assert [m.place.name for m in heading.places] == ["Hilden"]  # headings are title case
