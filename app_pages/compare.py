@@ -10,7 +10,7 @@ import streamlit as st
 from app_pages import common
 from workbench import compare
 from workbench.kinds import GENERAL
-from workbench.store import Store
+from workbench.store import CodingFilter, Store
 
 TITLE = "Compare cities"
 ORDER = 30
@@ -68,6 +68,8 @@ def render(store: Store) -> None:
             st.text(ex["text"])
             st.caption(f"coded by {', '.join(ex['coders'])}")
 
+    profiles(store, f, wide, rows)
+
     st.subheader("Code co-occurrence")
     # on request: it reads every (segment, code) pair under the filters
     if not st.toggle("Show which codes occur together", key="show_co"):
@@ -77,6 +79,35 @@ def render(store: Store) -> None:
         st.caption("No segment carries two codes under these filters.")
     else:
         st.dataframe(co, width="stretch")
+
+
+def profiles(store: Store, f: CodingFilter, wide: pd.DataFrame, rows: str) -> None:
+    """One row's profile (its top themes, obstacles and recommendations against the
+    corpus), or two side by side."""
+    st.subheader("Profile")
+    options = list(wide.index)
+    cols = st.columns(2)
+    first = cols[0].selectbox(ROW_LABEL[rows], options, key="profile_a")
+    second = cols[1].selectbox("Beside it (optional)", [None, *options], key="profile_b",
+                               format_func=lambda o: "nothing" if o is None else str(o))
+    shown = [r for r in (first, second) if r is not None]
+    for place, col in zip(shown, st.columns(len(shown)), strict=True):
+        table = compare.profile(store, f, place, rows)
+        with col:
+            st.markdown(f"**{common.literal(str(place))}**: share of its coded segments "
+                        "per code, against the corpus")
+            if table.empty:
+                st.caption("No coded segments here under these filters.")
+                continue
+            long = table.melt(id_vars=["group", "code", "name"], value_vars=["here", "corpus"],
+                              var_name="where", value_name="share")
+            st.altair_chart(alt.Chart(long).mark_bar().encode(
+                y=alt.Y("code:N", sort=list(table["code"]), title=None),
+                x=alt.X("share:Q", axis=alt.Axis(format="%")),
+                color=alt.Color("where:N", title=None), yOffset="where:N",
+                row=alt.Row("group:N", title=None, header=alt.Header(labelAngle=0)),
+                tooltip=["code", "name", alt.Tooltip("share:Q", format=".1%"), "where"],
+            ).resolve_scale(y="independent"), width="stretch")
 
 
 def heatmap(cities: pd.DataFrame, names: dict[str, str], measure: str

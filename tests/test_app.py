@@ -184,6 +184,14 @@ def test_compare_page_matrix_filters_and_excerpts(app):
     app.radio(key="measure").set_value("share").run()
     assert float(matrix().max().max()) <= 1.0
     assert app.get("download_button")
+    # a profile, and two side by side; rows by size class
+    app.multiselect(key="cmp_groups").set_value([]).run()
+    app.selectbox(key="profile_a").set_value("Solna").run()
+    app.selectbox(key="profile_b").set_value("Hilden").run()
+    assert not app.exception
+    assert sum("against the corpus" in m.value for m in app.markdown) == 2
+    app.radio(key="cmp_rows").set_value("size").run()
+    assert not app.exception and {"small", "medium"} <= set(matrix().index)
 
 
 def test_search_codes_hits_and_shows_text_literally(app, demo_store, tmp_path):

@@ -136,3 +136,17 @@ def test_size_thresholds_from_the_environment(monkeypatch):
         monkeypatch.setenv(ENV_CITY_SIZES, bad)
         with pytest.raises(InvalidInput, match=ENV_CITY_SIZES):
             limits_from_env()
+
+
+def test_a_profile_sets_a_rows_shares_against_the_corpus(store, tmp_path):
+    from workbench import compare
+    from workbench.store import CodingFilter
+
+    _towns(store, tmp_path)
+    medium = compare.profile(store, CodingFilter(), "medium", rows="size")
+    got = {r["code"]: (r["group"], r["here"], r["corpus"], r["difference"])
+           for r in medium.to_dict("records")}
+    # 2 medium-city passages: both FP01, one OB09; the corpus: 4 passages, 4 FP01, 1 OB09
+    assert got == {"FP01": ("FP", 1.0, 1.0, 0.0), "OB09": ("OB", 0.5, 0.25, 0.25)}
+    assert compare.profile(store, CodingFilter(), "Chimay")["code"].tolist() == ["FP01"]
+    assert compare.profile(store, CodingFilter(), "Narnia").empty

@@ -94,3 +94,28 @@ def split_general(wide: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series | None]:
     if GENERAL not in wide.index:
         return wide, None
     return wide.drop(index=GENERAL), wide.loc[GENERAL]
+
+
+def profile(store: Store, f: CodingFilter, row: str, rows: str = "city",
+            top: int = 5) -> pd.DataFrame:
+    """What stands out about one row (a city, a size class, a country): for each code
+    group, the codes with the largest share of the row's coded segments, beside their
+    share over the whole corpus under the same filters. Shares, not counts, so a city
+    with few coded passages compares with the corpus."""
+    counts = matrix(store, f, "segments", rows)
+    if counts.empty or row not in counts.index:
+        return pd.DataFrame(columns=["group", "code", "name", "here", "corpus", "difference"])
+    totals = store.city_totals(f, rows)
+    here = counts.loc[row] / max(totals[row][0], 1)
+    corpus = counts.sum() / max(sum(n for n, _d in totals.values()), 1)
+    codes = {c.id: c for c in store.codes(include_inactive=True)}
+    table = pd.DataFrame({"code": counts.columns, "here": here.values,
+                          "corpus": corpus.reindex(counts.columns).values})
+    table["group"] = [codes[c].group if c in codes else c[:2] for c in table["code"]]
+    table["name"] = [codes[c].name if c in codes else "" for c in table["code"]]
+    table["difference"] = table["here"] - table["corpus"]
+    table = table[table["here"] > 0].sort_values(["group", "here", "code"],
+                                                  ascending=[True, False, True])
+    out = table.groupby("group", sort=True).head(top)
+    return out[["group", "code", "name", "here", "corpus", "difference"]].round(3) \
+        .reset_index(drop=True)
