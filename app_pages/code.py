@@ -9,6 +9,7 @@ import streamlit as st
 
 from app_pages import common, reader
 from workbench import queue
+from workbench.errors import WorkbenchError
 from workbench.kinds import CodingOrigin, CodingStatus, SegmentKind
 from workbench.store import DocumentSummary, Store
 from workbench.store.tables import Segment
@@ -206,12 +207,18 @@ def navigation(store: Store, at: Position, coder: str) -> None:
     scope = at.doc.id if at.key is not None and not anywhere else None
     if cols[0].button("Undo last action", key="undo", shortcut="U",
                       help="Take back your latest change in this document"):
-        what = store.undo_last(coder, scope)
+        try:
+            what = store.undo_last(coder, scope)
+        except WorkbenchError as exc:
+            what = f"nothing: {exc}"
         st.session_state["_undone"] = what or "nothing (no action of yours here to undo)"
         st.rerun()
     if cols[1].button("Redo", key="redo", shortcut="Y",
                       help="Make again what the latest undo took back"):
-        what = store.redo_last(coder, scope)
+        try:
+            what = store.redo_last(coder, scope)
+        except WorkbenchError as exc:
+            what = f"nothing: {exc}"
         st.session_state["_redone"] = what or "nothing (no undone action of yours here)"
         st.rerun()
     if cols[2].button("Previous", key="prev", disabled=at.key is None or at.pos == 0,
@@ -239,7 +246,8 @@ def navigation(store: Store, at: Position, coder: str) -> None:
         st.markdown("**1**-**9** accept that suggestion · **Shift+1**-**9** reject it · "
                     "**N** done: next passage · **S** skip · **P** previous · **U** undo · "
                     "**Y** redo · with words selected in the reader: **W** whole sentences, "
-                    "**E** add the next sentence · the code picker takes typing once clicked")
+                    "**E** add the next sentence · **/** opens the code search (type, Enter, "
+                    "then Add code)")
 
 
 if __name__ == "__main__":

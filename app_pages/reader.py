@@ -60,13 +60,15 @@ export default function (component) {
     text.className = "wb-text" + (seg.heading ? " wb-heading" : "");
     text.dataset.seg = String(seg.id);
     text.dataset.start = String(seg.start);
-    const cuts = new Set([0, seg.text.length]);
+    // offsets are code points, as Python counts them (an emoji is one, not two)
+    const chars = Array.from(seg.text);
+    const cuts = new Set([0, chars.length]);
     for (const m of seg.marks) { cuts.add(m.start); cuts.add(m.end); }
     const points = [...cuts].sort((a, b) => a - b);
     for (let i = 0; i < points.length - 1; i++) {
       const a = points[i], b = points[i + 1];
       const piece = document.createElement("span");
-      piece.textContent = seg.text.slice(a, b);
+      piece.textContent = chars.slice(a, b).join("");
       const over = seg.marks.filter((m) => m.start <= a && m.end >= b);
       if (over.length) {
         const top = over.reduce((x, y) => (rank[y.kind] > rank[x.kind] ? y : x));
@@ -109,7 +111,7 @@ export default function (component) {
     const before = document.createRange();
     before.selectNodeContents(element);
     before.setEnd(node, at);
-    return before.toString().length;
+    return Array.from(before.toString()).length;
   };
   const selected = () => {
     const sel = window.getSelection();
@@ -118,7 +120,7 @@ export default function (component) {
     const pieces = [];
     for (const text of root.querySelectorAll(".wb-text")) {
       if (!range.intersectsNode(text)) continue;
-      const length = text.textContent.length;
+      const length = Array.from(text.textContent).length;
       const start = text.contains(range.startContainer)
         ? offset(text, range.startContainer, range.startOffset) : 0;
       const end = text.contains(range.endContainer)
@@ -129,11 +131,26 @@ export default function (component) {
     }
     if (pieces.length) setTriggerValue("selection", { pieces });
   };
+  // "/" opens the code search of "Add a code", as in many editors' command search
+  const search = (e) => {
+    if (e.key !== "/" || e.ctrlKey || e.metaKey || e.altKey) return;
+    const t = e.target;
+    if (t && (t.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(t.tagName))) return;
+    const box = [...document.querySelectorAll('[data-testid="stSelectbox"]')].find(
+      (b) => (b.querySelector("label")?.textContent || "").trim() === "Code");
+    const input = box && box.querySelector("input");
+    if (!input) return;
+    e.preventDefault();
+    input.focus();
+    input.click();
+  };
   root.addEventListener("mouseup", selected);
   root.addEventListener("keyup", selected);
+  document.addEventListener("keydown", search);
   return () => {
     root.removeEventListener("mouseup", selected);
     root.removeEventListener("keyup", selected);
+    document.removeEventListener("keydown", search);
   };
 }
 """

@@ -102,6 +102,20 @@ def test_the_reader_decides_in_place_codes_across_passages_and_redoes(demo_serve
         .get_by_role("button", name="Remove OB09").click()
     page.get_by_text("Removed the coding").first.wait_for()
     assert "OB09" not in {c.code_id for c in store.codings_for(second.id) if c.coder == "ida"}
+    # "/" opens the code search: a code added without the mouse
+    page.get_by_role("heading", name="Suggested codes").click()
+    page.keyboard.press("/")
+    page.wait_for_function("""() => document.activeElement &&
+        document.activeElement.closest('[data-testid="stSelectbox"]')""")
+    page.keyboard.type("RE09")
+    page.keyboard.press("Enter")
+    page.get_by_role("button", name="Add code").click()
+    page.get_by_role("heading", name="Your decisions").wait_for()
+    deadline = time.time() + 30
+    while time.time() < deadline and "RE09" not in {
+            c.code_id for c in store.codings_for(first.id) if c.coder == "ida"}:
+        time.sleep(0.5)
+    assert "RE09" in {c.code_id for c in store.codings_for(first.id) if c.coder == "ida"}
     store.close()
 
 

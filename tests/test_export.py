@@ -283,6 +283,9 @@ def test_docx_quotes_a_passage_once_with_every_coder_and_cites_author_and_year()
     assert texts[at + 2] == "Memo (ana): front desk"
     assert texts[texts.index("Elsewhere.") + 1].startswith("— One et al. (2021), A report")
     assert word.authors_short("Zeynep Kaşlı") == "Kaşlı" and word.authors_short("") == ""
+    assert word.authors_short("Smith, John") == "Smith"
+    assert word.authors_short("European Committee of the Regions") == \
+        "European Committee of the Regions"
 
 
 def _three_cities(store, tmp_path):

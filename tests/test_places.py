@@ -127,7 +127,9 @@ def test_a_towns_name_used_as_a_persons_name_is_not_a_place():
     from workbench import places
     from workbench.parsed import ParsedSegment
 
-    texts = {"Peter Hilden wrote the report.": [],
+    texts = {"The report by Peter Hilden was read.": [],
+             "As Munich grew, towns followed. Only Hilden kept its desk. Whereas Hilden "
+             "acted, in Munich (2015) nothing moved.": ["Munich", "Hilden", "Hilden", "Munich"],
              "As shown by J. Solna, the desk works.": [],
              "The Mechelen model (Hilden, 2019) spread.": ["Mechelen"],
              "Mechelen et al. describe the desk.": [],

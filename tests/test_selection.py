@@ -23,7 +23,8 @@ PASSAGES = [FIRST, SECOND]
 def test_only_pieces_inside_a_shown_passage_are_kept():
     raw = [{"segment": 1, "start": 112, "end": 120}, {"segment": 2, "start": 149, "end": 155},
            {"segment": 9, "start": 0, "end": 3}, {"segment": 2, "start": 160, "end": 160},
-           {"segment": 2, "start": 150, "end": 179}]
+           {"segment": 2, "start": 150, "end": 179}, {"segment": None, "start": 1, "end": 2},
+           {"segment": "x", "start": 1, "end": 2}, "not a piece"]
     assert pieces_from(raw, PASSAGES) == [Piece(1, 112, 120)]
 
 

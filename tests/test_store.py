@@ -246,3 +246,27 @@ def test_undoing_a_removal_never_overwrites_a_coding_made_since(store, generated
         f"removed FP08 from segment {here} (it is back)"
     assert [(c.code_id, c.segment_id) for c in store.codings_for(here)] == [("FP08", here)]
     assert [(c.id, c.code_id) for c in store.codings_for(there)] == [(later, "FP01")]
+
+
+def test_undo_and_redo_never_clobber_another_coder_or_stick_on_a_bulk_entry(store, generated):
+    from workbench import codebook
+    from workbench.suggest import Suggester, store_suggestions
+
+    doc = ingest_file(store, generated["text"]).document_id
+    other = ingest_file(store, generated["two_column"]).document_id
+    store.load_codebook(codebook.load())
+    store_suggestions(store, Suggester(codebook.codebook_of(store)), actor="ana")
+    seg, code = next((s.id, c.code_id) for s in store.segments(doc)
+                     for c in store.codings_for(s.id) if c.status == "suggested")
+    store.decide(seg, code, "ana", "accepted")
+    assert store.undo_last("ana") == f"accepted {code} on segment {seg}"
+    store.decide(seg, code, "bob", "accepted")  # bob takes the suggestion meanwhile
+    assert store.redo_last("ana") is None
+    assert [(c.coder, c.status) for c in store.codings_for(seg) if c.code_id == code] == [
+        ("bob", "accepted")]
+    # ana's stored suggestions (a bulk entry) are not undone one row at a time, and a
+    # change on a removed document is passed over, not a dead end
+    gone = store.segments(other)[0].id
+    store.decide(gone, "FP01", "ana", "accepted")
+    store.delete_document(other, actor="lead")
+    assert store.undo_last("ana") is None and store.redo_last("ana") is None

@@ -294,7 +294,8 @@ def _pdf_info(path: Path) -> tuple[str | None, list[str]]:
         return None, []
     title = (info.get("Title") or "").strip()
     author = (info.get("Author") or "").strip()
-    authors = [a.strip() for a in re.split(r";|\s&\s|\sand\s", author) if a.strip()]
+    # ";" or " & " between people; " and " stays (a ministry "of Labour and Social Affairs")
+    authors = [a.strip() for a in re.split(r";|\s&\s", author) if a.strip()]
     if any(a.lower() in {"user", "admin", "administrator", "owner"} for a in authors):
         authors = []
     if len(title) < 4 or title.lower() in {"untitled", "microsoft word"} or re.fullmatch(

@@ -473,23 +473,30 @@ def cases_of(segments: Sequence[tuple[str, Sequence[PlaceRef]]], cities: Sequenc
     return out
 
 
-_CITED = re.compile(r"\s*(?:et al\b|,?\s*\(?(?:19|20)\d\d\b)")
+_ET_AL = re.compile(r"\s*et al\b")
+_YEAR_AFTER = re.compile(r"\s*,\s*(?:19|20)\d\d[a-z]?\b")
 _NAMED_BEFORE = re.compile(r"(?:^|[^\w.])([A-Z][a-zà-ÿ]+|[A-Z]\.)\s+$")
-_NOT_A_FIRST_NAME = {"The", "In", "At", "Of", "For", "From", "To", "And", "But", "City",
-                     "Town", "Municipality", "Mayor", "Greater", "North", "South", "East",
-                     "West", "New", "Old", "Upper", "Lower", "Saint", "San", "Santa", "St",
-                     "Bad", "Port", "Fort", "Lake", "Mount", "Both", "While", "With",
-                     "Like", "Unlike", "Between", "Outside", "Inside", "Near", "Around",
-                     "Across", "Via", "Through", "Since", "Until", "After", "Before"}
+_NOT_A_FIRST_NAME = {"City", "Town", "Municipality", "Mayor", "Greater", "North", "South",
+                     "East", "West", "New", "Old", "Upper", "Lower", "Saint", "San", "Santa",
+                     "St", "Bad", "Port", "Fort", "Lake", "Mount", "Region", "Province",
+                     "County", "District", "Metropolitan", "Central", "Inner", "Outer"}
+_SENTENCE_START = re.compile(r"(?:^|[.!?:;\n(\[\"“]\s*)$")
 
 
 def _a_persons_name(text: str, start: int, end: int) -> bool:
-    """A town's name used as a surname: after a first name or an initial ("Peter
-    Scholten", "J. Hilden"), or cited ("Sala et al.", "Sala (2019)", "Sala, 2019")."""
-    if _CITED.match(text, end):
+    """A town's name used as a surname in prose: after a first name or an initial in the
+    middle of a sentence ("by Peter Hilden", "J. Solna wrote"), or cited ("Sala et al.",
+    "(Hilden, 2019)"). A capitalised word that opens a sentence ("As Munich grew") is not
+    taken for a first name."""
+    if _ET_AL.match(text, end):
+        return True
+    if text[:start].rstrip().endswith("(") and _YEAR_AFTER.match(text, end):
         return True
     before = _NAMED_BEFORE.search(text[max(0, start - 30): start])
-    return bool(before and before.group(1) not in _NOT_A_FIRST_NAME)
+    if not before or before.group(1) in _NOT_A_FIRST_NAME:
+        return False
+    word_start = max(0, start - 30) + before.start(1)
+    return not _SENTENCE_START.search(text[:word_start])
 
 
 def _in_reference(text: str, start: int) -> bool:

@@ -162,8 +162,8 @@ def tsquery(groups: list[Group], config: str = "english",
 
     def bind(term: Term) -> str:
         name = f"t{len(params)}"
-        if term.prefix:
-            params[name] = "".join(_WORD.findall(term.text)) + ":*"
+        if term.prefix:  # "one-stop*": one <-> stop:* (only word characters reach it)
+            params[name] = " <-> ".join(re.findall(r"\w+", term.text)) + ":*"
             return f"to_tsquery('{config}', :{name})"
         params[name] = term.text
         return f"phraseto_tsquery('{config}', :{name})"

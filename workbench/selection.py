@@ -42,12 +42,16 @@ def pieces_from(raw: Sequence[dict[str, Any]], passages: Sequence[Passage]) -> l
     by_id = {p.id: p for p in passages}
     out = []
     for item in raw:
-        passage = by_id.get(int(item.get("segment", -1)))
+        try:
+            segment = int(item.get("segment", -1))
+            start, end = int(item.get("start", 0)), int(item.get("end", 0))
+        except (TypeError, ValueError, AttributeError):
+            continue
+        passage = by_id.get(segment)
         if passage is None:
             continue
-        start, end = int(item.get("start", 0)), int(item.get("end", 0))
         if passage.char_start <= start < end <= passage.char_start + len(passage.text):
-            out.append(Piece(int(item["segment"]), start, end))
+            out.append(Piece(segment, start, end))
     return out
 
 

@@ -18,11 +18,22 @@ def _pages(row: Row) -> str:
     return f"p. {start}" if end is None or end == start else f"pp. {start}–{end}"
 
 
+def _surname(name: str) -> str:
+    """"Smith, John" and "John Smith" give Smith; a body such as "European Committee of
+    the Regions" (a lowercase word among its words) is named whole."""
+    if "," in name:
+        return name.split(",")[0].strip()
+    words = name.split()
+    if len(words) > 3 or any(w.islower() for w in words[1:]):
+        return name
+    return words[-1]
+
+
 def authors_short(value: object) -> str:
     """How a citation names authors: one surname, two joined by &, three or more as the
     first et al. (``value``: names separated by semicolons, as the excerpt rows hold them)."""
     names = [n.strip() for n in str(value or "").split(";") if n.strip()]
-    surnames = [n.split()[-1] for n in names]
+    surnames = [_surname(n) for n in names]
     if not surnames:
         return ""
     if len(surnames) == 1:

@@ -412,12 +412,14 @@ class Codings(StoreCore):
                                            & col(t.AuditEvent.entity).in_(("coding", "review")))
                 .order_by(col(t.AuditEvent.id).desc())
             ).all():
-                if str(event.id) in undone:
+                if str(event.id) in undone or not _single_row(event):
                     continue
                 row = event.after or event.before or {}
                 if not self._in_document(conn, row, document_id):
                     continue
                 table = t.Coding if event.entity == "coding" else t.Review
+                if not self._still(conn, table, int(event.entity_id), event.after):
+                    continue  # changed since by someone else, or its id is another row's
                 self._restore(conn, table, int(event.entity_id), event.before)
                 self._audit(conn, actor, "undo", "auditevent", str(event.id), event.after,
                             event.before)
@@ -440,7 +442,8 @@ class Codings(StoreCore):
             redone = {e.entity_id for e in marks}
             replays = {int((e.after or {}).get("replay", 0)) for e in marks}
             for event in events:
-                if event.action == "redo" or event.id in replays:
+                if event.action == "redo" or event.id in replays or (
+                        event.action != "undo" and not _single_row(event)):
                     continue
                 row = event.after or event.before or {}
                 if not self._in_document(conn, row, document_id):
@@ -451,9 +454,11 @@ class Codings(StoreCore):
                     continue
                 original = conn.execute(select(t.AuditEvent).where(
                     col(t.AuditEvent.id) == int(event.entity_id))).first()
-                if original is None:
+                if original is None or not _single_row(original):
                     return None
                 table = t.Coding if original.entity == "coding" else t.Review
+                if not self._still(conn, table, int(original.entity_id), original.before):
+                    return None  # someone changed the row since the undo: redo would clobber it
                 self._restore(conn, table, int(original.entity_id), original.after)
                 replay = self._audit(conn, actor, str(original.action), str(original.entity),
                                      str(original.entity_id), original.before, original.after)
@@ -464,12 +469,23 @@ class Codings(StoreCore):
 
     @staticmethod
     def _in_document(conn: Connection, row: dict[str, Any], document_id: int | None) -> bool:
-        """Whether a logged coding or review row is about a segment of this document (any
-        document when None)."""
-        if document_id is None:
-            return True
-        return conn.execute(select(col(t.Segment.document_id)).where(
-            col(t.Segment.id) == row.get("segment_id"))).scalar() == document_id
+        """Whether a logged coding or review row is about a segment that still exists, of
+        this document (of any document when None)."""
+        found = conn.execute(select(col(t.Segment.document_id)).where(
+            col(t.Segment.id) == row.get("segment_id"))).first()
+        return found is not None and (document_id is None or found[0] == document_id)
+
+    @staticmethod
+    def _still(conn: Connection, table: Any, key: int, expected: dict[str, Any] | None) -> bool:
+        """Whether the row is as the log says it was left (gone, if ``expected`` is None):
+        undo and redo never overwrite what another coder did since, nor a row that took
+        a reused id."""
+        now = conn.execute(select(table).where(table.id == key)).first()
+        if expected is None or now is None:
+            return expected is None and now is None
+        fields = ("segment_id", "code_id", "coder", "status", "span") if table is t.Coding \
+            else ("segment_id", "coder")
+        return all(getattr(now, f) == expected.get(f) for f in fields)
 
     @classmethod
     def _restore(cls, conn: Connection, table: Any, key: int, before: dict[str, Any] | None
@@ -510,6 +526,16 @@ class Codings(StoreCore):
                                                       & col(t.Review.segment_id).in_(body))
             ).scalar_one()
         return int(done), int(total)
+
+
+UNDOABLE = frozenset({"coding.accepted", "coding.rejected", "coding.remove", "coding.memo",
+                      "review.add"})
+
+
+def _single_row(event: Any) -> bool:
+    """A change to one coding or review row, the kind undo and redo replay (bulk entries
+    such as stored suggestions or imports are not)."""
+    return event.action in UNDOABLE and str(event.entity_id).isdigit()
 
 
 def _undone(action: str, row: dict[str, Any]) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from sqlalchemy import text
@@ -62,7 +63,7 @@ class Search(StoreCore):
         asked = ", ".join(
             f"numnode(to_tsquery('english', :p{i}))" if t.prefix
             else f"numnode(phraseto_tsquery('english', :p{i}))" for i, t in enumerate(terms))
-        values = {f"p{i}": ("".join(c for c in t.text if c.isalnum() or c == "_") + ":*")
+        values = {f"p{i}": " <-> ".join(re.findall(r"\w+", t.text)) + ":*"
                   if t.prefix else t.text for i, t in enumerate(terms)}
         with self.engine.connect() as conn:
             counts = conn.execute(text(f"SELECT {asked}"), values).one()
