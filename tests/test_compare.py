@@ -150,3 +150,21 @@ def test_a_profile_sets_a_rows_shares_against_the_corpus(store, tmp_path):
     assert got == {"FP01": ("FP", 1.0, 1.0, 0.0), "OB09": ("OB", 0.5, 0.25, 0.25)}
     assert compare.profile(store, CodingFilter(), "Chimay")["code"].tolist() == ["FP01"]
     assert compare.profile(store, CodingFilter(), "Narnia").empty
+
+
+def test_a_case_city_the_gazetteer_lacks_has_its_own_country_row(store, tmp_path):
+    from workbench import codebook, compare
+    from workbench.ingest import IngestOptions, ingest_file
+    from workbench.store import CodingFilter
+    from workbench.store.analysis import UNKNOWN_COUNTRY
+
+    path = tmp_path / "atlantis.txt"
+    path.write_text("Atlantisville opened a welcome desk for newcomers.\n", encoding="utf-8")
+    doc = ingest_file(store, path, IngestOptions(cities=["Atlantisville"]))
+    store.load_codebook(codebook.load())
+    [seg] = store.segments(doc.document_id)
+    store.decide(seg.id, "FP01", "ana", "accepted")
+    wide = compare.matrix(store, CodingFilter(), rows="country")
+    assert list(wide.index) == [UNKNOWN_COUNTRY] and wide.loc[UNKNOWN_COUNTRY, "FP01"] == 1
+    [found] = compare.excerpts(store, CodingFilter(), UNKNOWN_COUNTRY, "FP01", rows="country")
+    assert found["city"] == "Atlantisville"
