@@ -102,7 +102,7 @@ class Analysis(StoreCore):
             conds.append(col(t.Coding.case_place_id).in_(
                 select(col(t.Place.id)).where(self._size_label(f.size_limits).in_(f.sizes))))
         if f.countries:  # the country of the case city, not of the whole document
-            country = col(t.Place.country).in_(f.countries)
+            country: Any = col(t.Place.country).in_(f.countries)
             if UNKNOWN_COUNTRY in f.countries:  # case cities the gazetteer gives none
                 country = country | col(t.Place.country).is_(None)
             conds.append(col(t.Coding.case_place_id).in_(select(col(t.Place.id)).where(country)))
