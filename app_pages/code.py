@@ -3,6 +3,7 @@ score and reason accepted or rejected, any code added, undo, progress."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import streamlit as st
@@ -191,6 +192,16 @@ def add_code(store: Store, seg: Segment, sugg: Suggester, coder: str) -> None:
         st.rerun()
 
 
+def _replay(shown: str, act: Callable[[], str | None], none: str) -> None:
+    """Undo or redo, and say on the next run exactly what it changed (or why nothing)."""
+    try:
+        what = act()
+    except WorkbenchError as exc:
+        what = f"nothing: {exc}"
+    st.session_state[shown] = what or none
+    st.rerun()
+
+
 def navigation(store: Store, at: Position, coder: str) -> None:
     """Undo acts on this document's work (all of the coder's work in the queue) and says
     what it undid; moving on either records the passage as coded completely (with no
@@ -207,20 +218,12 @@ def navigation(store: Store, at: Position, coder: str) -> None:
     scope = at.doc.id if at.key is not None and not anywhere else None
     if cols[0].button("Undo last action", key="undo", shortcut="U",
                       help="Take back your latest change in this document"):
-        try:
-            what = store.undo_last(coder, scope)
-        except WorkbenchError as exc:
-            what = f"nothing: {exc}"
-        st.session_state["_undone"] = what or "nothing (no action of yours here to undo)"
-        st.rerun()
+        _replay("_undone", lambda: store.undo_last(coder, scope),
+                "nothing (no action of yours here to undo)")
     if cols[1].button("Redo", key="redo", shortcut="Y",
                       help="Make again what the latest undo took back"):
-        try:
-            what = store.redo_last(coder, scope)
-        except WorkbenchError as exc:
-            what = f"nothing: {exc}"
-        st.session_state["_redone"] = what or "nothing (no undone action of yours here)"
-        st.rerun()
+        _replay("_redone", lambda: store.redo_last(coder, scope),
+                "nothing (no undone action of yours here)")
     if cols[2].button("Previous", key="prev", disabled=at.key is None or at.pos == 0,
                       shortcut="P") and at.key is not None:
         st.session_state[at.key] = at.pos - 1

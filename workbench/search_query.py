@@ -150,6 +150,16 @@ def lexeme_terms(groups: list[Group]) -> list[Term]:
     return list(seen)
 
 
+def pg_term(term: Term, name: str, config: str = "english") -> tuple[str, str]:
+    """A term as a tsquery over the bound parameter ``name``, and the parameter's value:
+    a phrase for ``phraseto_tsquery``, or for a prefix ("one-stop*") ``one <-> stop:*``
+    for ``to_tsquery`` (only word characters reach it)."""
+    if term.prefix:
+        return (f"to_tsquery('{config}', :{name})",
+                " <-> ".join(re.findall(r"\w+", term.text)) + ":*")
+    return f"phraseto_tsquery('{config}', :{name})", term.text
+
+
 def tsquery(groups: list[Group], config: str = "english",
             stopped: frozenset[Term] = frozenset()) -> tuple[str, str, dict[str, Any]]:
     """(a WHERE condition over segment ``s``, a tsquery to rank and mark hits with, the
@@ -162,11 +172,8 @@ def tsquery(groups: list[Group], config: str = "english",
 
     def bind(term: Term) -> str:
         name = f"t{len(params)}"
-        if term.prefix:  # "one-stop*": one <-> stop:* (only word characters reach it)
-            params[name] = " <-> ".join(re.findall(r"\w+", term.text)) + ":*"
-            return f"to_tsquery('{config}', :{name})"
-        params[name] = term.text
-        return f"phraseto_tsquery('{config}', :{name})"
+        sql, params[name] = pg_term(term, name, config)
+        return sql
 
     def literal(term: Term) -> str:
         name = f"t{len(params)}"

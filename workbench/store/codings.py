@@ -418,9 +418,9 @@ class Codings(StoreCore):
                 if not self._in_document(conn, row, document_id):
                     continue
                 table = t.Coding if event.entity == "coding" else t.Review
-                if not self._still(conn, table, int(event.entity_id), event.after):
+                if not self._restore(conn, table, int(event.entity_id), event.after,
+                                     event.before):
                     continue  # changed since by someone else, or its id is another row's
-                self._restore(conn, table, int(event.entity_id), event.before)
                 self._audit(conn, actor, "undo", "auditevent", str(event.id), event.after,
                             event.before)
                 return _undone(str(event.action), row)
@@ -457,9 +457,9 @@ class Codings(StoreCore):
                 if original is None or not _single_row(original):
                     return None
                 table = t.Coding if original.entity == "coding" else t.Review
-                if not self._still(conn, table, int(original.entity_id), original.before):
+                if not self._restore(conn, table, int(original.entity_id), original.before,
+                                     original.after):
                     return None  # someone changed the row since the undo: redo would clobber it
-                self._restore(conn, table, int(original.entity_id), original.after)
                 replay = self._audit(conn, actor, str(original.action), str(original.entity),
                                      str(original.entity_id), original.before, original.after)
                 self._audit(conn, actor, "redo", "auditevent", str(event.id), None,
@@ -475,44 +475,39 @@ class Codings(StoreCore):
             col(t.Segment.id) == row.get("segment_id"))).first()
         return found is not None and (document_id is None or found[0] == document_id)
 
-    @staticmethod
-    def _still(conn: Connection, table: Any, key: int, expected: dict[str, Any] | None) -> bool:
-        """Whether the row is as the log says it was left (gone, if ``expected`` is None):
-        undo and redo never overwrite what another coder did since, nor a row that took
-        a reused id."""
+    @classmethod
+    def _restore(cls, conn: Connection, table: Any, key: int, expected: dict[str, Any] | None,
+                 target: dict[str, Any] | None) -> bool:
+        """Put a row back as the audit log saw it (``target``; gone if None), but only if
+        it stands as the log says it was left (``expected``; gone if None): undo and redo
+        never overwrite what another coder did since, nor a row that took a reused id.
+        Whether the row was put back."""
         now = conn.execute(select(table).where(table.id == key)).first()
-        if expected is None or now is None:
-            return expected is None and now is None
         fields = ("segment_id", "code_id", "coder", "status", "span") if table is t.Coding \
             else ("segment_id", "coder")
-        return all(getattr(now, f) == expected.get(f) for f in fields)
-
-    @classmethod
-    def _restore(cls, conn: Connection, table: Any, key: int, before: dict[str, Any] | None
-                 ) -> None:
-        """A row back as the audit log saw it before a change (gone if it was new, back
-        if it was removed)."""
-        if before is None:
+        if expected is None or now is None:
+            if not (expected is None and now is None):
+                return False
+        elif any(getattr(now, f) != expected.get(f) for f in fields):
+            return False
+        if target is None:
             conn.execute(delete(table).where(table.id == key))
-            return
+            return True
         # where the segment is stays as it is now: a city edit is not undone here
-        restore = {k: v for k, v in before.items()
+        restore = {k: v for k, v in target.items()
                    if k not in ("id", "document_id", "case_place_id")}
         for stamp in ("created_at", "updated_at"):
             if isinstance(restore.get(stamp), str):
                 restore[stamp] = datetime.fromisoformat(restore[stamp])
-        now = conn.execute(select(table).where(table.id == key)).first()
-        if now is not None and now.segment_id != before.get("segment_id"):
-            # the id names another row now: never overwrite it with this one
-            raise Conflict(f"cannot undo: {table.__tablename__} {key} is another row now")
         if now is None:
             values = {**restore, "id": key}
             if table is t.Coding:
-                segment = int(before["segment_id"])
+                segment = int(target["segment_id"])
                 values.update(cls._segment_places(conn, [segment])[segment])
             conn.execute(insert(table).values(**values))
-            return
-        conn.execute(update(table).where(table.id == key).values(**restore))
+        else:
+            conn.execute(update(table).where(table.id == key).values(**restore))
+        return True
 
     def progress(self, coder: str, document_id: int | None = None) -> tuple[int, int]:
         """(segments this coder has finished, body segments) for a document or all."""

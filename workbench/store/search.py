@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from sqlalchemy import text
@@ -55,16 +54,15 @@ class Search(StoreCore):
     def _stop_word_terms(self, groups: list[Any]) -> frozenset[Any]:
         """The query's terms PostgreSQL's English configuration reduces to nothing (stop
         words only): the index cannot find them, so they are matched in the text."""
-        from ..search_query import lexeme_terms
+        from ..search_query import lexeme_terms, pg_term
 
         terms = lexeme_terms(groups)
         if not terms:
             return frozenset()
-        asked = ", ".join(
-            f"numnode(to_tsquery('english', :p{i}))" if t.prefix
-            else f"numnode(phraseto_tsquery('english', :p{i}))" for i, t in enumerate(terms))
-        values = {f"p{i}": " <-> ".join(re.findall(r"\w+", t.text)) + ":*"
-                  if t.prefix else t.text for i, t in enumerate(terms)}
+        asked, values = [], {}
+        for i, term in enumerate(terms):
+            sql, values[f"p{i}"] = pg_term(term, f"p{i}")
+            asked.append(f"numnode({sql})")
         with self.engine.connect() as conn:
-            counts = conn.execute(text(f"SELECT {asked}"), values).one()
+            counts = conn.execute(text(f"SELECT {', '.join(asked)}"), values).one()
         return frozenset(t for t, n in zip(terms, counts, strict=True) if not n)
