@@ -160,41 +160,42 @@ class Analysis(StoreCore):
             col(t.Place.country), UNKNOWN_COUNTRY)
         return case((col(t.Coding.case_place_id).is_(None), None), else_=label)
 
+    def _counts(self, f: CodingFilter, rows: str, by_code: bool
+                ) -> list[tuple[str, str, int, int]]:
+        """(row name, code or "", coded segments, documents) under the filters, per row
+        and (``by_code``) code; the case city's place joined only when the rows are
+        size classes or countries, so the city matrix stays one pass over its index."""
+        label = self._rows_label(rows, f)
+        keys = [label, col(t.Coding.code_id)] if by_code else [label]
+        q = select(*keys, func.count(col(t.Coding.segment_id).distinct()),
+                   func.count(col(t.Coding.document_id).distinct()))
+        if rows != "city":
+            q = q.outerjoin(t.Place, col(t.Place.id) == col(t.Coding.case_place_id))
+        q = q.where(*self._conditions(f)).group_by(*keys)
+        with self.engine.connect() as conn:
+            names = self._city_names(conn) if rows == "city" else {}
+            return [(names[r[0]] if rows == "city" else (r[0] or GENERAL),
+                     r[1] if by_code else "", int(r[-2]), int(r[-1]))
+                    for r in conn.execute(q).all()]
+
     def matrix_counts(self, f: CodingFilter, rows: str = "city"
                       ) -> list[tuple[str, str, int, int]]:
         """(row, code, coded segments, documents) under the filters; rows are case cities,
         their size classes or their countries."""
-        label = self._rows_label(rows, f)
-        q = (select(label, col(t.Coding.code_id),
-                    func.count(col(t.Coding.segment_id).distinct()),
-                    func.count(col(t.Coding.document_id).distinct()))
-             .outerjoin(t.Place, col(t.Place.id) == col(t.Coding.case_place_id))
-             .where(*self._conditions(f)).group_by(label, col(t.Coding.code_id)))
         out: dict[tuple[str, str], list[int]] = {}
-        with self.engine.connect() as conn:
-            names = self._city_names(conn) if rows == "city" else {}
-            for key, code, segments, documents in conn.execute(q).all():
-                # two places of the same name share a row (a segment has one case city)
-                name = names[key] if rows == "city" else (key or GENERAL)
-                cell = out.setdefault((name, code), [0, 0])
-                cell[0] += int(segments)
-                cell[1] += int(documents)
+        for name, code, segments, documents in self._counts(f, rows, by_code=True):
+            # two places of the same name share a row (a segment has one case city)
+            cell = out.setdefault((name, code), [0, 0])
+            cell[0] += segments
+            cell[1] += documents
         return [(city, code, n, d) for (city, code), (n, d) in out.items()]
 
     def city_totals(self, f: CodingFilter, rows: str = "city") -> dict[str, tuple[int, int]]:
         """row -> (coded segments, documents with coded segments) under the filters."""
-        label = self._rows_label(rows, f)
-        q = (select(label, func.count(col(t.Coding.segment_id).distinct()),
-                    func.count(col(t.Coding.document_id).distinct()))
-             .outerjoin(t.Place, col(t.Place.id) == col(t.Coding.case_place_id))
-             .where(*self._conditions(f)).group_by(label))
         out: dict[str, tuple[int, int]] = {}
-        with self.engine.connect() as conn:
-            names = self._city_names(conn) if rows == "city" else {}
-            for key, segments, documents in conn.execute(q).all():
-                name = names[key] if rows == "city" else (key or GENERAL)
-                n, d = out.get(name, (0, 0))
-                out[name] = (n + int(segments), d + int(documents))
+        for name, _code, segments, documents in self._counts(f, rows, by_code=False):
+            n, d = out.get(name, (0, 0))
+            out[name] = (n + segments, d + documents)
         return out
 
     def coded_rows(self, f: CodingFilter, limit: int | None = None) -> list[CodedRow]:
