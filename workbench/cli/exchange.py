@@ -55,7 +55,7 @@ def export_cmd(
     """Export coded excerpts (csv, xlsx, docx, jsonl), a REFI-QDA project (qdpx) or the
     codebook (qdc), under filters."""
     from .. import export
-    from ..errors import WorkbenchError
+    from ..errors import InvalidInput, WorkbenchError
 
     if fmt not in FORMATS:
         raise fail(f"--format must be one of {', '.join(FORMATS)}", code=2)
@@ -66,13 +66,14 @@ def export_cmd(
     try:
         f = coding_filter(status, code, group, city, country, document, kind, coder, origin,
                           size)
-        export.check_filter(store, f)
-    except WorkbenchError as exc:
+        data = export.export_bytes(store, fmt, f, title=title)  # checks the filter first
+    except InvalidInput as exc:  # a filter value or setting: the command line's fault
         raise fail(str(exc), code=2) from exc
+    except WorkbenchError as exc:
+        raise fail(f"{out_file}: {exc}") from exc
     try:
-        data = export.export_bytes(store, fmt, f, title=title)
         out_file.write_bytes(data)
-    except (OSError, WorkbenchError) as exc:
+    except OSError as exc:
         raise fail(f"{out_file}: {exc}") from exc
     what = export.describe(f) if FORMATS[fmt].excerpts else "codebook"
     typer.echo(f"wrote {out_file} ({fmt}, {len(data):,} bytes; {what})")
