@@ -43,22 +43,23 @@ def test_csv_export_has_every_field(demo_store):
 
 
 def _matrix_from_segments(store) -> dict[tuple[str, str], int]:
-    """The matrix counted the slow way, from each segment's own case city: what the
-    coding rows' copies must agree with."""
+    """The matrix counted the slow way, from each segment's own case cities (the first
+    and the further ones): what the coding rows' copies must agree with."""
     from sqlalchemy import text
 
     with store.engine.connect() as conn:
         return {(city, code): n for city, code, n in conn.execute(text(
             "SELECT coalesce(p.name, :general), c.code_id, count(DISTINCT c.segment_id) "
-            "FROM coding c JOIN segment s ON s.id = c.segment_id "
-            "LEFT JOIN place p ON p.id = s.case_place_id WHERE c.status = 'accepted' "
+            "FROM coding c JOIN (SELECT id AS segment_id, case_place_id AS place_id "
+            "FROM segment UNION SELECT segment_id, place_id FROM segmentcase) s "
+            "ON s.segment_id = c.segment_id "
+            "LEFT JOIN place p ON p.id = s.place_id WHERE c.status = 'accepted' "
             "GROUP BY 1, 2"), {"general": GENERAL}).all()}
 
 
 def test_matrix_follows_decisions_and_city_edits(demo_store):
     def cells() -> dict[tuple[str, str], int]:
-        return {(city, code): n for city, code, n, _d in
-                demo_store.matrix_counts(CodingFilter())}
+        return {(city, code): n for city, code, n in demo_store.matrix_counts(CodingFilter())}
 
     assert cells() == _matrix_from_segments(demo_store)
     solna = next(d for d in demo_store.documents() if "Solna" in d.places)
@@ -168,3 +169,123 @@ def test_a_case_city_the_gazetteer_lacks_has_its_own_country_row(store, tmp_path
     assert list(wide.index) == [UNKNOWN_COUNTRY] and wide.loc[UNKNOWN_COUNTRY, "FP01"] == 1
     [found] = compare.excerpts(store, CodingFilter(), UNKNOWN_COUNTRY, "FP01", rows="country")
     assert found["city"] == "Atlantisville"
+
+
+def _comparisons(store, tmp_path):
+    """Four paragraphs, hand-checked, in a document about Chimay (Belgium, 9,720
+    inhabitants: small), Gronau (Germany, 50,547: medium), Hilden (Germany, 56,565:
+    medium) and Solna (Sweden, 66,909: medium): one compares Hilden with Solna, one
+    Gronau with Hilden, one is about Chimay, one about no case city. Each is coded FP01
+    by ana, the Hilden-Solna one also OB09."""
+    from workbench import codebook
+    from workbench.ingest import IngestOptions, ingest_file
+
+    path = tmp_path / "comparisons.txt"
+    path.write_text(
+        "Hilden and Solna both opened a welcome desk for newcomers in 2016.\n\n"
+        "Gronau and Hilden share one language school for adult newcomers.\n\n"
+        "Chimay relies on two volunteers to welcome newcomers at the town hall.\n\n"
+        "Small towns across Europe often lack staff for integration work.\n",
+        encoding="utf-8")
+    doc = ingest_file(store, path, IngestOptions(cities=["Chimay", "Gronau", "Hilden",
+                                                         "Solna"]))
+    store.load_codebook(codebook.load())
+    segs = store.segments(doc.document_id)
+    for seg in segs:
+        store.decide(seg.id, "FP01", "ana", "accepted")
+    store.decide(segs[0].id, "OB09", "ana", "accepted")
+    return doc.document_id, segs
+
+
+def _cells(wide) -> dict[tuple[str, str], int]:
+    return {(row, code): int(n) for (row, code), n in wide.stack().items() if n}
+
+
+def test_a_paragraph_about_several_cities_counts_for_each(store, tmp_path):
+    _comparisons(store, tmp_path)
+    assert _cells(compare.matrix(store, CodingFilter())) == {
+        ("Chimay", "FP01"): 1, ("Gronau", "FP01"): 1, ("Hilden", "FP01"): 2,
+        ("Solna", "FP01"): 1, (GENERAL, "FP01"): 1, ("Hilden", "OB09"): 1,
+        ("Solna", "OB09"): 1}
+    # two German cities in one paragraph: one passage about Germany
+    assert _cells(compare.matrix(store, CodingFilter(), rows="country")) == {
+        ("Belgium", "FP01"): 1, ("Germany", "FP01"): 2, ("Sweden", "FP01"): 1,
+        (GENERAL, "FP01"): 1, ("Germany", "OB09"): 1, ("Sweden", "OB09"): 1}
+    # two passages about medium cities, each about two of them
+    assert _cells(compare.matrix(store, CodingFilter(), rows="size")) == {
+        ("small", "FP01"): 1, ("medium", "FP01"): 2, (GENERAL, "FP01"): 1,
+        ("medium", "OB09"): 1}
+    assert store.city_totals(CodingFilter()) == {
+        "Chimay": (1, 1), "Gronau": (1, 1), "Hilden": (2, 1), "Solna": (1, 1),
+        GENERAL: (1, 1)}
+    assert store.city_totals(CodingFilter(), rows="size") == {
+        "small": (1, 1), "medium": (2, 1), GENERAL: (1, 1)}
+    share = compare.matrix(store, CodingFilter(), "share", rows="size")
+    assert share.loc["medium", "OB09"] == 0.5
+    # the profile's corpus counts each passage once: 4 coded, 4 FP01, 1 OB09
+    solna = {r["code"]: (r["here"], r["corpus"])
+             for r in compare.profile(store, CodingFilter(), "Solna").to_dict("records")}
+    assert solna == {"FP01": (1.0, 1.0), "OB09": (1.0, 0.25)}
+
+
+def test_filters_on_cases_see_every_city_of_a_passage(store, tmp_path):
+    _comparisons(store, tmp_path)
+    germany = CodingFilter(countries=("Germany",))
+    # the matrix shows the filtered cities only, each counting the passages about it
+    assert _cells(compare.matrix(store, germany)) == {
+        ("Gronau", "FP01"): 1, ("Hilden", "FP01"): 2, ("Hilden", "OB09"): 1}
+    assert sorted((r["code_id"], r["city"], r["city_country"])
+                  for r in store.coded_rows(germany)) == [
+        ("FP01", "Gronau; Hilden", "Germany"), ("FP01", "Hilden; Solna", "Germany; Sweden"),
+        ("OB09", "Hilden; Solna", "Germany; Sweden")]
+    assert [r["cities"] for r in store.coded_rows(CodingFilter(sizes=("small",)))] == [
+        ["Chimay"]]
+    [behind] = compare.excerpts(store, CodingFilter(), "Solna", "OB09")
+    assert behind["cities"] == ["Hilden", "Solna"]
+    assert len(compare.excerpts(store, CodingFilter(), "Germany", "FP01", rows="country")) == 2
+    assert "Gronau" in store.facet_values()["cities"]
+
+
+def test_the_word_report_quotes_a_passage_under_each_of_its_cities(store, tmp_path):
+    import io
+
+    import docx
+
+    _comparisons(store, tmp_path)
+    rows = export.excerpt_rows(store, CodingFilter(codes=("OB09",)))
+    data = export.render("docx", rows, title="Report", filters_text="")
+    paragraphs = [p for p in docx.Document(io.BytesIO(data)).paragraphs]
+    cities = [p.text for p in paragraphs if p.style.name == "Heading 2"]
+    assert cities == ["Hilden", "Solna"]
+    assert sum(p.text.startswith("Hilden and Solna both") for p in paragraphs) == 2
+    assert "1 excerpt." in paragraphs[1].text
+
+
+def test_city_edits_and_the_migration_give_the_same_cases(store, tmp_path):
+    from alembic import command
+    from sqlalchemy import text
+
+    from workbench.store import schema
+
+    document_id, _segs = _comparisons(store, tmp_path)
+
+    def further() -> list[tuple[int, str, int]]:
+        with store.engine.connect() as conn:
+            return [tuple(r) for r in conn.execute(text(
+                "SELECT s.\"order\", p.name, sc.rank FROM segmentcase sc "
+                "JOIN segment s ON s.id = sc.segment_id JOIN place p ON p.id = sc.place_id "
+                "ORDER BY 1, 3"))]
+
+    assert further() == [(0, "Solna", 1), (1, "Hilden", 1)]
+    # a store upgraded to this schema finds the same further cases as ingest did
+    with store.engine.begin() as conn:
+        command.downgrade(schema._config(conn), "0008")
+    schema.upgrade(store.engine)
+    assert further() == [(0, "Solna", 1), (1, "Hilden", 1)]
+    # a person's edit of the document's cities applies the same rule again
+    store.update_document(document_id, "lead", cities=["Hilden", "Solna"])
+    assert further() == [(0, "Solna", 1)]
+    assert _cells(compare.matrix(store, CodingFilter(codes=("FP01",)))) == {
+        ("Hilden", "FP01"): 2, ("Solna", "FP01"): 1, (GENERAL, "FP01"): 2}
+    store.delete_document(document_id, "lead")
+    assert further() == []

@@ -143,3 +143,38 @@ def test_a_towns_name_used_as_a_persons_name_is_not_a_place():
     for seg, expected in zip(segs, texts.values(), strict=True):
         assert [m.place.name for m in seg.places] == expected, seg.text
     assert [m.place.name for m in heading.places] == ["Hilden"]  # headings are title case
+
+
+def test_a_towns_name_inside_another_name_is_not_the_town():
+    # streets, a hyphenated region, an area named after the town
+    assert _places("2600 Westminster Blvd., Seal Beach, CA 90740") == ["Seal Beach"]
+    assert _places("une piste le long des chemins Old Chelsea et Scott") == []
+    assert _places("Heilbronn is a city in Baden-Wurttemberg.") == ["Heilbronn"]
+    assert _places("Toronto-based projects share practice.") == ["Toronto"]
+    assert _places("support in the Heilbronn district and the Province of Torino") == []
+    # a postcode before a town is its address
+    assert _places("Pilatus Aircraft Ltd., CH-6371 Stans, Switzerland") == [
+        "Stans", "Switzerland"]
+    # in a reference entry, the places after the authors and year are publishers'
+    assert _places("Barcelona/ Brussels: CIDOB and MPG Jensen, O. (2018). Immigrant "
+                   "Integration Mainstreaming. Brussels: Migration Policy Group.") == []
+    assert _places("EUROCITIES (2017b). Labour market integration, Brussels EWSI") == []
+    # an author's surname before initials; Washington, D.C. stays a city
+    assert _places("González-Ferrer, A. and Morales, L. (2013) wrote") == []
+    assert _places("Benton M., McCarthy H. and Collett E. wrote") == []
+    assert _places("offices in Washington, D.C. and Rome") == ["Washington", "Rome"]
+
+
+def test_a_list_of_places_is_not_a_persons_name():
+    assert _places("Vienna Brussels Prague Copenhagen Helsinki Official Language") == [
+        "Vienna", "Brussels", "Prague", "Copenhagen", "Helsinki"]
+
+
+def test_towns_outside_europe_and_ordinary_words_named_like_towns():
+    assert _places("Again, I coordinate educational technology in Palo Alto schools.") == [
+        "Palo Alto"]
+    from workbench.lexicon import capitalised_as_words
+
+    words = capitalised_as_words({"Federal", "Split", "Police", "Seattle", "Sala", "Stans"})
+    assert words == {"Federal", "Split", "Police"}
+    assert "Federal" not in gazetteer() and "Seattle" in gazetteer()

@@ -76,7 +76,7 @@ def test_an_old_store_is_refused_then_upgraded_with_everything_in_it(tmp_path: P
             ("FP08", "model", "EU-wide / general", "Volunteers help.", "")]
     # the copies the matrix counts from were filled in by the migration
     assert store.matrix_counts(CodingFilter()) and {
-        (c, code) for c, code, _n, _d in store.matrix_counts(CodingFilter())} == {
+        (c, code) for c, code, _n in store.matrix_counts(CodingFilter())} == {
         ("Solna", "FP04"), ("EU-wide / general", "FP08")}
     assert [r[0] for r in store.search("volunteers")] == [2]
     again = run("db", "upgrade", "--db", str(path), cwd=tmp_path)

@@ -32,10 +32,10 @@ def matrix(store: Store, f: CodingFilter, measure: str = "segments",
     counts = store.matrix_counts(f, rows)
     if not counts:
         return pd.DataFrame()
-    table = pd.DataFrame(counts, columns=["city", "code", "segments", "documents"])
+    table = pd.DataFrame(counts, columns=["city", "code", "segments"])
     wide = table.pivot_table(index="city", columns="code", values="segments", fill_value=0)
     if measure != "segments":
-        totals = store.city_totals(f, rows)
+        totals = store.city_totals(f, rows, documents=measure == "per_document")
         divisor = pd.Series({city: totals[city][0 if measure == "share" else 1]
                              for city in wide.index})
         wide = wide.div(divisor, axis=0)
@@ -50,7 +50,8 @@ def matrix(store: Store, f: CodingFilter, measure: str = "segments",
 def excerpts(store: Store, f: CodingFilter, city: str, code: str,
              limit: int = 200, rows: str = "city") -> list[dict[str, Any]]:
     """The coded segments behind one cell (``city``: the row's name, a size class or a
-    country when ``rows`` says so), one per segment, with document and page."""
+    country when ``rows`` says so), one per segment, with document and page; a segment
+    about several case cities is behind a cell of each."""
     cell = {"cities": (city,)} if rows == "city" or city == GENERAL else (
         {"sizes": (city,)} if rows == "size" else {"countries": (city,)})
     found = store.coded_rows(CodingFilter(**{**f.__dict__, **cell, "codes": (code,)}), limit)
@@ -105,9 +106,10 @@ def profile(store: Store, f: CodingFilter, row: str, rows: str = "city",
     counts = matrix(store, f, "segments", rows)
     if counts.empty or row not in counts.index:
         return pd.DataFrame(columns=["group", "code", "name", "here", "corpus", "difference"])
-    totals = store.city_totals(f, rows)
+    totals = store.city_totals(f, rows, documents=False)
     here = counts.loc[row] / max(totals[row][0], 1)
-    corpus = counts.sum() / max(sum(n for n, _d in totals.values()), 1)
+    per_code, coded = store.code_totals(f)  # a passage about two cities counts once here
+    corpus = pd.Series(per_code, dtype=float) / max(coded, 1)
     codes = {c.id: c for c in store.codes(include_inactive=True)}
     table = pd.DataFrame({"code": counts.columns, "here": here.values,
                           "corpus": corpus.reindex(counts.columns).values})

@@ -31,6 +31,21 @@ def english_words() -> frozenset[str]:
     return frozenset(k.lower() for k in table) | frozenset(v.lower() for v in table.values())
 
 
+def capitalised_as_words(names: set[str], floor: float = -14.0) -> set[str]:
+    """Those of ``names`` (capitalised single words) that English writes more often in
+    lower case, and often (log probability over ``floor``): ordinary words ("Federal",
+    "Split", "Police") rather than names ("Seattle", "Sala"), by spaCy's word
+    probabilities (spacy-lookups-data, read once when the gazetteer is built)."""
+    import spacy_lookups_data
+    import srsly
+
+    probs: dict[str, float] = srsly.read_gzip_json(
+        spacy_lookups_data.get_file("en_lexeme_prob.json.gz"))
+    missing = -99.0
+    return {name for name in names
+            if probs.get(name.lower(), missing) > max(floor, probs.get(name, missing))}
+
+
 @functools.cache
 def inflections() -> dict[str, frozenset[str]]:
     """lemma -> its word forms."""

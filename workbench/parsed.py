@@ -46,7 +46,8 @@ class ParsedSegment:
     char_end: int = 0
     sentences: list[list[int]] = field(default_factory=list)
     places: list[PlaceMention] = field(default_factory=list)
-    case: PlaceRef | None = None  # the case city this segment speaks about, if any
+    # the case cities this segment speaks about, the first it names first; none: EU-wide
+    cases: list[PlaceRef] = field(default_factory=list)
 
 
 @dataclass
@@ -80,5 +81,5 @@ class ParsedDocument:
 
     def all_places(self) -> list[PlaceRef]:
         found = [m.place for seg in self.segments for m in seg.places]
-        found += [seg.case for seg in self.segments if seg.case is not None]
+        found += [case for seg in self.segments for case in seg.cases]
         return found + [place for place, _origin, _n in self.cases]

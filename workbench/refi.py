@@ -472,9 +472,10 @@ def project_from_store(store: Any, f: Any = None, name: str = "Workbench project
             user=guid("user", r["coder"]), created=r["created_at"], memo=r.get("memo") or "")
         coding.selection = guid("selection", coding.guid)
         project.codings.append(coding)
-        about = city_case.get((coding.source, r["city"]))
-        if about is not None:
-            about.selections.append(coding.selection)
+        for city in r.get("cities") or [r["city"]]:  # each case city the passage is about
+            about = city_case.get((coding.source, city))
+            if about is not None:
+                about.selections.append(coding.selection)
     return project
 
 
@@ -588,11 +589,16 @@ def import_qdpx(store: Any, path: Path, actor: str = "import") -> ImportResult:
                         "imported_from": path.name}})
 
     explicit: dict[str, tuple[list[Any], list[Any]]] = {}
-    selection_city: dict[str, Any] = {}
+    selection_cities: dict[str, list[Any]] = {}
+    sources_with_cases: set[str] = set()  # sources whose coded passages name their cases
     for case in project.cases:
         if case.variables.get("city"):
+            if case.selections:
+                sources_with_cases.update(case.sources)
             for selection in case.selections:
-                selection_city[selection] = places.lookup_city(case.variables["city"])
+                city = places.lookup_city(case.variables["city"])
+                if city not in selection_cities.setdefault(selection, []):
+                    selection_cities[selection].append(city)
         for source_guid in case.sources:
             cities, countries = explicit.setdefault(source_guid, ([], []))
             if case.variables.get("city"):
@@ -605,8 +611,11 @@ def import_qdpx(store: Any, path: Path, actor: str = "import") -> ImportResult:
     for source in project.sources:
         segments = verbatim_segments(source.text)
         language = detect_language(source.text)
-        counts = places.annotate(segments, language) if segments else {}
         stated = explicit.get(source.guid)
+        # the cases a project states are matched even where the stop-list drops the
+        # name (Sala, Berg), as at ingest
+        extra = {p.name: p for p in (stated[0] if stated else [])}
+        counts = places.annotate(segments, language, extra=extra) if segments else {}
         cases_: list[Any] = []
         if stated is not None:
             cases_ = [(p, "option", counts.get(p, 0)) for p in stated[0] + stated[1]]
@@ -644,8 +653,12 @@ def import_qdpx(store: Any, path: Path, actor: str = "import") -> ImportResult:
             skipped.append(f"coding {c.guid}: no text at {c.start}-{c.end}")
             continue
         seg = segments[k]
-        if c.selection in selection_city:  # the case a coded passage is about, as stated
-            seg.case = selection_city[c.selection]
+        if c.source in sources_with_cases and c.selection not in selection_cities:
+            seg.cases = []  # a project that says which passages are about a city: not this
+        elif c.selection in selection_cities:  # the cases a coded passage is about, as stated
+            named = [m.place.key for m in seg.places]  # in the order the passage names them
+            seg.cases = sorted(selection_cities[c.selection], key=lambda p: (
+                named.index(p.key) if p.key in named else len(named)))
         whole = (c.start, c.end) == (seg.char_start, seg.char_end)
         span = "" if whole else f"{c.start}-{c.end}"
         coder = users.get(c.user or "", c.user or "imported")

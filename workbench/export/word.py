@@ -92,7 +92,8 @@ def grouped(rows: Sequence[Row]) -> list[tuple[str, str, list[tuple[str, list[Ro
     for row in rows:
         code = str(row.get("code_id"))
         _name, cities = codes.setdefault(code, (str(row.get("code_name") or ""), {}))
-        cities.setdefault(str(row.get("city") or GENERAL), []).append(row)
+        for city in str(row.get("city") or GENERAL).split("; "):  # each city it is about
+            cities.setdefault(city, []).append(row)
     return [(code, name, [(city, cities[city]) for city in
                           sorted(cities, key=lambda c: (c == GENERAL, c))])
             for code, (name, cities) in sorted(codes.items())]

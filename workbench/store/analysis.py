@@ -6,8 +6,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypedDict, cast
 
-from sqlalchemy import case, func, select
+from sqlalchemy import and_, case, func, literal, select, union
 from sqlalchemy.engine import Connection
+from sqlalchemy.orm import aliased
 from sqlmodel import col
 
 from ..kinds import GENERAL, CodingStatus
@@ -63,8 +64,9 @@ class CodedRow(TypedDict):
     document_kind: str
     code_name: str
     code_group: str
-    city: str
-    city_country: str | None
+    city: str  # its case cities, "; " between them (the general case: GENERAL)
+    cities: list[str]  # the same, the first it names first
+    city_country: str | None  # their countries, "; " between them
     document_meta: dict[str, Any] | None
 
 
@@ -80,8 +82,20 @@ class Facets(TypedDict):
 
 class Analysis(StoreCore):
     def _conditions(self, f: CodingFilter) -> list[Any]:
-        """The filters as conditions on the coding row alone (its copies of document and
-        case city), so the matrix needs no join; names are resolved in subqueries."""
+        """The filters as conditions on the coding row: on its copies of document and
+        first case city, so the matrix needs no join, or, for a segment about several
+        cities, on any of them (``SegmentCase``)."""
+        conds = self._coding_conditions(f)
+        first = self._case_conditions(f, further=False)
+        if first:
+            further = self._case_conditions(f, further=True)
+            conds.append(and_(*first) | col(t.Coding.segment_id).in_(
+                select(col(t.SegmentCase.segment_id)).where(*further)))
+        return conds
+
+    @staticmethod
+    def _coding_conditions(f: CodingFilter) -> list[Any]:
+        """The filters on what was coded, how and by whom; names resolved in subqueries."""
         conds: list[Any] = [col(t.Coding.status).in_(f.statuses)]
         for wanted, column in ((f.codes, col(t.Coding.code_id)), (f.coders, col(t.Coding.coder)),
                                (f.origins, col(t.Coding.origin)),
@@ -93,25 +107,35 @@ class Analysis(StoreCore):
         if f.kinds:
             conds.append(col(t.Coding.document_id).in_(select(col(t.Document.id))
                                                   .where(col(t.Document.kind).in_(f.kinds))))
+        return conds
+
+    def _case_conditions(self, f: CodingFilter, further: bool) -> list[Any]:
+        """The filters on a case city: its name, the size class of its population, its
+        country; on the coding's copy of the first, or (``further``) on a ``SegmentCase``
+        row, which is never the general case."""
+        case_city: Any = col(t.SegmentCase.place_id) if further else col(t.Coding.case_place_id)
+        # its own alias: a subquery on ``place`` would be correlated with the place a
+        # query joins (the first case city), and ask of that one instead
+        place: Any = aliased(t.Place)
+        conds: list[Any] = []
         if f.cities:
-            named = col(t.Coding.case_place_id).in_(select(col(t.Place.id))
-                                               .where(col(t.Place.name).in_(f.cities)))
-            conds.append(named | col(t.Coding.case_place_id).is_(None) if GENERAL in f.cities
+            named = case_city.in_(select(place.id).where(place.name.in_(f.cities)))
+            conds.append(named | case_city.is_(None) if GENERAL in f.cities and not further
                          else named)
         if f.sizes:  # the size class of the case city, from the gazetteer's population
-            conds.append(col(t.Coding.case_place_id).in_(
-                select(col(t.Place.id)).where(self._size_label(f.size_limits).in_(f.sizes))))
+            conds.append(case_city.in_(
+                select(place.id).where(self._size_label(f.size_limits, place).in_(f.sizes))))
         if f.countries:  # the country of the case city, not of the whole document
-            country: Any = col(t.Place.country).in_(f.countries)
+            country: Any = place.country.in_(f.countries)
             if UNKNOWN_COUNTRY in f.countries:  # case cities the gazetteer gives none
-                country = country | col(t.Place.country).is_(None)
-            conds.append(col(t.Coding.case_place_id).in_(select(col(t.Place.id)).where(country)))
+                country = country | place.country.is_(None)
+            conds.append(case_city.in_(select(place.id).where(country)))
         return conds
 
     @staticmethod
-    def _size_label(limits: SizeLimits) -> Any:
+    def _size_label(limits: SizeLimits, place: Any = t.Place) -> Any:
         """A place's size class in SQL, as ``SizeLimits.classify`` gives it."""
-        population = col(t.Place.population)
+        population = col(place.population)
         return case((population.is_(None), UNKNOWN),
                     (population < limits.small_below, "small"),
                     (population < limits.large_from, "medium"), else_="large")
@@ -151,52 +175,111 @@ class Analysis(StoreCore):
         names.update((r[0], r[1]) for r in conn.execute(select(col(t.Place.id), col(t.Place.name))))
         return names
 
-    def _rows_label(self, rows: str, f: CodingFilter) -> Any:
+    def _rows_label(self, rows: str, f: CodingFilter, further: bool = False) -> Any:
         """What a matrix row is: the case city's id (``city``), its size class or its
-        country; general (no case city) rows are NULL here and named by the caller."""
+        country; of the coding's first case city, or (``further``) of a ``SegmentCase``
+        row. General (no case city) rows are NULL here and named by the caller."""
+        city: Any = col(t.SegmentCase.place_id) if further else col(t.Coding.case_place_id)
         if rows == "city":
-            return col(t.Coding.case_place_id)
+            return city
         label = self._size_label(f.size_limits) if rows == "size" else func.coalesce(
             col(t.Place.country), UNKNOWN_COUNTRY)
-        return case((col(t.Coding.case_place_id).is_(None), None), else_=label)
+        return label if further else case((city.is_(None), None), else_=label)
 
-    def _counts(self, f: CodingFilter, rows: str, by_code: bool
-                ) -> list[tuple[str, str, int, int]]:
-        """(row name, code or "", coded segments, documents) under the filters, per row
-        and (``by_code``) code; the case city's place joined only when the rows are
-        size classes or countries, so the city matrix stays one pass over its index."""
+    def _counts(self, f: CodingFilter, rows: str, by_code: bool, with_documents: bool = False
+                ) -> dict[tuple[str, str], tuple[int, int]]:
+        """(row name, code or "") -> (coded segments, documents) under the filters, per
+        row and (``by_code``) code; documents only per row and when asked (else 0). Each
+        case city of a segment counts it: the first in one pass over the coding rows'
+        copies (the case city's place joined only for size classes or countries), the
+        further ones (``SegmentCase``, few) added on top, in SQL, without counting a
+        segment or document twice in a row."""
         label = self._rows_label(rows, f)
-        keys = [label, col(t.Coding.code_id)] if by_code else [label]
-        q = select(*keys, func.count(col(t.Coding.segment_id).distinct()),
-                   func.count(col(t.Coding.document_id).distinct()))
+        # per row, its documents are counted as (row, document) groups, so that those
+        # of further case cities can join them without counting a document twice
+        keys = [label, col(t.Coding.code_id) if by_code else col(t.Coding.document_id)]
+        if not by_code and not with_documents:
+            keys = [label, literal("")]
+        first = [*self._coding_conditions(f), *self._case_conditions(f, further=False)]
+        q = select(*keys, func.count(col(t.Coding.segment_id).distinct()))
         if rows != "city":
             q = q.outerjoin(t.Place, col(t.Place.id) == col(t.Coding.case_place_id))
-        q = q.where(*self._conditions(f)).group_by(*keys)
+        q = q.where(*first).group_by(keys[0], *keys[1:] if by_code or with_documents else ())
+        segments: dict[tuple[Any, str], int] = {}
+        documents: dict[Any, set[int]] = {}
         with self.engine.connect() as conn:
+            for r in conn.execute(q).all():
+                key, code_or_document, n = r[0], r[1], r[2]
+                cell = (key, code_or_document if by_code else "")
+                segments[cell] = segments.get(cell, 0) + int(n)
+                if with_documents and not by_code:
+                    documents.setdefault(key, set()).add(code_or_document)
+            if conn.execute(select(col(t.SegmentCase.segment_id)).limit(1)).first():
+                self._add_further_cases(conn, f, rows, by_code, with_documents, segments,
+                                        documents)
             names = self._city_names(conn) if rows == "city" else {}
-            return [(names[r[0]] if rows == "city" else (r[0] or GENERAL),
-                     r[1] if by_code else "", int(r[-2]), int(r[-1]))
-                    for r in conn.execute(q).all()]
-
-    def matrix_counts(self, f: CodingFilter, rows: str = "city"
-                      ) -> list[tuple[str, str, int, int]]:
-        """(row, code, coded segments, documents) under the filters; rows are case cities,
-        their size classes or their countries."""
-        out: dict[tuple[str, str], list[int]] = {}
-        for name, code, segments, documents in self._counts(f, rows, by_code=True):
-            # two places of the same name share a row (a segment has one case city)
-            cell = out.setdefault((name, code), [0, 0])
-            cell[0] += segments
-            cell[1] += documents
-        return [(city, code, n, d) for (city, code), (n, d) in out.items()]
-
-    def city_totals(self, f: CodingFilter, rows: str = "city") -> dict[str, tuple[int, int]]:
-        """row -> (coded segments, documents with coded segments) under the filters."""
-        out: dict[str, tuple[int, int]] = {}
-        for name, _code, segments, documents in self._counts(f, rows, by_code=False):
-            n, d = out.get(name, (0, 0))
-            out[name] = (n + segments, d + documents)
+        out: dict[tuple[str, str], tuple[int, int]] = {}
+        for (key, code), n in segments.items():
+            # two places of the same name share a row
+            name = names[key] if rows == "city" else (key or GENERAL)
+            old = out.get((name, code), (0, 0))
+            out[(name, code)] = (old[0] + n, old[1] + len(documents.get(key, ())))
         return out
+
+    def _further(self, rows: str, f: CodingFilter, *columns: Any) -> Any:
+        """Codings joined to their segments' further case cities (and, for size or
+        country rows, those cities' places), under the filters on those cities."""
+        q = (select(*columns).select_from(t.Coding)
+             .join(t.SegmentCase, col(t.SegmentCase.segment_id) == col(t.Coding.segment_id)))
+        if rows != "city":
+            q = q.join(t.Place, col(t.Place.id) == col(t.SegmentCase.place_id))
+        return q.where(*self._coding_conditions(f), *self._case_conditions(f, further=True))
+
+    def _add_further_cases(self, conn: Connection, f: CodingFilter, rows: str, by_code: bool,
+                           with_documents: bool, segments: dict[tuple[Any, str], int],
+                           documents: dict[Any, set[int]]) -> None:
+        """Count into ``segments`` (and, per row, ``documents``) the segments about
+        several case cities for their further ones. A segment is added to a row only
+        where its first case city did not count it there already (two German cities of
+        one paragraph: one passage about Germany)."""
+        label = self._rows_label(rows, f, further=True)
+        keys = [label, col(t.Coding.code_id) if by_code else col(t.Coding.document_id)]
+        if not by_code and not with_documents:
+            keys = [label, literal("")]
+        q = self._further(rows, f, *keys, func.count(col(t.Coding.segment_id).distinct()))
+        if rows != "city":
+            first_place = aliased(t.Place)
+            first_label = (self._size_label(f.size_limits, first_place) if rows == "size"
+                           else func.coalesce(first_place.country, UNKNOWN_COUNTRY))
+            first_counted = self._case_conditions(f, further=False)
+            elsewhere = (col(t.Coding.case_place_id).is_(None)) | (first_label != label)
+            if first_counted:
+                elsewhere = elsewhere | ~and_(*first_counted)
+            q = q.outerjoin(first_place, first_place.id == col(t.Coding.case_place_id)
+                            ).where(elsewhere)
+        grouped = q.group_by(keys[0], *keys[1:] if by_code or with_documents else ())
+        for r in conn.execute(grouped).all():
+            key, code_or_document, n = r[0], r[1], r[2]
+            cell = (key, code_or_document if by_code else "")
+            segments[cell] = segments.get(cell, 0) + int(n)
+        if by_code or not with_documents:
+            return
+        for key, document in conn.execute(
+                self._further(rows, f, label, col(t.Coding.document_id)).distinct()).all():
+            documents.setdefault(key, set()).add(document)
+
+    def matrix_counts(self, f: CodingFilter, rows: str = "city") -> list[tuple[str, str, int]]:
+        """(row, code, coded segments) under the filters; rows are case cities, their
+        size classes or their countries."""
+        return [(row, code, n) for (row, code), (n, _d) in self._counts(f, rows, True).items()]
+
+    def city_totals(self, f: CodingFilter, rows: str = "city", documents: bool = True
+                    ) -> dict[str, tuple[int, int]]:
+        """row -> (coded segments, documents with coded segments) under the filters;
+        documents 0 unless asked (counting them costs a pass more where segments are
+        about several cities)."""
+        return {row: counts for (row, _code), counts in
+                self._counts(f, rows, False, with_documents=documents).items()}
 
     def coded_rows(self, f: CodingFilter, limit: int | None = None) -> list[CodedRow]:
         """The codings under the filters, with everything an excerpt needs."""
@@ -205,7 +288,45 @@ class Analysis(StoreCore):
         if limit:
             q = q.limit(limit)
         with self.engine.connect() as conn:
-            return [cast(CodedRow, dict(r._mapping)) for r in conn.execute(q).all()]
+            found = [cast(CodedRow, dict(r._mapping)) for r in conn.execute(q).all()]
+            further = self._further_cases(conn, [r["segment_id"] for r in found])
+        for r in found:
+            more = further.get(r["segment_id"], [])
+            r["cities"] = [r["city"], *(name for name, _country in more)]
+            countries = [r["city_country"], *(country for _name, country in more)]
+            r["city"] = "; ".join(r["cities"])
+            r["city_country"] = "; ".join(dict.fromkeys(c for c in countries if c)) or None
+        return found
+
+    @staticmethod
+    def _further_cases(conn: Connection, segment_ids: list[int]
+                       ) -> dict[int, list[tuple[str, str | None]]]:
+        """(name, country) of each further case city of these segments, in rank order."""
+        out: dict[int, list[tuple[str, str | None]]] = {}
+        if not conn.execute(select(col(t.SegmentCase.segment_id)).limit(1)).first():
+            return out
+        unique = sorted(set(segment_ids))
+        for chunk in range(0, len(unique), 900):
+            for segment, name, country in conn.execute(
+                select(col(t.SegmentCase.segment_id), col(t.Place.name), col(t.Place.country))
+                .join(t.Place, col(t.Place.id) == col(t.SegmentCase.place_id))
+                .where(col(t.SegmentCase.segment_id).in_(unique[chunk: chunk + 900]))
+                .order_by(col(t.SegmentCase.segment_id), col(t.SegmentCase.rank))
+            ).all():
+                out.setdefault(segment, []).append((name, country))
+        return out
+
+    def code_totals(self, f: CodingFilter) -> tuple[dict[str, int], int]:
+        """Coded segments per code and in all under the filters, each segment once
+        however many case cities it is about: the corpus a row is set against."""
+        conds = self._conditions(f)
+        segments = func.count(col(t.Coding.segment_id).distinct())
+        with self.engine.connect() as conn:
+            per_code = {code: int(n) for code, n in conn.execute(
+                select(col(t.Coding.code_id), segments).where(*conds)
+                .group_by(col(t.Coding.code_id))).all()}
+            total = int(conn.execute(select(segments).where(*conds)).scalar_one())
+        return per_code, total
 
     def segment_code_pairs(self, f: CodingFilter) -> list[tuple[int, str]]:
         """Distinct (segment, code) under the filters: what co-occurrence is counted from
@@ -217,6 +338,8 @@ class Analysis(StoreCore):
 
     def facet_values(self) -> Facets:
         """What the filters can choose from."""
+        cases: Any = union(select(col(t.Segment.case_place_id)),
+                           select(col(t.SegmentCase.place_id)))
         with self.engine.connect() as conn:
             def column(q: Any) -> list[str]:
                 return [r[0] for r in conn.execute(q)]
@@ -228,12 +351,10 @@ class Analysis(StoreCore):
                                  .order_by(col(t.Coding.coder))),
                 "countries": column(
                     select(col(t.Place.country)).where(
-                        col(t.Place.id).in_(select(col(t.Segment.case_place_id)).distinct())
-                        & col(t.Place.country).is_not(None))
+                        col(t.Place.id).in_(cases) & col(t.Place.country).is_not(None))
                     .distinct().order_by(col(t.Place.country))),
                 "groups": column(select(col(t.Code.group)).distinct().order_by(col(t.Code.group))),
                 "cities": [*column(
-                    select(col(t.Place.name)).where(col(t.Place.id).in_(
-                        select(col(t.Segment.case_place_id)).distinct()))
+                    select(col(t.Place.name)).where(col(t.Place.id).in_(cases))
                     .distinct().order_by(col(t.Place.name))), GENERAL],
             }

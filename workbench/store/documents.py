@@ -99,7 +99,7 @@ class Documents(StoreCore):
                             "text": s.text,
                             "speaker": s.speaker,
                             "sentences": s.sentences,
-                            "case_place_id": place_ids[s.case.key] if s.case else None,
+                            "case_place_id": place_ids[s.cases[0].key] if s.cases else None,
                         }
                         for i, s in enumerate(doc.segments)
                     ],
@@ -118,6 +118,11 @@ class Documents(StoreCore):
         ]
         if mentions:
             conn.execute(insert(t.SegmentPlace), mentions)
+        further = [{"segment_id": seg_id, "place_id": place_ids[case.key], "rank": rank}
+                   for seg_id, seg in zip(seg_ids, doc.segments, strict=True)
+                   for rank, case in enumerate(seg.cases) if rank > 0]
+        if further:
+            conn.execute(insert(t.SegmentCase), further)
         cases: dict[int, dict[str, Any]] = {}
         for place, origin, count in doc.cases:
             pid = place_ids[place.key]
@@ -198,6 +203,7 @@ class Documents(StoreCore):
             seg_ids = select(col(t.Segment.id)).where(col(t.Segment.document_id) == document_id)
             conn.execute(delete(t.SegmentPlace).where(
                 col(t.SegmentPlace.segment_id).in_(seg_ids)))
+            conn.execute(delete(t.SegmentCase).where(col(t.SegmentCase.segment_id).in_(seg_ids)))
             conn.execute(delete(t.Coding).where(col(t.Coding.segment_id).in_(seg_ids)))
             conn.execute(delete(t.Segment).where(col(t.Segment.document_id) == document_id))
             conn.execute(delete(t.Page).where(col(t.Page.document_id) == document_id))
@@ -271,12 +277,19 @@ class Documents(StoreCore):
             named.setdefault(seg_id, []).append(PlaceRef(name=name, kind=kind,
                                                          country_code=code))
         cases = places.cases_of([(kind, named.get(seg_id, [])) for seg_id, kind in rows], cities)
-        for (seg_id, _kind), case in zip(rows, cases, strict=True):
-            city = ids[case.key] if case is not None else None
+        conn.execute(delete(t.SegmentCase).where(col(t.SegmentCase.segment_id).in_(
+            select(col(t.Segment.id)).where(col(t.Segment.document_id) == document_id))))
+        further: list[dict[str, int]] = []
+        for (seg_id, _kind), found in zip(rows, cases, strict=True):
+            city = ids[found[0].key] if found else None
             conn.execute(update(t.Segment).where(col(t.Segment.id) == seg_id)
                          .values(case_place_id=city))
             conn.execute(update(t.Coding).where(col(t.Coding.segment_id) == seg_id)
                          .values(case_place_id=city))
+            further += [{"segment_id": seg_id, "place_id": ids[c.key], "rank": rank}
+                        for rank, c in enumerate(found) if rank > 0]
+        if further:
+            conn.execute(insert(t.SegmentCase), further)
 
     # ------------------------------------------------------------------ reading
     def documents(self) -> list[DocumentSummary]:
@@ -344,16 +357,18 @@ class Documents(StoreCore):
             ).all()
             return [(p, origin, n) for p, origin, n in rows]
 
-    def segment_places(self, document_id: int) -> dict[int, list[str]]:
+    def segment_places(self, document_id: int, kind: str | None = None) -> dict[int, list[str]]:
+        """The places each segment names, in order (``kind``: of that kind only)."""
         out: dict[int, list[str]] = {}
+        q = (select(col(t.SegmentPlace.segment_id), col(t.Place.name))
+             .join(t.Place, col(t.Place.id) == col(t.SegmentPlace.place_id))
+             .join(t.Segment, col(t.Segment.id) == col(t.SegmentPlace.segment_id))
+             .where(col(t.Segment.document_id) == document_id)
+             .order_by(col(t.SegmentPlace.segment_id), col(t.SegmentPlace.char_start)))
+        if kind is not None:
+            q = q.where(col(t.Place.kind) == kind)
         with self.engine.connect() as conn:
-            for seg_id, name in conn.execute(
-                select(col(t.SegmentPlace.segment_id), col(t.Place.name))
-                .join(t.Place, col(t.Place.id) == col(t.SegmentPlace.place_id))
-                .join(t.Segment, col(t.Segment.id) == col(t.SegmentPlace.segment_id))
-                .where(col(t.Segment.document_id) == document_id)
-                .order_by(col(t.SegmentPlace.segment_id), col(t.SegmentPlace.char_start))
-            ).all():
+            for seg_id, name in conn.execute(q).all():
                 out.setdefault(seg_id, []).append(name)
         return out
 

@@ -80,7 +80,8 @@ class Segment(SQLModel, table=True):
     char_end: int
     text: str = Field(sa_column=Column(Text, nullable=False))
     speaker: str | None = Field(default=None, index=True)
-    # the case city the segment is about (see ``places.assign_cases``); None: document-wide
+    # the (first) case city the segment is about (``places.assign_cases``; the others in
+    # ``SegmentCase``); None: document-wide
     case_place_id: int | None = Field(default=None, foreign_key="place.id", index=True)
     # [[start, end], ...] relative to the segment text: sentence boundaries from spaCy
     sentences: list[list[int]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
@@ -128,6 +129,17 @@ class SegmentPlace(SQLModel, table=True):
     char_start: int  # relative to the segment text
     char_end: int
     surface: str
+
+
+class SegmentCase(SQLModel, table=True):
+    """A further case city of a segment that speaks about several (a paragraph comparing
+    Hilden with Solna): the first stays ``Segment.case_place_id``, copied onto its
+    codings, so the city x code matrix keeps its one pass over ``ix_coding_matrix`` and
+    only these few rows are joined on top."""
+
+    segment_id: int = Field(foreign_key="segment.id", ondelete="CASCADE", primary_key=True)
+    place_id: int = Field(foreign_key="place.id", primary_key=True, index=True)
+    rank: int = 1  # 1 for the second city the segment names, 2 for the third, ...
 
 
 class CodebookVersion(SQLModel, table=True):
