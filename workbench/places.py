@@ -518,11 +518,14 @@ def _a_persons_name(text: str, start: int, end: int) -> bool:
 _REFERENCE_HEAD = re.compile(
     r"(?:\b[A-Z][\w'’-]+,?\s+(?:[A-Z]\.\s*){1,3}|\b[A-Z]{3,}\s*)\((?:19|20)\d\d[a-z]?\)\s*[.,]")
 _STREET_AFTER = re.compile(
-    r"\s+(?:Blvd|Boulevard|Street|St|Avenue|Ave|Road|Rd|Drive|Dr|Lane|Ln|Way|Square|Sq|"
+    r"\s+(?:Blvd|Boulevard|Street|St|Avenue|Ave|Road|Rd|Drive|Lane|Ln|Way|Square|Sq|"
     r"Strasse|Straße|Allee|Parkway|Pkwy)\b\.?")
+# street words in the corpus languages; case-sensitive, so that English "via Milan" or
+# "the route Turin took" stay places
 _STREET_BEFORE = re.compile(
-    r"(?:\b(?:rue|boulevard|boul|bd|avenue|av|chemins?|route|rte|via|viale|piazza|corso|"
-    r"calle|plaza|avinguda|rua|ulica|ul)\.?)\s+(?:[A-Z][\w'’-]*\s+)?$", re.IGNORECASE)
+    r"(?:\b(?:[Rr]ue|[Bb]oulevard|[Aa]venue|[Cc]hemins?|[Aa]llée|Route|Via|Viale|Piazza|"
+    r"Corso|Calle|Plaza|Avinguda|Rua|Ulica)|\b(?:[Bb]oul|[Bb]d|[Aa]v|[Uu]l)\.)"
+    r"\s+(?:[A-Z][\w'’-]*\s+)?$")
 # "the Heilbronn district", "Province of Torino": an area named after the city, not it
 _AREA_AFTER = re.compile(r"\s+(?:district|county|province|region|Landkreis|Kreis)\b",
                          re.IGNORECASE)
