@@ -163,6 +163,11 @@ def test_a_towns_name_inside_another_name_is_not_the_town():
     assert _places("González-Ferrer, A. and Morales, L. (2013) wrote") == []
     assert _places("Benton M., McCarthy H. and Collett E. wrote") == []
     assert _places("offices in Washington, D.C. and Rome") == ["Washington", "Rome"]
+    # authors in a citation list, but two places and a year stay places
+    assert _places("(Benton et al. 2015, González-Ferrer and Morales 2013, Martinelli "
+                   "2014)") == []
+    assert _places("Morales and Giugni (2011) show") == []
+    assert _places("Between Hilden and Solna 2016 saw") == ["Hilden", "Solna"]
 
 
 def test_a_list_of_places_is_not_a_persons_name():

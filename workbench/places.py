@@ -483,6 +483,10 @@ def cases_of(segments: Sequence[tuple[str, Sequence[PlaceRef]]], cities: Sequenc
 
 
 _ET_AL = re.compile(r"\s*et al\b")
+_YEAR_NEXT = re.compile(r",?\s+(?:19|20)\d\d[a-z]?\b")
+_CO_AUTHOR_BEFORE = re.compile(r"([A-Z][\w'’-]+)\s+(?:and|&)\s+$")
+_CO_AUTHOR_AFTER = re.compile(
+    r"\s+(?:and|&)\s+([A-Z][\w'’-]+)(?:\s+et\s+al\.?)?,?\s+\(?(?:19|20)\d\d[a-z]?\b")
 # an author's surname before their initials: "Morales, L.", "Benton M. and" (not the
 # "D.C." of Washington, D.C.)
 _INITIALS_AFTER = re.compile(r",?\s+(?!D\.\s?C\.)[A-Z]\.(?:\s?[A-Z]\.)*(?=[\s,;)]|$)")
@@ -501,6 +505,15 @@ def _a_persons_name(text: str, start: int, end: int) -> bool:
     "(Hilden, 2019)"). A capitalised word that opens a sentence ("As Munich grew") is not
     taken for a first name."""
     if _ET_AL.match(text, end) or _INITIALS_AFTER.match(text, end):
+        return True
+    # a citation list: "González-Ferrer and Morales 2013", "Morales and Giugni 2011"
+    # (a place beside it makes a list of places: "Hilden and Solna 2016")
+    names = gazetteer()
+    other = _CO_AUTHOR_BEFORE.search(text, max(0, start - 40), start)
+    if other and _YEAR_NEXT.match(text, end) and other.group(1) not in names:
+        return True
+    other = _CO_AUTHOR_AFTER.match(text, end)
+    if other and other.group(1) not in names:
         return True
     if text[:start].rstrip().endswith("(") and _YEAR_AFTER.match(text, end):
         return True

@@ -591,6 +591,7 @@ def import_qdpx(store: Any, path: Path, actor: str = "import") -> ImportResult:
     explicit: dict[str, tuple[list[Any], list[Any]]] = {}
     selection_cities: dict[str, list[Any]] = {}
     sources_with_cases: set[str] = set()  # sources whose coded passages name their cases
+    states_cities = any(case.variables.get("city") for case in project.cases)
     for case in project.cases:
         if case.variables.get("city"):
             if case.selections:
@@ -619,6 +620,8 @@ def import_qdpx(store: Any, path: Path, actor: str = "import") -> ImportResult:
         cases_: list[Any] = []
         if stated is not None:
             cases_ = [(p, "option", counts.get(p, 0)) for p in stated[0] + stated[1]]
+        elif states_cities:
+            cases_ = []  # the project says which sources are about which cities: none here
         else:
             cases_ = [(p, "detected", n) for p, n in counts.items()
                       if p.kind in ("city", "region") and n >= 2]
