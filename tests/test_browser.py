@@ -390,3 +390,34 @@ def test_selecting_words_in_the_reader_codes_exactly_those_characters(demo_serve
     document = store.document(2)
     assert document.text[start:start + 30] == words  # offsets into the document's text
     store.close()
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_clicking_a_heatmap_cell_opens_its_excerpts(demo_server, page):
+    import re
+
+    from playwright.sync_api import expect
+
+    from workbench import compare
+    from workbench.store import CodingFilter, Store
+
+    url, db = demo_server
+    store = Store(db)
+    cities, _general = compare.split_general(compare.matrix(store, CodingFilter()))
+    store.close()
+    # the busiest cell outside the first row, so the click must move both pickers
+    rest = cities.iloc[1:]
+    city, code = rest.stack().idxmax()
+    count = int(cities.loc[city, code])
+    page.goto(url)
+    _goto(page, "Compare cities")
+    city_picker = page.get_by_role("combobox", name="City").first  # then the profile's
+    code_picker = page.get_by_role("combobox", name="Code").first
+    expect(city_picker).to_have_value(str(cities.index[0]))
+    # each cell is a mark of Vega's SVG, labelled with its fields
+    page.locator(f"[data-testid='stVegaLiteChart'] g.mark-rect "
+                 f"path[aria-label^='code: {code}; city: {city};']").click()
+    expect(city_picker).to_have_value(str(city), timeout=20_000)
+    expect(code_picker).to_have_value(re.compile(f"^{code} "))
+    page.get_by_text(f"{count} segments", exact=True).wait_for()
+    assert count > 0
