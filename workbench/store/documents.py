@@ -151,13 +151,19 @@ class Documents(StoreCore):
             inserted = [self._insert_document(conn, doc) for doc in docs]
             segment_ids = [sid for _doc, ids in inserted for sid in ids]
             where = self._segment_places(conn, segment_ids)
+            # a model version is restored only where this store has it (it came from here)
+            models = set(conn.execute(select(col(t.ModelVersion.id))).scalars())
             rows = []
             for c in codings:
                 sid = inserted[c["doc"]][1][c["segment"]]
                 rows.append({
                     "segment_id": sid, **where[sid], "code_id": c["code_id"],
                     "code_version_id": versions.get(c["code_id"]), "coder": c["coder"],
-                    "origin": CodingOrigin.HUMAN, "status": CodingStatus.ACCEPTED,
+                    "origin": c.get("origin") or CodingOrigin.HUMAN,
+                    "status": c.get("status") or CodingStatus.ACCEPTED,
+                    "score": c.get("score"),
+                    "model_version_id": (c.get("model_version_id")
+                                         if c.get("model_version_id") in models else None),
                     "memo": c.get("memo") or "",
                     "span": c["span"], "char_start": c["char_start"], "char_end": c["char_end"],
                     "created_at": c.get("created_at") or now, "updated_at": now})
