@@ -65,8 +65,8 @@ def render(store: Store) -> None:
 
 def import_project(store: Store) -> None:
     st.subheader("Import a REFI-QDA project")
-    upload = st.file_uploader("A .qdpx file from NVivo, ATLAS.ti, MAXQDA or QualCoder",
-                              type=["qdpx"], key="qdpx_upload")
+    upload = st.file_uploader("A .qdpx project or .qdc codebook from NVivo, ATLAS.ti, "
+                              "MAXQDA or QualCoder", type=["qdpx", "qdc"], key="qdpx_upload")
     if not st.button("Import", key="qdpx_import", disabled=upload is None) or upload is None:
         return
     with tempfile.TemporaryDirectory() as tmp:
@@ -78,8 +78,7 @@ def import_project(store: Store) -> None:
             except refi.RefiError as exc:
                 st.error(str(exc))
                 return
-    st.success(f"Imported {upload.name}: {result.sources} sources, {result.codes} new "
-               f"codes ({result.codes_matched} already known), {result.codings} codings.")
+    st.success(result.line(upload.name).capitalize() + ".")
     for note in result.skipped:
         st.warning(f"Skipped: {note}")
 

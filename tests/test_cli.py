@@ -235,9 +235,12 @@ def test_export_every_format_and_import_the_project_back(tmp_path, demo_url, bac
              else request.getfixturevalue("pg_cluster").new_database())
     imported = run("import", str(tmp_path / "out.qdpx"), "--db", str(fresh), cwd=tmp_path)
     assert imported.returncode == 0, imported.stderr
-    assert f"{len(lines)} codings" in imported.stdout
+    assert f"{len(lines)} new codings" in imported.stdout
+    # the same project again: merged, nothing new
     again = run("import", str(tmp_path / "out.qdpx"), "--db", str(fresh), cwd=tmp_path)
-    assert again.returncode == 1 and "out.qdpx" in again.stderr and "already" in again.stderr
+    assert again.returncode == 0, again.stderr
+    assert "0 new sources (" in again.stdout and "already in the store" in again.stdout
+    assert f"0 new codings ({len(lines)} already there)" in again.stdout
 
     bad = run("export", "--format", "pdf", "--out", "x.pdf", "--db", str(db), cwd=tmp_path)
     assert bad.returncode == 2 and "--format must be one of" in bad.stderr

@@ -87,12 +87,14 @@ def test_nvivo_project_imports(store: Store):
     assert store.counts()["documents"] == 2
 
 
-def test_importing_twice_is_refused_and_changes_nothing(store: Store, tmp_path: Path):
+def test_importing_twice_merges_and_changes_nothing(store: Store, tmp_path: Path):
     path = refi_fixture("demo.qdpx")
     refi.import_qdpx(store, path)
     before = dump(store.url)
-    with pytest.raises(refi.RefiError, match="imported before"):
-        refi.import_qdpx(store, path)
+    again = refi.import_qdpx(store, path)
+    assert (again.sources, again.documents_merged, again.codes, again.codings,
+            again.codings_known) == (0, 2, 0, 0, 205)
+    assert "0 new sources (2 already in the store)" in again.line("demo.qdpx")
     assert dump(store.url) == before
 
 
@@ -372,3 +374,57 @@ def test_our_own_codebook_imports_from_the_command_line(demo_store: Store, tmp_p
     bad.write_text('<CodeBook xmlns="urn:QDA-XML:codebook:1.0"><Codes/></CodeBook>')
     refused = run("import", str(bad), "--db", db_url, cwd=tmp_path)
     assert refused.returncode != 0 and "bad.qdc: not a REFI-QDA codebook" in refused.stderr
+
+
+def _renew_guids(data: bytes) -> bytes:
+    """The project as a peer re-exports it: every GUID new (QualCoder renews them all),
+    names, texts and positions unchanged."""
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        entries = {name: z.read(name) for name in z.namelist()}
+    xml = entries["project.qde"].decode("utf-8")
+    found = set(re.findall(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}",
+                           xml))
+    renewed = {old: str(uuid.uuid4()) for old in found}
+    for old, new in renewed.items():
+        xml = xml.replace(old, new)
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as z:
+        z.writestr("project.qde", xml)
+        for name, content in entries.items():
+            if name.startswith("sources/"):
+                stem = name[len("sources/"):-len(".txt")]
+                z.writestr(f"sources/{renewed.get(stem, stem)}.txt", content)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("peer", [False, True], ids=["ours", "guids-renewed"])
+def test_our_export_comes_back_into_its_store_without_duplicates(demo_store: Store,
+                                                                 tmp_path: Path, peer: bool):
+    data = refi.write_qdpx(refi.project_from_store(demo_store))
+    path = tmp_path / "back.qdpx"
+    path.write_bytes(_renew_guids(data) if peer else data)
+    counts = demo_store.counts()
+    codes = {c.id for c in demo_store.codes(include_inactive=True)}
+    result = refi.import_qdpx(demo_store, path)
+    assert (result.sources, result.codes, result.codings) == (0, 0, 0)
+    assert result.documents_merged == len(demo_store.documents())
+    assert result.codings_known == len(demo_store.coded_rows(CodingFilter()))
+    assert demo_store.counts() == counts
+    assert {c.id for c in demo_store.codes(include_inactive=True)} == codes
+
+
+def test_a_colleagues_new_codings_on_our_documents_are_merged(demo_store: Store,
+                                                              tmp_path: Path):
+    project = refi.project_from_store(demo_store)
+    theirs = project.codings[0]
+    project.users.append(refi.User(refi.guid("user", "colleague"), "colleague"))
+    project.codings.append(refi.Coding(
+        guid=str(uuid.uuid4()), source=theirs.source, start=theirs.start, end=theirs.end,
+        code=theirs.code, user=refi.guid("user", "colleague")))
+    path = tmp_path / "colleague.qdpx"
+    path.write_bytes(refi.write_qdpx(project))
+    before = len(demo_store.coded_rows(CodingFilter()))
+    result = refi.import_qdpx(demo_store, path)
+    assert (result.sources, result.codings, result.codings_known) == (0, 1, before)
+    rows = demo_store.coded_rows(CodingFilter(coders=("colleague",)))
+    assert len(rows) == 1 and rows[0]["char_start"] == theirs.start

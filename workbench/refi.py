@@ -646,6 +646,16 @@ class ImportResult:
     codes_matched: int  # codes that were in the store already
     codings: int
     skipped: list[str]
+    documents_merged: int = 0  # sources the store held already (the same text)
+    codings_known: int = 0  # codings on those that the store held already
+
+    def line(self, name: str) -> str:
+        """What came in, what was there already, in one line."""
+        held = f" ({self.documents_merged} already in the store)" if self.documents_merged \
+            else ""
+        known = f" ({self.codings_known} already there)" if self.codings_known else ""
+        return (f"imported {name}: {self.sources} new sources{held}, {self.codes} new codes "
+                f"({self.codes_matched} already known), {self.codings} new codings{known}")
 
 
 def import_qdpx(store: Any, path: Path, actor: str = "import") -> ImportResult:
@@ -678,14 +688,24 @@ def import_qdpx(store: Any, path: Path, actor: str = "import") -> ImportResult:
     # a workbench export names its codes "FP01 Name" and derives their GUIDs from the
     # id, so they come back as themselves even into an empty store
     ours: dict[str, tuple[str, str]] = {}
+    known_ids = {c.id for c in known_codes}
+    known_groups = {c.group for c in known_codes}
+    by_name = {c.name.casefold(): c.id for c in known_codes}
     for code in project.codes:
         token, _, rest = code.name.partition(" ")
-        if code.guid == guid("group", token):
-            groups[code.guid] = token
-        elif code.guid == guid("code", token) and code.guid not in existing:
+        if code.guid == guid("group", token) or (
+                not code.parent and token in known_groups and code.guid not in existing):
+            groups[code.guid] = token  # our group, its GUID renewed by a peer or not
+        elif code.guid in existing:
+            continue
+        elif token in known_ids:  # "FP01 Name": our code, its GUID renewed by a peer
+            existing[code.guid] = token
+        elif rest and token not in known_ids and code.guid == guid("code", token):
             ours[code.guid] = (token, rest)
             code_ids[code.guid] = token
             taken.add(token)
+        elif code.name.casefold() in by_name:  # a code of the same name
+            existing[code.guid] = by_name[code.name.casefold()]
 
     def top(code: Code) -> Code:
         while code.parent and code.parent in by_guid and code.parent not in groups:
@@ -741,7 +761,13 @@ def import_qdpx(store: Any, path: Path, actor: str = "import") -> ImportResult:
 
     docs: list[ParsedDocument] = []
     index: dict[str, int] = {}
+    held = store.document_texts_by_hash()  # the documents the store has, by their text
+    merged: dict[str, list[Any]] = {}  # source guid -> the store's segments of its text
     for source in project.sources:
+        found = held.get(hashlib.sha256(source.text.encode("utf-8")).hexdigest())
+        if found is not None:
+            merged[source.guid] = store.segments(found[0])
+            continue
         segments = verbatim_segments(source.text)
         language = detect_language(source.text)
         stated = explicit.get(source.guid)
@@ -760,9 +786,6 @@ def import_qdpx(store: Any, path: Path, actor: str = "import") -> ImportResult:
         places.assign_cases(segments, [p for p, _how, _n in cases_ if p.kind == "city"])
         page = ParsedPage(1, 0.0, 0.0, 0, len(source.text))
         sha = hashlib.sha256(f"refi:{source.guid}:".encode() + source.text.encode()).hexdigest()
-        if store.document_by_sha(sha) is not None:
-            raise RefiError(f"{path.name}: source {source.name!r} is in the store already "
-                            "(imported before)")
         index[source.guid] = len(docs)
         docs.append(ParsedDocument(
             title=(source.name or source.guid)[:300],
@@ -774,9 +797,22 @@ def import_qdpx(store: Any, path: Path, actor: str = "import") -> ImportResult:
 
     codings: list[dict[str, Any]] = []
     seen: set[tuple[int, int, str, str, str]] = set()
+    there = _codings_held(store, merged)
+    already = 0
     for c in project.codings:
         if c.code not in code_ids:
             skipped.append(f"coding {c.guid}: code {c.code} is not in the codebook")
+            continue
+        if c.source in merged:  # onto the document the store has: only what is new
+            row = _onto_held(c, merged[c.source], code_ids[c.code],
+                             users.get(c.user or "", c.user or "imported"))
+            if row is None:
+                skipped.append(f"coding {c.guid}: no text at {c.start}-{c.end}")
+            elif (row["segment_id"], row["code_id"], row["coder"], row["span"]) in there:
+                already += 1
+            else:
+                there.add((row["segment_id"], row["code_id"], row["coder"], row["span"]))
+                codings.append(row)
             continue
         doc_index = index.get(c.source)
         if doc_index is None:
@@ -808,9 +844,34 @@ def import_qdpx(store: Any, path: Path, actor: str = "import") -> ImportResult:
                         "char_end": None if whole else c.end, "created_at": c.created,
                         "memo": c.memo, "status": c.status, "origin": c.origin,
                         "score": c.score, "model_version_id": c.model_version})
-    ids = store.import_project(docs, new_codes, codings, actor, path.name)
+    # nothing new (the same project again): the store, its log included, stays as it was
+    ids = (store.import_project(docs, new_codes, codings, actor, path.name)
+           if docs or new_codes or codings else [])
     return ImportResult(ids, len(docs), len(new_codes), len(code_ids) - len(new_codes),
-                        len(codings), skipped)
+                        len(codings), skipped, documents_merged=len(merged),
+                        codings_known=already)
+
+
+def _codings_held(store: Any, merged: dict[str, list[Any]]) -> set[tuple[int, str, str, str]]:
+    """(segment, code, coder, span) of every coding on the documents an import merges."""
+    segment_ids = [seg.id for segments in merged.values() for seg in segments]
+    return {(sid, c.code_id, c.coder, c.span or "")
+            for sid, found in store.codings_on(segment_ids).items() for c in found}
+
+
+def _onto_held(c: Coding, segments: list[Any], code_id: str, coder: str
+               ) -> dict[str, Any] | None:
+    """A coding of a document the store has, on the store's own segment of its start."""
+    k = _segment_at(segments, c.start, c.end)
+    if k is None:
+        return None
+    seg = segments[k]
+    whole = (c.start, c.end) == (seg.char_start, seg.char_end)
+    return {"segment_id": seg.id, "code_id": code_id, "coder": coder,
+            "span": "" if whole else f"{c.start}-{c.end}",
+            "char_start": None if whole else c.start, "char_end": None if whole else c.end,
+            "created_at": c.created, "memo": c.memo, "status": c.status,
+            "origin": c.origin, "score": c.score, "model_version_id": c.model_version}
 
 
 def _details(code: Code, file_name: str) -> dict[str, Any]:

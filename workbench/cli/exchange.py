@@ -93,7 +93,6 @@ def import_cmd(
     if not path.is_file():
         raise fail(f"{path}: no such file")
     result = refi.import_qdpx(store, path)
-    typer.echo(f"imported {path.name}: {result.sources} sources, {result.codes} new codes "
-               f"({result.codes_matched} already known), {result.codings} codings")
+    typer.echo(result.line(path.name))
     for note in result.skipped:
         typer.echo(f"  skipped: {note}")

@@ -32,6 +32,20 @@ class DocumentSummary:
 
 
 class Documents(StoreCore):
+    def document_texts_by_hash(self) -> dict[str, tuple[int, str, dict[str, Any]]]:
+        """SHA-256 of each document's text -> (id, file SHA-256, meta): how an import
+        finds a document the store holds already, whatever its file or GUID."""
+        import hashlib
+
+        out: dict[str, tuple[int, str, dict[str, Any]]] = {}
+        with self.engine.connect() as conn:
+            for doc_id, sha, meta, text in conn.execute(
+                    select(col(t.Document.id), col(t.Document.sha256), col(t.Document.meta),
+                           col(t.Document.text)).order_by(col(t.Document.id))):
+                out.setdefault(hashlib.sha256(text.encode("utf-8")).hexdigest(),
+                               (int(doc_id), sha, dict(meta or {})))
+        return out
+
     def document_by_sha(self, sha256: str) -> t.Document | None:
         with self.session() as s:
             return s.scalars(select(t.Document).where(col(t.Document.sha256) == sha256)).first()
@@ -137,7 +151,8 @@ class Documents(StoreCore):
     def import_project(self, docs: list[ParsedDocument], codes: list[dict[str, Any]],
                        codings: list[dict[str, Any]], actor: str, note: str) -> list[int]:
         """A project from another QDA tool, all or nothing: new codes, documents, and
-        codings that name their document and segment by position in ``docs``."""
+        codings that name their document and segment by position in ``docs`` (or, on a
+        document the store held already, their ``segment_id``)."""
         now = t.utcnow()
         with self.write() as conn:
             for code in codes:
@@ -150,12 +165,14 @@ class Documents(StoreCore):
             versions = self._code_versions(conn)  # the new codes' versions included
             inserted = [self._insert_document(conn, doc) for doc in docs]
             segment_ids = [sid for _doc, ids in inserted for sid in ids]
+            segment_ids += [c["segment_id"] for c in codings if "segment_id" in c]
             where = self._segment_places(conn, segment_ids)
             # a model version is restored only where this store has it (it came from here)
             models = set(conn.execute(select(col(t.ModelVersion.id))).scalars())
             rows = []
-            for c in codings:
-                sid = inserted[c["doc"]][1][c["segment"]]
+            for c in codings:  # on a new document's segment, or on one the store had
+                sid = (c["segment_id"] if "segment_id" in c
+                       else inserted[c["doc"]][1][c["segment"]])
                 rows.append({
                     "segment_id": sid, **where[sid], "code_id": c["code_id"],
                     "code_version_id": versions.get(c["code_id"]), "coder": c["coder"],
