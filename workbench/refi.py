@@ -661,6 +661,14 @@ class ImportResult:
 def import_qdpx(store: Any, path: Path, actor: str = "import") -> ImportResult:
     """Bring a .qdpx (or a codebook, .qdc) into the store: all of it, or (RefiError)
     nothing."""
+    project = read_qdc(path) if path.suffix.lower() == ".qdc" else read_qdpx(path)
+    return import_project(store, project, path.name, actor)
+
+
+def import_project(store: Any, project: Project, file_name: str, actor: str = "import"
+                   ) -> ImportResult:
+    """A project read from a file (REFI-QDA, Taguette) into the store, merged with what
+    the store holds: all of it, or nothing."""
     import hashlib
 
     from . import places
@@ -668,7 +676,6 @@ def import_qdpx(store: Any, path: Path, actor: str = "import") -> ImportResult:
     from .parsed import ParsedDocument, ParsedPage
     from .segment import verbatim_segments
 
-    project = read_qdc(path) if path.suffix.lower() == ".qdc" else read_qdpx(path)
     skipped = list(project.skipped)
     users = {u.guid: u.name for u in project.users}
 
@@ -691,16 +698,20 @@ def import_qdpx(store: Any, path: Path, actor: str = "import") -> ImportResult:
     known_ids = {c.id for c in known_codes}
     known_groups = {c.group for c in known_codes}
     by_name = {c.name.casefold(): c.id for c in known_codes}
+    # the codebook's ids and groups: our codes come back as themselves even into an
+    # empty store after a peer renewed every GUID (QualCoder does)
+    book_ids, book_groups = _codebook_ids()
     for code in project.codes:
         token, _, rest = code.name.partition(" ")
         if code.guid == guid("group", token) or (
-                not code.parent and token in known_groups and code.guid not in existing):
+                not code.parent and not code.codable and token in known_groups | book_groups
+                and code.guid not in existing):
             groups[code.guid] = token  # our group, its GUID renewed by a peer or not
         elif code.guid in existing:
             continue
         elif token in known_ids:  # "FP01 Name": our code, its GUID renewed by a peer
             existing[code.guid] = token
-        elif rest and token not in known_ids and code.guid == guid("code", token):
+        elif rest and (code.guid == guid("code", token) or token in book_ids):
             ours[code.guid] = (token, rest)
             code_ids[code.guid] = token
             taken.add(token)
@@ -732,13 +743,13 @@ def import_qdpx(store: Any, path: Path, actor: str = "import") -> ImportResult:
             new_codes.append({
                 "id": ours[code.guid][0], "name": ours[code.guid][1] or ours[code.guid][0],
                 "group": groups.get(code.parent or "", "IMPORTED"), "parent_id": parent,
-                "definition": code.description, "details": _details(code, path.name)})
+                "definition": code.description, "details": _details(code, file_name)})
             continue
         new_codes.append({
             "id": code_ids[code.guid], "name": code.name[:200] or code_ids[code.guid],
             "group": (root.name if root is not code else code.name)[:60] or "IMPORTED",
             "parent_id": parent, "definition": code.description,
-            "details": {"refi_guid": code.guid, **_details(code, path.name)}})
+            "details": {"refi_guid": code.guid, **_details(code, file_name)}})
 
     explicit: dict[str, tuple[list[Any], list[Any]]] = {}
     selection_cities: dict[str, list[Any]] = {}
@@ -790,9 +801,9 @@ def import_qdpx(store: Any, path: Path, actor: str = "import") -> ImportResult:
         docs.append(ParsedDocument(
             title=(source.name or source.guid)[:300],
             kind="transcript" if any(s.speaker for s in segments) else "other",
-            source_file=path.name, sha256=sha, language=language, pages=[page],
+            source_file=file_name, sha256=sha, language=language, pages=[page],
             segments=segments, text=source.text,
-            meta={"refi_guid": source.guid, "imported_from": path.name,
+            meta={"refi_guid": source.guid, "imported_from": file_name,
                   "origin": project.origin}, cases=cases_))
 
     codings: list[dict[str, Any]] = []
@@ -845,11 +856,22 @@ def import_qdpx(store: Any, path: Path, actor: str = "import") -> ImportResult:
                         "memo": c.memo, "status": c.status, "origin": c.origin,
                         "score": c.score, "model_version_id": c.model_version})
     # nothing new (the same project again): the store, its log included, stays as it was
-    ids = (store.import_project(docs, new_codes, codings, actor, path.name)
+    ids = (store.import_project(docs, new_codes, codings, actor, file_name)
            if docs or new_codes or codings else [])
     return ImportResult(ids, len(docs), len(new_codes), len(code_ids) - len(new_codes),
                         len(codings), skipped, documents_merged=len(merged),
                         codings_known=already)
+
+
+def _codebook_ids() -> tuple[set[str], set[str]]:
+    """The ids of the packaged codebook's codes and groups (none if it cannot be read)."""
+    from . import codebook as codebook_mod
+
+    try:
+        book = codebook_mod.load()
+    except codebook_mod.CodebookError:
+        return set(), set()
+    return {c.id for c in book.codes}, set(book.groups)
 
 
 def _codings_held(store: Any, merged: dict[str, list[Any]]) -> set[tuple[int, str, str, str]]:

@@ -82,17 +82,25 @@ def export_cmd(
 @app.command("import")
 def import_cmd(
     path: Annotated[Path, typer.Argument(
-        help="A REFI-QDA project (.qdpx) or codebook (.qdc).")],
+        help="A REFI-QDA project (.qdpx) or codebook (.qdc), a Taguette project "
+             "(.sqlite3) or codebook (.csv).")],
     db: DbOption = None,
 ) -> None:
-    """Import a REFI-QDA project (sources, codes, codings, users and cases) or codebook
-    (codes), all or nothing; codes the store knows are matched, not added again."""
-    from .. import refi
+    """Import a project (sources, codes, codings, users and cases) or a codebook (codes),
+    all or nothing; what the store holds (the same text, the same code) is merged."""
+    from .. import refi, taguette
 
     store = open_store(db)
     if not path.is_file():
         raise fail(f"{path}: no such file")
-    result = refi.import_qdpx(store, path)
+    suffix = path.suffix.lower()
+    if suffix in (".sqlite3", ".sqlite", ".csv"):
+        result = taguette.import_file(store, path)
+    elif suffix in (".qdpx", ".qdc"):
+        result = refi.import_qdpx(store, path)
+    else:
+        raise fail(f"{path}: import reads .qdpx, .qdc (REFI-QDA), .sqlite3 or .csv "
+                   f"(Taguette), not {suffix or 'a file without an extension'}", code=2)
     typer.echo(result.line(path.name))
     for note in result.skipped:
         typer.echo(f"  skipped: {note}")

@@ -89,6 +89,7 @@ class ExportFormat(NamedTuple):
     write: Callable[[ExportJob], bytes]
     excerpts: bool = True  # False: the format holds something else (the codebook)
     order: int = 100  # where the app and the help list it
+    name: str = ""  # what --format calls it, where not its extension (two share .csv)
 
 
 @functools.cache
@@ -99,7 +100,8 @@ def _formats() -> dict[str, ExportFormat]:
         fmt = getattr(module, "FORMAT", None)
         if isinstance(fmt, ExportFormat):
             found.append((fmt.order, info.name, fmt))
-    return {fmt.extension.lstrip("."): fmt for _order, _name, fmt in sorted(found)}
+    return {fmt.name or fmt.extension.lstrip("."): fmt
+            for _order, _name, fmt in sorted(found, key=lambda f: (f[0], f[1]))}
 
 
 class _Formats(Mapping[str, ExportFormat]):
