@@ -428,3 +428,67 @@ def test_a_colleagues_new_codings_on_our_documents_are_merged(demo_store: Store,
     assert (result.sources, result.codings, result.codings_known) == (0, 1, before)
     rows = demo_store.coded_rows(CodingFilter(coders=("colleague",)))
     assert len(rows) == 1 and rows[0]["char_start"] == theirs.start
+
+
+def test_a_peers_codebook_goes_back_as_it_came(store: Store):
+    path = refi_fixture("demo.qdpx")
+    theirs = refi.read_qdpx(path).codes
+    refi.import_qdpx(store, path)
+    ours = refi.project_from_store(store).codes
+
+    def tree(codes: list) -> set:
+        return {(c.guid, c.name, c.parent, c.codable, c.color) for c in codes}
+
+    assert tree(ours) == tree(theirs)
+
+
+def test_no_name_empty_selections_and_times_to_the_microsecond(store: Store, tmp_path: Path):
+    from datetime import UTC, datetime
+
+    qde = ('<?xml version="1.0" encoding="utf-8"?><Project xmlns="urn:QDA-XML:project:1.0" '
+           'name="p"><Users><User guid="a1b2c3d4-0000-0000-0000-00000000000a" name="kim"/>'
+           '</Users><CodeBook><Codes><Code guid="a1b2c3d4-0000-0000-0000-00000000000c" '
+           'name="Housing" isCodable="true"/></Codes></CodeBook><Sources>'
+           '<TextSource guid="a1b2c3d4-0000-0000-0000-000000000001" '
+           'plainTextPath="internal://s.txt">'
+           '<PlainTextSelection guid="a1b2c3d4-0000-0000-0000-000000000002" startPosition="3" '
+           'endPosition="3"/>'
+           '<PlainTextSelection guid="a1b2c3d4-0000-0000-0000-000000000003" startPosition="0" '
+           'endPosition="7" creatingUser="a1b2c3d4-0000-0000-0000-00000000000a" '
+           'creationDateTime="2024-05-01T10:00:00.123456Z"><Coding '
+           'guid="a1b2c3d4-0000-0000-0000-000000000004"><CodeRef '
+           'targetGUID="a1b2c3d4-0000-0000-0000-00000000000c"/></Coding>'
+           '</PlainTextSelection></TextSource></Sources></Project>')
+    path = _qdpx(tmp_path, {"project.qde": qde, "sources/s.txt": "Housing is scarce in "
+                            "small towns across Europe today, say the mayors."},
+                 name="peer.qdpx")
+    result = refi.import_qdpx(store, path)
+    assert result.skipped == ["selection a1b2c3d4-0000-0000-0000-000000000002 in 'Housing is "
+                              "scarce in small towns across Europe …': empty (it starts and "
+                              "ends at 3)"]
+    [row] = store.coded_rows(CodingFilter())
+    assert row["title"] == "Housing is scarce in small towns across Europe …"
+    assert row["coder"] == "kim"  # read from the selection: the coding names no one
+    assert row["created_at"].replace(tzinfo=UTC) == datetime(2024, 5, 1, 10, 0, 0, 123456,
+                                                             tzinfo=UTC)
+    xml = zipfile.ZipFile(io.BytesIO(refi.write_qdpx(refi.project_from_store(store)))).read(
+        "project.qde")
+    assert b'creationDateTime="2024-05-01T10:00:00.123456Z"' in xml
+
+
+def test_document_kind_and_pages_travel_as_source_variables(demo_store: Store,
+                                                            tmp_path: Path, db_url: str):
+    path = tmp_path / "facts.qdpx"
+    data = refi.write_qdpx(refi.project_from_store(demo_store))
+    assert_valid(zipfile.ZipFile(io.BytesIO(data)).read("project.qde"))
+    path.write_bytes(data)
+    fresh = Store(db_url)
+    refi.import_qdpx(fresh, path)
+
+    def facts(store: Store) -> list[tuple]:
+        return sorted((d.title, d.kind, d.page_count, store.page_starts(d.id))
+                      for d in store.documents())
+
+    assert facts(fresh) == facts(demo_store)
+    assert {kind for _t, kind, _n, _p in facts(fresh)} >= {"brief", "report"}
+    fresh.close()

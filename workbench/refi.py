@@ -22,6 +22,7 @@ import re
 import uuid
 import xml.etree.ElementTree as ET
 import zipfile
+from bisect import bisect_right
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -29,6 +30,7 @@ from typing import Any, cast
 
 from .errors import WorkbenchError
 from .export.cells import xml_safe
+from .kinds import DOCUMENT_KINDS
 
 PROJECT_NS = "urn:QDA-XML:project:1.0"
 CODEBOOK_NS = "urn:QDA-XML:codebook:1.0"
@@ -70,6 +72,9 @@ class Source:
     guid: str
     name: str
     text: str
+    # facts about the document as REFI text variables on the source: "document kind",
+    # "page starts" (where each page begins in the text, space-separated)
+    variables: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -136,6 +141,22 @@ def _datetime(value: str | None) -> datetime | None:
     except ValueError:
         return None
     return stamp if stamp.tzinfo else stamp.replace(tzinfo=UTC)
+
+
+def _values(element: Any, names: dict[str, str]) -> dict[str, str]:
+    """An element's text variable values by variable name."""
+    out: dict[str, str] = {}
+    for value in element.findall(_q("VariableValue")):
+        ref = value.find(_q("VariableRef"))
+        text_value = value.find(_q("TextValue"))
+        if ref is not None and text_value is not None and text_value.text:
+            out[names.get(ref.get("targetGUID", ""), "")] = text_value.text.strip()
+    return out
+
+
+def _first_words(text: str, n: int = 8) -> str:
+    words = text.split()
+    return " ".join(words[:n]) + (" …" if len(words) > n else "")
 
 
 def _source_path(path: str) -> str:
@@ -295,12 +316,14 @@ def _read_archive(archive: zipfile.ZipFile) -> Project:
                          for ref in element.findall(_q("NoteRef")))
         return "\n\n".join(dict.fromkeys(p for p in parts if p))
 
+    variable_names = {v.get("guid", ""): v.get("name", "") for v in root.iter(_q("Variable"))}
     sources = root.find(_q("Sources"))
     for element in list(sources) if sources is not None else []:
         kind = element.tag.split("}")[-1]
-        name = element.get("name") or element.get("guid", "")
+        name = element.get("name") or ""
         if kind != "TextSource":
-            project.skipped.append(f"{kind} {name!r}: only text sources are imported")
+            shown = name or element.get("guid", "")
+            project.skipped.append(f"{kind} {shown!r}: only text sources are imported")
             continue
         content = element.find(_q("PlainTextContent"))
         if content is not None:
@@ -310,11 +333,18 @@ def _read_archive(archive: zipfile.ZipFile) -> Project:
         else:
             project.skipped.append(f"TextSource {name!r}: no plain text")
             continue
-        source = Source(element.get("guid", ""), name, text)
+        # a source without a name is titled by its first words, not its GUID
+        name = name or _first_words(text) or f"untitled source {len(project.sources) + 1}"
+        source = Source(element.get("guid", ""), name, text,
+                        _values(element, variable_names))
         project.sources.append(source)
         for selection in element.findall(_q("PlainTextSelection")):
             start, end = int(selection.get("startPosition", 0)), int(
                 selection.get("endPosition", 0))
+            if 0 <= start == end <= len(text):
+                project.skipped.append(f"selection {selection.get('guid')} in {name!r}: "
+                                       f"empty (it starts and ends at {start})")
+                continue
             if not 0 <= start < end <= len(text):
                 project.skipped.append(
                     f"selection {selection.get('guid')} in {name!r}: positions {start}-{end} "
@@ -332,15 +362,9 @@ def _read_archive(archive: zipfile.ZipFile) -> Project:
         for coding in element.findall(_q("Coding")):  # the whole source is coded
             project.codings.append(_coding(coding, source.guid, 0, len(text), None))
 
-    variables = {v.get("guid", ""): v.get("name", "") for v in root.iter(_q("Variable"))}
     for case in root.iter(_q("Case")):
-        values = {}
-        for value in case.findall(_q("VariableValue")):
-            ref = value.find(_q("VariableRef"))
-            text_value = value.find(_q("TextValue"))
-            if ref is not None and text_value is not None and text_value.text:
-                values[variables.get(ref.get("targetGUID", ""), "")] = text_value.text.strip()
-        project.cases.append(Case(case.get("guid", ""), case.get("name", ""), values,
+        project.cases.append(Case(case.get("guid", ""), case.get("name", ""),
+                                  _values(case, variable_names),
                                   [r.get("targetGUID", "") for r in
                                    case.findall(_q("SourceRef"))],
                                   [r.get("targetGUID", "") for r in
@@ -408,7 +432,10 @@ def _stamp(value: datetime | None) -> str:
     value = value or datetime.now(UTC)
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    value = value.astimezone(UTC)
+    # to the microsecond, as the store keeps it (xsd:dateTime allows fractions)
+    return value.strftime("%Y-%m-%dT%H:%M:%S") + (
+        f".{value.microsecond:06d}" if value.microsecond else "") + "Z"
 
 
 def _codes_element(parent: ET.Element, codes: list[Code], ns: str) -> None:
@@ -444,7 +471,8 @@ def project_xml(project: Project) -> bytes:
             ET.SubElement(users, _q("User"), {"guid": user.guid, "name": xml_safe(user.name)})
     if project.codes:
         _codes_element(ET.SubElement(root, _q("CodeBook")), project.codes, PROJECT_NS)
-    names = sorted({name for case in project.cases for name in case.variables})
+    names = sorted({name for case in project.cases for name in case.variables} |
+                   {name for source in project.sources for name in source.variables})
     if names:
         variables = ET.SubElement(root, _q("Variables"))
         for name in names:
@@ -490,6 +518,10 @@ def project_xml(project: Project) -> bytes:
                 if coding.memo:
                     ET.SubElement(holder, _q("NoteRef"),
                                   {"targetGUID": guid("note", coding.guid)})
+            for name, value in sorted(source.variables.items()):
+                holder = ET.SubElement(element, _q("VariableValue"))
+                ET.SubElement(holder, _q("VariableRef"), {"targetGUID": guid("variable", name)})
+                ET.SubElement(holder, _q("TextValue")).text = xml_safe(value)
     memos = [c for c in project.codings if c.memo]
     if memos:  # each coding's memo as a REFI note the coding points to
         notes = ET.SubElement(root, _q("Notes"))
@@ -578,7 +610,11 @@ def project_from_store(store: Any, f: Any = None, name: str = "Workbench project
         if doc is None:
             continue
         source_guid[doc_id] = (doc.meta or {}).get("refi_guid") or guid("document", doc.sha256)
-        project.sources.append(Source(source_guid[doc_id], doc.title, doc.text))
+        starts = store.page_starts(doc_id)
+        facts = {"document kind": doc.kind}
+        if len(starts) > 1:
+            facts["page starts"] = " ".join(map(str, starts))
+        project.sources.append(Source(source_guid[doc_id], doc.title, doc.text, facts))
         for place, _origin, _mentions in store.document_places(doc_id):
             if place.kind not in ("city", "country"):
                 continue
@@ -619,16 +655,24 @@ def _codes_of(store: Any) -> tuple[list[Code], dict[str, str]]:
     except codebook_mod.CodebookError:
         group_names = {}
     store_codes = store.codes()
+
+    def foreign(c: Any) -> bool:
+        """A code another program made: it goes back as it came, with its own name,
+        under its own parent, and no group level of ours above it."""
+        return bool((c.details or {}).get("refi_guid"))
+
     out = [Code(guid("group", group), f"{group} {group_names.get(group, '')}".strip(),
                 codable=False)
-           for group in sorted({c.group for c in store_codes})]
+           for group in sorted({c.group for c in store_codes if not foreign(c)})]
     code_guid = {c.id: (c.details or {}).get("refi_guid") or guid("code", c.id)
                  for c in store_codes}
     for c in store_codes:
-        parent = code_guid.get(c.parent_id or "") or guid("group", c.group)
         details = c.details or {}
-        out.append(Code(code_guid[c.id], f"{c.id} {c.name}", c.definition or "",
-                        parent=parent, codable=bool(details.get("codable", True)),
+        parent = code_guid.get(c.parent_id or "") or (
+            None if foreign(c) else guid("group", c.group))
+        out.append(Code(code_guid[c.id], c.name if foreign(c) else f"{c.id} {c.name}",
+                        c.definition or "", parent=parent,
+                        codable=bool(details.get("codable", True)),
                         color=details.get("color"), sets=list(details.get("sets") or [])))
     return out, code_guid
 
@@ -673,7 +717,7 @@ def import_project(store: Any, project: Project, file_name: str, actor: str = "i
 
     from . import places
     from .ingest import detect_language
-    from .parsed import ParsedDocument, ParsedPage
+    from .parsed import ParsedDocument
     from .segment import verbatim_segments
 
     skipped = list(project.skipped)
@@ -795,13 +839,19 @@ def import_project(store: Any, project: Project, file_name: str, actor: str = "i
             cases_ = [(p, "detected", n) for p, n in counts.items()
                       if p.kind in ("city", "region") and n >= 2]
         places.assign_cases(segments, [p for p, _how, _n in cases_ if p.kind == "city"])
-        page = ParsedPage(1, 0.0, 0.0, 0, len(source.text))
+        pages = _pages(source.variables.get("page starts", ""), len(source.text))
+        for seg in segments:  # the page each segment starts and ends on
+            seg.page_start = bisect_right([p.char_start for p in pages], seg.char_start)
+            seg.page_end = max(seg.page_start, bisect_right(
+                [p.char_start for p in pages], max(seg.char_end - 1, seg.char_start)))
         sha = hashlib.sha256(f"refi:{source.guid}:".encode() + source.text.encode()).hexdigest()
         index[source.guid] = len(docs)
+        stated_kind = source.variables.get("document kind", "")
         docs.append(ParsedDocument(
             title=(source.name or source.guid)[:300],
-            kind="transcript" if any(s.speaker for s in segments) else "other",
-            source_file=file_name, sha256=sha, language=language, pages=[page],
+            kind=stated_kind if stated_kind in DOCUMENT_KINDS else (
+                "transcript" if any(s.speaker for s in segments) else "other"),
+            source_file=file_name, sha256=sha, language=language, pages=pages,
             segments=segments, text=source.text,
             meta={"refi_guid": source.guid, "imported_from": file_name,
                   "origin": project.origin}, cases=cases_))
@@ -861,6 +911,23 @@ def import_project(store: Any, project: Project, file_name: str, actor: str = "i
     return ImportResult(ids, len(docs), len(new_codes), len(code_ids) - len(new_codes),
                         len(codings), skipped, documents_merged=len(merged),
                         codings_known=already)
+
+
+def _pages(starts: str, length: int) -> list[Any]:
+    """Pages from a source's "page starts" variable (one page when it has none or it
+    does not fit the text)."""
+    from .parsed import ParsedPage
+
+    try:
+        offsets = [int(x) for x in starts.split()]
+    except ValueError:
+        offsets = []
+    if not offsets or offsets[0] != 0 or offsets != sorted(set(offsets)) or \
+            offsets[-1] >= max(length, 1):
+        offsets = [0]
+    ends = [*offsets[1:], length]
+    return [ParsedPage(k + 1, 0.0, 0.0, a, b)
+            for k, (a, b) in enumerate(zip(offsets, ends, strict=True))]
 
 
 def _codebook_ids() -> tuple[set[str], set[str]]:

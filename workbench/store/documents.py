@@ -351,6 +351,13 @@ class Documents(StoreCore):
         with self.session() as s:
             return s.get(t.Document, document_id)
 
+    def page_starts(self, document_id: int) -> list[int]:
+        """Where each page of the document starts in its text, in page order."""
+        with self.engine.connect() as conn:
+            return [int(r[0]) for r in conn.execute(
+                select(col(t.Page.char_start)).where(col(t.Page.document_id) == document_id)
+                .order_by(col(t.Page.number)))]
+
     def segments(self, document_id: int) -> list[t.Segment]:
         with self.session() as s:
             return list(s.scalars(select(t.Segment).where(col(t.Segment.document_id) == document_id)
