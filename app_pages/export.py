@@ -10,8 +10,9 @@ import pandas as pd
 import streamlit as st
 
 from app_pages import common
-from workbench import export, refi
+from workbench import export
 from workbench.errors import WorkbenchError
+from workbench.imports import READERS, import_file
 from workbench.store import Store
 
 TITLE = "Export"
@@ -65,8 +66,10 @@ def render(store: Store) -> None:
 
 def import_project(store: Store) -> None:
     st.subheader("Import a REFI-QDA project")
-    upload = st.file_uploader("A .qdpx project or .qdc codebook from NVivo, ATLAS.ti, "
-                              "MAXQDA or QualCoder", type=["qdpx", "qdc"], key="qdpx_upload")
+    upload = st.file_uploader(
+        "A REFI-QDA project (.qdpx) or codebook (.qdc) from NVivo, ATLAS.ti, MAXQDA or "
+        "QualCoder; a Taguette project (.sqlite3) or codebook (.csv)",
+        type=[suffix.lstrip(".") for suffix in READERS], key="qdpx_upload")
     if not st.button("Import", key="qdpx_import", disabled=upload is None) or upload is None:
         return
     with tempfile.TemporaryDirectory() as tmp:
@@ -74,8 +77,8 @@ def import_project(store: Store) -> None:
         path.write_bytes(upload.getvalue())
         with st.spinner("importing"):
             try:
-                result = refi.import_qdpx(store, path, actor=common.actor())
-            except refi.RefiError as exc:
+                result = import_file(store, path, actor=common.actor())
+            except WorkbenchError as exc:
                 st.error(str(exc))
                 return
     st.success(result.line(upload.name).capitalize() + ".")

@@ -88,19 +88,12 @@ def import_cmd(
 ) -> None:
     """Import a project (sources, codes, codings, users and cases) or a codebook (codes),
     all or nothing; what the store holds (the same text, the same code) is merged."""
-    from .. import refi, taguette
+    from ..imports import import_file
 
     store = open_store(db)
     if not path.is_file():
         raise fail(f"{path}: no such file")
-    suffix = path.suffix.lower()
-    if suffix in (".sqlite3", ".sqlite", ".csv"):
-        result = taguette.import_file(store, path)
-    elif suffix in (".qdpx", ".qdc"):
-        result = refi.import_qdpx(store, path)
-    else:
-        raise fail(f"{path}: import reads .qdpx, .qdc (REFI-QDA), .sqlite3 or .csv "
-                   f"(Taguette), not {suffix or 'a file without an extension'}", code=2)
+    result = import_file(store, path)
     typer.echo(result.line(path.name))
     for note in result.skipped:
         typer.echo(f"  skipped: {note}")
