@@ -20,6 +20,7 @@ if str(HERE) not in sys.path:  # the pages import ``app_pages.common``
 
 from app_pages import FOLDER, common, page_modules  # noqa: E402
 from workbench import accounts  # noqa: E402
+from workbench.config import shown_url  # noqa: E402
 from workbench.store import Store  # noqa: E402
 from workbench.store.schema import SchemaError  # noqa: E402
 
@@ -57,7 +58,7 @@ def sidebar(store: Store) -> None:
         if st.sidebar.button("Sign out", key="sign_out"):
             del st.session_state["account"]
             st.rerun()
-    st.sidebar.caption(f"Store: {store.url}")
+    st.sidebar.caption(f"Store: {common.literal(shown_url(store.url))}")
 
 
 def main() -> None:

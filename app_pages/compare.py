@@ -9,6 +9,7 @@ import streamlit as st
 
 from app_pages import common
 from workbench import compare
+from workbench.export import csv_file
 from workbench.kinds import GENERAL
 from workbench.store import CodingFilter, Store
 
@@ -46,7 +47,7 @@ def render(store: Store) -> None:
     with st.expander("The matrix as a table"):
         st.dataframe(wide.rename(columns=lambda c: f"{c} {names.get(c, '')}".strip()),
                      width="stretch")
-    st.download_button("Download the matrix (CSV)", wide.to_csv().encode("utf-8"),
+    st.download_button("Download the matrix (CSV)", csv_file.table_csv(wide).encode("utf-8"),
                        "city-code-matrix.csv", "text/csv", key="dl_matrix")
 
     st.subheader("Excerpts behind a cell")

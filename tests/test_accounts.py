@@ -119,3 +119,19 @@ def test_users_command(db_url, tmp_path):
     bad = run("users", "set-role", "rita", "admin", "--db", db_url, cwd=tmp_path)
     assert bad.returncode == 1 and "role must be one of" in bad.stderr
 
+
+
+@pytest.mark.parametrize("name, reason", [
+    ("", "an account needs a name"), ("   ", "an account needs a name"),
+    ("agreed", "'agreed' is a name the workbench records its own codings under"),
+    ("Model", "'Model' is a name the workbench records"),
+    ("a\nb", "printable characters only"), ("x" * 61, "at most 60 characters"),
+])
+def test_account_names_the_workbench_uses_itself_are_refused(name, reason, db_url, tmp_path):
+    res = run("users", "add", name, "--role", "maintainer", "--password-stdin", "--db", db_url,
+              cwd=tmp_path, input=PASSWORDS["mia"] + "\n")
+    assert res.returncode == 1 and reason in res.stderr
+    assert len(res.stderr.strip().splitlines()) == 1
+    from workbench.store import Store
+
+    assert Store(db_url).users() == []

@@ -13,7 +13,7 @@ import openpyxl
 import pytest
 
 from workbench import compare, export
-from workbench.export import excel, json_lines, word
+from workbench.export import csv_file, excel, json_lines, word
 from workbench.store import GENERAL, CodingFilter
 
 F = CodingFilter()
@@ -335,3 +335,12 @@ def test_an_unknown_filter_value_is_refused_naming_the_known_ones(store, tmp_pat
     with pytest.raises(InvalidInput, match="unknown coder 'bob'"):
         export.check_filter(store, CodingFilter(coders=("bob",)))
     export.check_filter(store, CodingFilter(cities=("Hilden",), coders=("ana",)))
+
+
+def test_the_matrix_csv_defuses_formulas_in_its_labels_and_cells():
+    import pandas as pd
+
+    table = pd.DataFrame({"=cmd|' /C calc'!A0": [1], "FP01": [2]},
+                         index=pd.Index(["@SUM(1+1)"], name="city"))
+    text = csv_file.table_csv(table)
+    assert text.splitlines() == ["city,'=cmd|' /C calc'!A0,FP01", "'@SUM(1+1),1,2"]

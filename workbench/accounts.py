@@ -15,7 +15,7 @@ import functools
 from dataclasses import dataclass
 
 from .errors import WorkbenchError
-from .kinds import ROLES, Role
+from .kinds import AGREED, ROLES, CodingOrigin, Role
 
 # what each role may do; each role has everything the roles before it have
 ACTIONS = {
@@ -90,6 +90,27 @@ def authenticate(store: object, name: str, password: str) -> Account | None:
     if not verify_password(user.password_hash, password):
         return None
     return Account(user.name, user.role)
+
+
+# coder names the workbench writes under itself: an account so named would record its
+# decisions as adjudicated codes, model suggestions or imported ones
+RESERVED_NAMES = {AGREED, CodingOrigin.MODEL.value, "imported", "taguette"}
+MAX_NAME = 60
+
+
+def check_name(name: str) -> str:
+    """An account name as it will be recorded on codings; AccountError says why not."""
+    name = name.strip()
+    if not name:
+        raise AccountError("an account needs a name")
+    if len(name) > MAX_NAME:
+        raise AccountError(f"an account name has at most {MAX_NAME} characters")
+    if any(not ch.isprintable() for ch in name):
+        raise AccountError("an account name holds printable characters only")
+    if name.casefold() in RESERVED_NAMES:
+        raise AccountError(f"{name!r} is a name the workbench records its own codings under "
+                           f"({', '.join(sorted(RESERVED_NAMES))}); choose another")
+    return name
 
 
 def check_role(role: str) -> str:

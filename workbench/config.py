@@ -33,6 +33,21 @@ def resolve_db_url(value: str | None = None) -> str:
     return f"sqlite:///{Path(raw).expanduser().resolve()}"
 
 
+def shown_url(url: str) -> str:
+    """A store URL fit to show or log: never its password (a researcher who read it off
+    the screen could sign in to the database as the app does)."""
+    import re
+
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except (ArgumentError, ValueError):
+        # not a URL SQLAlchemy reads: hide whatever stands between "://" and "@"
+        return re.sub(r"(://)[^/@]*@", r"\1***@", url)
+
+
 # ------------------------------------------------------------------- limits
 ENV_MAX_FILE_MB = "WORKBENCH_MAX_FILE_MB"
 ENV_MAX_PAGES = "WORKBENCH_MAX_PAGES"

@@ -57,8 +57,9 @@ def users_add(
     from .. import accounts
 
     store = open_store(db)
+    name = accounts.check_name(name)
     role = accounts.check_role(role)
-    store.add_user(name.strip(), role, accounts.hash_password(_password(password_stdin)))
+    store.add_user(name, role, accounts.hash_password(_password(password_stdin)))
     typer.echo(f"added {name} ({role}); the app now asks everyone to sign in")
 
 

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from ..config import ENV_DB
+from ..config import ENV_DB, shown_url
 from .common import DbOption, app, fail, open_store
 
 REPO = Path(__file__).resolve().parent.parent.parent
@@ -49,7 +49,7 @@ def demo(
     if store.active_model() is None:
         train_and_report(store)
     store_suggestions(store, active_suggester(store), None)
-    typer.echo(f"\nStore: {store.url}")
+    typer.echo(f"\nStore: {shown_url(store.url)}")
     list_documents(store)
     counts = store.counts()
     typer.echo(f"{counts['documents']} documents, {counts['pages']} pages, "
@@ -61,6 +61,9 @@ def demo(
 def run_app(
     db: DbOption = None,
     port: Annotated[int, typer.Option(help="Port to serve on.")] = 8501,
+    address: Annotated[str, typer.Option(
+        help="Interface to listen on: this machine only by default; 0.0.0.0 serves "
+             "others (set up accounts and TLS first: README, Serving a team).")] = "127.0.0.1",
 ) -> None:
     """Start the Streamlit app on the store (open the printed address in a browser)."""
     from ..config import limits_from_env, resolve_db_url
@@ -73,5 +76,9 @@ def run_app(
     # the server takes this process's place, so stopping `workbench app` stops the server
     os.execve(sys.executable,
               [sys.executable, "-m", "streamlit", "run", str(script), "--server.port",
-               str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false",
-               "--server.maxUploadSize", str(upload_mb)], env)
+               str(port), "--server.address", address, "--server.headless", "true",
+               "--browser.gatherUsageStats", "false", "--server.maxUploadSize",
+               str(upload_mb),
+               # an unexpected error shows users a generic message; its traceback goes to
+               # the server's log, not to the browser
+               "--client.showErrorDetails", "none"], env)

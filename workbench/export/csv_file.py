@@ -5,10 +5,13 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import COLUMNS, ExportFormat, Row
 from .cells import FORMULA_START
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def to_csv(rows: Sequence[Row]) -> str:
@@ -21,6 +24,19 @@ def to_csv(rows: Sequence[Row]) -> str:
     for row in rows:
         writer.writerow({k: _csv_value(row.get(k)) for k in COLUMNS})
     return buffer.getvalue()
+
+
+def table_csv(table: pd.DataFrame) -> str:
+    """A table (the city x code matrix) as CSV, its labels and text cells defused as
+    ``to_csv`` does: a city or code named "=cmd|..." must not run in a spreadsheet."""
+    safe = table.copy()
+    safe.index = safe.index.map(_csv_value)
+    safe.index.name = _csv_value(table.index.name) if table.index.name else None
+    safe.columns = safe.columns.map(_csv_value)
+    for column in safe.columns:
+        if safe[column].dtype == object:
+            safe[column] = safe[column].map(_csv_value)
+    return str(safe.to_csv())
 
 
 def _csv_value(value: Any) -> Any:

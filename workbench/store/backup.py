@@ -44,7 +44,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.pool import NullPool
 
-from ..config import resolve_db_url
+from ..config import resolve_db_url, shown_url
 from ..errors import WorkbenchError
 from . import schema, tables
 
@@ -107,16 +107,14 @@ def _kind(url: str) -> str:
     try:
         backend = make_url(url).get_backend_name()
     except ArgumentError:
-        raise BackupError(f"{url}: not a database URL or SQLite file") from None
+        raise BackupError(f"{shown_url(url)}: not a database URL or SQLite file") from None
     if backend not in ("sqlite", "postgresql"):
         raise BackupError(f"{_shown(url)}: backups are made of SQLite and PostgreSQL stores "
                           f"only, not {backend}")
     return backend
 
 
-def _shown(url: str) -> str:
-    """The URL for messages: never with its password."""
-    return make_url(url).render_as_string(hide_password=True)
+_shown = shown_url  # the URL for messages: never with its password
 
 
 def _one_line(text: str) -> str:
@@ -236,7 +234,8 @@ def restore(source: Path, url: str, force: bool = False) -> BackupInfo:
 def _sqlite_path(url: str) -> Path:
     database = make_url(url).database
     if not database or database == ":memory:" or database.startswith("file:"):
-        raise BackupError(f"{url}: only a SQLite store in a file can be backed up or restored")
+        raise BackupError(f"{shown_url(url)}: only a SQLite store in a file can be backed up "
+                          "or restored")
     return Path(database).expanduser().absolute()
 
 

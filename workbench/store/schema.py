@@ -113,6 +113,9 @@ def check(engine: Engine, url: str) -> None:
         return
     if found == head():
         return
+    from ..config import shown_url
+
+    url = shown_url(url)
     if found == LEGACY or found in revisions():
         raise SchemaError(f"the store {url} has an older schema ({found}; this code needs "
                           f"{head()}): back it up, then run `workbench db upgrade`")
