@@ -9,7 +9,9 @@ call that the CLI and Python can make too.
 
 from __future__ import annotations
 
+import math
 import sys
+import time
 from pathlib import Path
 
 import streamlit as st
@@ -34,12 +36,35 @@ def sign_in(store: Store) -> None:
         name = st.text_input("Name", key="signin_name")
         password = st.text_input("Password", type="password", key="signin_password")
         if st.form_submit_button("Sign in"):
+            throttle, now = _throttle(), time.monotonic()
+            # per account, and per client (many people may sit behind one address)
+            keys = [f"account:{name.strip().casefold()}"]
+            client = [f"client:{st.context.ip_address or 'unknown'}"]
+            wait = max(throttle.wait(keys, now), _client_throttle().wait(client, now))
+            if wait > 0:
+                st.error(f"Too many failed sign-ins: try again in {math.ceil(wait)} s.")
+                return
             account = accounts.authenticate(store, name, password)
             if account is None:
+                throttle.failed(keys, now)
+                _client_throttle().failed(client, now)
                 st.error("Wrong name or password.")
             else:
+                throttle.succeeded(keys)
                 st.session_state["account"] = account
                 st.rerun()
+
+
+@st.cache_resource
+def _throttle() -> accounts.Throttle:
+    """Failed sign-ins per account, shared by every session of this server."""
+    return accounts.Throttle()
+
+
+@st.cache_resource
+def _client_throttle() -> accounts.Throttle:
+    """Failed sign-ins per client address: a looser limit, as a lab may share one."""
+    return accounts.Throttle(limit=30)
 
 
 def sidebar(store: Store) -> None:
@@ -68,9 +93,19 @@ def main() -> None:
     except SchemaError as exc:
         st.error(f"Workbench cannot open this store: {exc}")
         st.stop()
-    if store.has_accounts() and st.session_state.get("account") is None:
-        sign_in(store)
-        return
+    if store.has_accounts():
+        # the account as the store has it now: disabled or removed signs the tab out,
+        # a new role applies at once
+        signed_in = st.session_state.get("account")
+        now = accounts.current(store, signed_in)
+        if signed_in is not None and now is None:
+            del st.session_state["account"]
+            st.warning("Your account was disabled or removed: sign in again.")
+        elif now is not None:
+            st.session_state["account"] = now
+        if now is None:
+            sign_in(store)
+            return
     pages = [st.Page(FOLDER / f"{m.__name__.rsplit('.', 1)[1]}.py", title=m.TITLE,
                      url_path=m.__name__.rsplit(".", 1)[1], default=i == 0)
              for i, m in enumerate(page_modules()) if common.allowed(m.ACTION)]

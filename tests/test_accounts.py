@@ -135,3 +135,46 @@ def test_account_names_the_workbench_uses_itself_are_refused(name, reason, db_ur
     from workbench.store import Store
 
     assert Store(db_url).users() == []
+
+
+def test_a_disabled_or_demoted_account_loses_its_rights_on_the_next_click(demo_store,
+                                                                         monkeypatch):
+    _team(demo_store)
+    lead = _sign_in(_app(demo_store, monkeypatch), "leo", PASSWORDS["leo"])
+    goto(lead, "Export")
+    demo_store.set_user("leo", role="researcher")
+    goto(lead, "Code")  # the next click
+    assert "Export" not in nav_pages(lead)
+    demo_store.set_user("leo", active=False)
+    goto(lead, "Search")
+    assert lead.header[0].value == "Sign in" and not nav_pages(lead)
+    assert "disabled or removed" in lead.warning[0].value
+
+
+def test_sign_in_is_throttled_per_account(demo_store, monkeypatch):
+    demo_store.add_user("mia", "maintainer", accounts.hash_password(PASSWORDS["mia"]))
+    demo_store.add_user("tess", "researcher", accounts.hash_password(PASSWORDS["rita"]))
+    at = _app(demo_store, monkeypatch)
+    for _ in range(accounts.Throttle().limit):
+        _sign_in(at, "tess", "wrong-password")
+        assert at.error[0].value == "Wrong name or password."
+    _sign_in(at, "tess", PASSWORDS["rita"])  # the right one, too soon
+    assert at.error[0].value.startswith("Too many failed sign-ins: try again in")
+    assert not nav_pages(at)
+    _sign_in(at, "mia", PASSWORDS["mia"])  # another account is not held up
+    assert nav_pages(at)
+
+
+def test_the_throttle_waits_longer_with_each_failure():
+    throttle = accounts.Throttle(limit=2, window=100, lock=10)
+    keys = ["account:x"]
+    throttle.failed(keys, 0)
+    assert throttle.wait(keys, 1) == 0
+    throttle.failed(keys, 1)
+    assert throttle.wait(keys, 2) == 9  # 10 s after the last failure
+    throttle.failed(keys, 12)
+    assert throttle.wait(keys, 12) == 20  # doubled
+    assert throttle.wait(keys, 200) == 0  # the failures are out of the window
+    throttle.failed(keys, 300)
+    throttle.succeeded(keys)
+    assert throttle.wait(keys, 300) == 0

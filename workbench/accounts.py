@@ -12,7 +12,7 @@ database file or server directly, so a password there would protect nothing.
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .errors import WorkbenchError
 from .kinds import AGREED, ROLES, CodingOrigin, Role
@@ -111,6 +111,49 @@ def check_name(name: str) -> str:
         raise AccountError(f"{name!r} is a name the workbench records its own codings under "
                            f"({', '.join(sorted(RESERVED_NAMES))}); choose another")
     return name
+
+
+def current(store: object, account: Account | None) -> Account | None:
+    """The signed-in account as the store has it now: None once removed or disabled, and
+    with the role it has now. Asked on every action, so a revocation bites at the next
+    click of a tab that is already open."""
+    if account is None:
+        return None
+    user = store.user(account.name)  # type: ignore[attr-defined]
+    if user is None or not user.active:
+        return None
+    return Account(user.name, user.role)
+
+
+@dataclass
+class Throttle:
+    """Failed sign-ins counted per key (an account, a client): after ``limit`` of them
+    within ``window`` seconds, that key waits ``lock`` seconds after its last failure,
+    doubling with each further failure (at most an hour), whatever the password."""
+
+    limit: int = 5
+    window: float = 900.0
+    lock: float = 30.0
+    failures: dict[str, list[float]] = field(default_factory=dict)
+
+    def wait(self, keys: list[str], now: float) -> float:
+        """Seconds before these keys may try again (0: now)."""
+        longest = 0.0
+        for key in keys:
+            recent = [t for t in self.failures.get(key, []) if now - t < self.window]
+            self.failures[key] = recent
+            if len(recent) >= self.limit:
+                pause = min(self.lock * 2 ** (len(recent) - self.limit), 3600.0)
+                longest = max(longest, recent[-1] + pause - now)
+        return max(longest, 0.0)
+
+    def failed(self, keys: list[str], now: float) -> None:
+        for key in keys:
+            self.failures.setdefault(key, []).append(now)
+
+    def succeeded(self, keys: list[str]) -> None:
+        for key in keys:
+            self.failures.pop(key, None)
 
 
 def check_role(role: str) -> str:
