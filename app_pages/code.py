@@ -115,12 +115,12 @@ def show_segment(store: Store, at: Position, coder: str) -> None:
     where = f"{at.doc.title} · page {seg.page_start}" + (
         f"-{seg.page_end}" if seg.page_end != seg.page_start else "") + (
         f" · {seg.speaker}" if seg.speaker else "")
-    st.caption(where)
+    st.caption(common.literal(where))
     if before:
-        st.caption("before: " + before[0].text[:300])
+        st.caption("before: " + common.literal(before[0].text[:300]))
     st.text(seg.text)
     if after:
-        st.caption("after: " + after[0].text[:300])
+        st.caption("after: " + common.literal(after[0].text[:300]))
 
 
 def suggestions(store: Store, seg: Segment, sugg: Suggester, coder: str) -> None:

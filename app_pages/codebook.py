@@ -26,7 +26,7 @@ def render(store: Store) -> None:
     for group in sorted({c.group for c in codes}):
         st.subheader(group)
         for c in [c for c in codes if c.group == group]:
-            with st.expander(f"{c.id} {c.name} · used {usage.get(c.id, 0)} times"):
+            with st.expander(f"{c.id} {common.literal(c.name)} · used {usage.get(c.id, 0)} times"):
                 st.text(c.definition)
                 for label, key in (("When to use", "when_to_use"),
                                    ("When not to use", "when_not_to_use")):

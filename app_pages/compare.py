@@ -65,9 +65,9 @@ def render(store: Store) -> None:
     for ex in found:
         pages = f"p. {ex['page_start']}" + (f"-{ex['page_end']}"
                                            if ex["page_end"] != ex["page_start"] else "")
-        with st.expander(f"{ex['title'][:80]} · {pages}"):
+        with st.expander(f"{common.literal(ex['title'][:80])} · {pages}"):
             st.text(ex["text"])
-            st.caption(f"coded by {', '.join(ex['coders'])}")
+            st.caption(f"coded by {common.literal(', '.join(ex['coders']))}")
 
     profiles(store, f, wide, rows)
 

@@ -49,7 +49,7 @@ def render(store: Store) -> None:
             try:
                 data = export.export_bytes(store, fmt, f, rows=rows)
             except WorkbenchError as exc:
-                st.error(f"The export failed: {exc}")
+                st.error(f"The export failed: {common.literal(str(exc))}")
                 return
         built = (wanted, data)
         st.session_state["_export"] = built
@@ -79,11 +79,11 @@ def import_project(store: Store) -> None:
             try:
                 result = import_file(store, path, actor=common.actor())
             except WorkbenchError as exc:
-                st.error(str(exc))
+                st.error(common.literal(str(exc)))
                 return
-    st.success(result.line(upload.name).capitalize() + ".")
+    st.success(common.literal(result.line(upload.name).capitalize() + "."))
     for note in result.skipped:
-        st.warning(f"Skipped: {note}")
+        st.warning(f"Skipped: {common.literal(note)}")
 
 
 if __name__ == "__main__":

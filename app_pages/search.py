@@ -36,7 +36,8 @@ def render(store: Store) -> None:
     terms = search_query.terms(query)
     chosen = []
     for seg_id, doc_id, text, _snippet in hits:
-        c = st.checkbox(f"{docs.get(doc_id, doc_id)} · segment {seg_id}", key=f"hit_{seg_id}")
+        c = st.checkbox(f"{common.literal(str(docs.get(doc_id, doc_id)))} · segment {seg_id}",
+                        key=f"hit_{seg_id}")
         st.markdown(common.highlighted(text, terms))
         if c:
             chosen.append(seg_id)

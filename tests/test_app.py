@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 
 import pytest
@@ -406,3 +407,35 @@ def test_pages_show_what_changed_elsewhere_without_a_reload(app, demo_store, tmp
     goto(app, "Export")
     app.multiselect(key="exp_cities").set_value(["Solna"]).run()
     assert not app.exception
+
+
+HOSTILE = ("![t](http://evil.example/t.png) [link](http://evil.example/l) "
+           "<img src=http://evil.example/i.png> **bold** `code`")
+
+
+def _shown(at: AppTest) -> list[str]:
+    """Every text the page renders as Markdown: bodies, captions, messages, labels."""
+    out: list[str] = []
+    for kind in ("markdown", "caption", "success", "info", "warning", "error", "header",
+                 "subheader", "title"):
+        out += [str(e.value) for e in getattr(at, kind)]
+    for kind in ("expander", "checkbox", "button", "radio", "selectbox", "toggle"):
+        out += [str(getattr(e, "label", "")) for e in getattr(at, kind)]
+    return out
+
+
+def test_text_from_documents_and_people_is_shown_literally_on_every_page(app, demo_store):
+    from .apptest import nav_pages
+
+    doc = demo_store.documents()[0]
+    demo_store.update_document(doc.id, "lead", title=f"{HOSTILE} title")
+    segment = demo_store.segments(doc.id)[2]
+    demo_store.decide(segment.id, "FP01", HOSTILE, "accepted")
+    name(app, "alice")
+    interpreted = []
+    for page in nav_pages(app):
+        goto(app, page)
+        # escaped, "\]\(" and "\<img": no image is fetched, no link or markup made
+        interpreted += [(page, text) for text in _shown(app)
+                        if "](http" in text or re.search(r"(?<!\\)<img", text)]
+    assert interpreted == []
