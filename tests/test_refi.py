@@ -492,3 +492,55 @@ def test_document_kind_and_pages_travel_as_source_variables(demo_store: Store,
     assert facts(fresh) == facts(demo_store)
     assert {kind for _t, kind, _n, _p in facts(fresh)} >= {"brief", "report"}
     fresh.close()
+
+
+def _crafted(codes: str = "", sources: str = "") -> str:
+    return ('<?xml version="1.0" encoding="utf-8"?><Project xmlns="urn:QDA-XML:project:1.0" '
+            f'name="p"><CodeBook><Codes>{codes}</Codes></CodeBook><Sources>{sources}</Sources>'
+            '</Project>')
+
+
+def _code(n: int, inner: str = "") -> str:
+    return f'<Code guid="c0000000-0000-0000-0000-{n:012d}" name="c{n}" isCodable="true">' \
+        f'{inner}</Code>'
+
+
+def _source(n: int, path: str = "s.txt") -> str:
+    return (f'<TextSource guid="a0000000-0000-0000-0000-{n:012d}" name="s{n}" '
+            f'plainTextPath="internal://{path}"/>')
+
+
+def _nested(depth: int) -> str:
+    inner = ""
+    for n in range(depth, 0, -1):
+        inner = _code(n, inner)
+    return inner
+
+
+@pytest.mark.parametrize("qde, files, reason", [
+    (_crafted(_code(1) + _code(1), _source(1)), {"s.txt": "x"}, "is given to two codes"),
+    (_crafted(_nested(3000), _source(1)), {"s.txt": "x"}, "nested deeper than 100 levels"),
+    (_crafted(_code(1), _source(1)), {"s.txt": "a\x00b"}, "holds a NUL character"),
+    (_crafted(_code(1), _source(1) + _source(1)), {"s.txt": "x"}, "given to two sources"),
+], ids=["duplicate-code-guid", "codes-3000-deep", "nul", "two-sources-one-guid"])
+def test_crafted_projects_are_refused_in_one_line(store: Store, tmp_path: Path, qde, files,
+                                                  reason):
+    path = _qdpx(tmp_path, {"project.qde": qde,
+                            **{f"sources/{k}": v for k, v in files.items()}})
+    before = dump(store.url)
+    with pytest.raises(refi.RefiError, match=reason) as info:
+        refi.import_qdpx(store, path)
+    assert str(info.value).startswith("bad.qdpx: ") and "\n" not in str(info.value)
+    assert dump(store.url) == before
+
+
+def test_positions_that_are_not_numbers_are_skipped_with_the_reason(store: Store,
+                                                                   tmp_path: Path):
+    source = _source(1).replace("/>", '><PlainTextSelection guid="b0000000-0000-0000-0000-'
+                                '000000000001" startPosition="zero" endPosition="4"/>'
+                                '</TextSource>')
+    path = _qdpx(tmp_path, {"project.qde": _crafted(_code(1), source),
+                            "sources/s.txt": "some text"})
+    result = refi.import_qdpx(store, path)
+    assert result.skipped == ["selection b0000000-0000-0000-0000-000000000001 in 's1': "
+                              "positions 'zero'-'4' are not whole numbers"]

@@ -36,6 +36,7 @@ PROJECT_NS = "urn:QDA-XML:project:1.0"
 CODEBOOK_NS = "urn:QDA-XML:codebook:1.0"
 SCHEMA = Path(__file__).parent / "data" / "refi-qda" / "Project.xsd"
 CODEBOOK_SCHEMA = SCHEMA.with_name("Codebook.xsd")
+MAX_CODE_DEPTH = 100
 # deterministic GUIDs: the same store exports the same GUIDs, so a round trip (or a
 # second export) maps codes, users and sources back onto what they came from
 GUID_NAMESPACE = uuid.UUID("5b0e4a52-3f7e-4d0c-9a51-3b1f0c2d7e11")
@@ -181,20 +182,29 @@ def read_qdpx(path: Path) -> Project:
 
 
 def _read_codes(holder: Any, ns: str) -> list[Code]:
-    """The codes under a ``Codes`` element, parents before their children."""
+    """The codes under a ``Codes`` element, parents before their children; a code tree
+    deeper than ``MAX_CODE_DEPTH`` or a GUID given to two codes is refused."""
     out: list[Code] = []
-
-    def walk(element: Any, parent: str | None) -> None:
+    seen: set[str] = set()
+    stack: list[tuple[Any, str | None, int]] = [(holder, None, 0)]
+    while stack:  # not recursive: a crafted tree 3,000 deep must not blow the stack
+        element, parent, depth = stack.pop()
+        if depth > MAX_CODE_DEPTH:
+            raise RefiError(f"codes are nested deeper than {MAX_CODE_DEPTH} levels")
+        found = []
         for code in element.findall(f"{{{ns}}}Code"):
             desc = code.find(f"{{{ns}}}Description")
+            key = code.get("guid", "")
+            if key in seen:
+                raise RefiError(f"code GUID {key} is given to two codes")
+            seen.add(key)
             out.append(Code(
-                guid=code.get("guid", ""), name=code.get("name", ""),
+                guid=key, name=code.get("name", ""),
                 description=(desc.text or "").strip() if desc is not None else "",
                 parent=parent, codable=code.get("isCodable", "true") == "true",
                 color=code.get("color")))
-            walk(code, code.get("guid", ""))
-
-    walk(holder, None)
+            found.append((code, key, depth + 1))
+        stack.extend(reversed(found))
     return out
 
 
@@ -333,14 +343,25 @@ def _read_archive(archive: zipfile.ZipFile) -> Project:
         else:
             project.skipped.append(f"TextSource {name!r}: no plain text")
             continue
+        if "\x00" in text:  # PostgreSQL cannot store it, and no document holds one
+            raise RefiError(f"source {name or element.get('guid')!r} holds a NUL character")
+        if element.get("guid", "") in {s.guid for s in project.sources}:
+            raise RefiError(f"source GUID {element.get('guid')} is given to two sources")
         # a source without a name is titled by its first words, not its GUID
         name = name or _first_words(text) or f"untitled source {len(project.sources) + 1}"
         source = Source(element.get("guid", ""), name, text,
                         _values(element, variable_names))
         project.sources.append(source)
         for selection in element.findall(_q("PlainTextSelection")):
-            start, end = int(selection.get("startPosition", 0)), int(
-                selection.get("endPosition", 0))
+            try:
+                start, end = int(selection.get("startPosition", 0)), int(
+                    selection.get("endPosition", 0))
+            except ValueError:
+                project.skipped.append(
+                    f"selection {selection.get('guid')} in {name!r}: positions "
+                    f"{selection.get('startPosition')!r}-{selection.get('endPosition')!r} "
+                    "are not whole numbers")
+                continue
             if 0 <= start == end <= len(text):
                 project.skipped.append(f"selection {selection.get('guid')} in {name!r}: "
                                        f"empty (it starts and ends at {start})")
