@@ -309,3 +309,49 @@ def test_manifest_options_keep_the_limits():
     tiny = Limits(max_file_mb=1, max_pages=3, seconds_per_document=4, max_upload_mb=5)
     merged = options_for(IngestOptions(limits=tiny), {"file": "a.pdf", "kind": "report"})
     assert merged.limits == tiny and merged.kind == "report"
+
+
+def test_a_pipe_is_refused_at_once_not_read_forever(store, tmp_path):
+    import os
+
+    from workbench.ingest import ingest_file
+
+    fifo = tmp_path / "named.txt"
+    os.mkfifo(fifo)
+    result = ingest_file(store, fifo)  # would block forever if it were opened
+    assert result.status == "failed" and "not a regular file" in result.reason
+    assert store.counts()["documents"] == 0
+
+
+def test_a_folder_walk_stays_in_the_folder(store, tmp_path):
+    from workbench.ingest import expand_paths
+
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret.txt").write_text("Not to be ingested.\n", encoding="utf-8")
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "report.txt").write_text("A report.\n", encoding="utf-8")
+    (corpus / "link").symlink_to(outside, target_is_directory=True)
+    (corpus / "file-link.txt").symlink_to(outside / "secret.txt")
+    assert [p.name for p, _entry in expand_paths([corpus])] == ["report.txt"]
+
+
+def test_a_file_name_with_a_newline_gives_one_line(store, tmp_path):
+    from workbench.ingest import ingest_file
+
+    path = tmp_path / "two\nlines.pdf"
+    path.write_bytes(b"not a pdf")
+    line = ingest_file(store, path).line()
+    assert "\n" not in line and "two\\nlines.pdf" in line and line.startswith("error: ")
+
+
+def test_a_paragraph_longer_than_spacy_reads_is_refused_by_name(store, tmp_path):
+    from workbench.ingest import MAX_SEGMENT_CHARS, ingest_file
+
+    path = tmp_path / "block.txt"
+    path.write_text("word " * (MAX_SEGMENT_CHARS // 5 + 10), encoding="utf-8")
+    result = ingest_file(store, path)
+    assert result.status == "failed"
+    assert "more than 1,000,000: the text has no paragraph breaks" in result.reason
+    assert store.counts()["documents"] == 0

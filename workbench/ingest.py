@@ -37,6 +37,8 @@ if TYPE_CHECKING:
 SUPPORTED = {".pdf", ".txt"}
 MANIFEST = "manifest.toml"
 MB = 1 << 20
+# spaCy's own limit on one text (its max_length): a longer paragraph is refused by name
+MAX_SEGMENT_CHARS = 1_000_000
 
 
 class IngestError(WorkbenchError):
@@ -68,12 +70,18 @@ class IngestResult:
     segments: int = 0
 
     def line(self) -> str:
+        """One line whatever the file is called (a newline in a name is shown as \\n)."""
+        path = _one_line(str(self.path))
         if self.status == "ingested":
-            return f"ingested {self.path}: {self.pages} pages, {self.segments} segments " \
+            return f"ingested {path}: {self.pages} pages, {self.segments} segments " \
                    f"(document {self.document_id})"
         if self.status == "skipped":
-            return f"skipped {self.path}: {self.reason}"
-        return f"error: {self.path}: {self.reason}"
+            return f"skipped {path}: {_one_line(self.reason)}"
+        return f"error: {path}: {_one_line(self.reason)}"
+
+
+def _one_line(text: str) -> str:
+    return "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in text)
 
 
 def sha256_file(path: Path) -> str:
@@ -205,6 +213,10 @@ def _parse(path: Path, options: IngestOptions, sha256: str | None,
     explicit_cities = {c: places.lookup_city(c) for c in options.cities or []}
     explicit_countries = (None if options.countries is None
                           else [places.lookup_country(c) for c in options.countries])
+    longest = max((len(seg.text) for seg in segments), default=0)
+    if longest > MAX_SEGMENT_CHARS:  # spaCy refuses such a text with its own message
+        raise IngestError(f"a paragraph of {longest:,} characters, more than "
+                          f"{MAX_SEGMENT_CHARS:,}: the text has no paragraph breaks")
     counts = places.annotate(segments, language, extra=explicit_cities)
     cases = _cases(counts, None if options.cities is None else list(explicit_cities.values()),
                    explicit_countries, options.origin)
@@ -340,9 +352,12 @@ def expand_paths(paths: Iterable[Path]) -> list[tuple[Path, dict[str, Any]]]:
     for path in paths:
         if path.is_dir():
             manifests: dict[Path, dict[Path, dict[str, Any]]] = {}
+            root = path.resolve()
             for file in sorted(p for p in path.rglob("*") if p.is_file()):
                 if file.suffix.lower() not in SUPPORTED:
                     continue
+                if not file.resolve().is_relative_to(root):
+                    continue  # a link out of the folder: not what was asked for
                 found.append((file, _manifest_entry(file, path, manifests)))
         else:
             found.append((path, {}))
@@ -394,6 +409,8 @@ def ingest_file(store: Store, path: Path, options: IngestOptions | None = None,
             raise IngestError("file not found")
         if path.is_dir():
             raise IngestError("is a folder")
+        if not path.is_file():  # reading a pipe or a device would wait forever
+            raise IngestError("not a regular file (a pipe, device or socket)")
         check_file_size(path, options.limits)
         sha = sha256_file(path)
         existing = store.document_by_sha(sha)
