@@ -544,3 +544,25 @@ def test_positions_that_are_not_numbers_are_skipped_with_the_reason(store: Store
     result = refi.import_qdpx(store, path)
     assert result.skipped == ["selection b0000000-0000-0000-0000-000000000001 in 's1': "
                               "positions 'zero'-'4' are not whole numbers"]
+
+
+def test_a_zip_bomb_is_refused_by_what_it_inflates_to(store: Store, tmp_path: Path,
+                                                      monkeypatch):
+    monkeypatch.setenv("WORKBENCH_MAX_FILE_MB", "1")
+    path = tmp_path / "bad.qdpx"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        # 8 MB of XML in a few kilobytes
+        z.writestr("project.qde", PROJECT.format(path="x.txt").replace(
+            'name="p"', 'name="' + " " * (8 << 20) + '"'))
+    assert path.stat().st_size < 100_000
+    before = dump(store.url)
+    with pytest.raises(refi.RefiError, match=r"project\.qde inflates to more than 1 MB "
+                                             r"\(WORKBENCH_MAX_FILE_MB sets the limit\)"):
+        refi.import_qdpx(store, path)
+    assert dump(store.url) == before
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("project.qde", PROJECT.format(path="x.txt"))
+        z.writestr("sources/x.txt", "a" * (3 << 20))
+    with pytest.raises(refi.RefiError, match=r"sources/x\.txt inflates to more than 1 MB"):
+        refi.import_qdpx(store, path)
+    assert dump(store.url) == before

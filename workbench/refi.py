@@ -40,7 +40,6 @@ MAX_CODE_DEPTH = 100
 # deterministic GUIDs: the same store exports the same GUIDs, so a round trip (or a
 # second export) maps codes, users and sources back onto what they came from
 GUID_NAMESPACE = uuid.UUID("5b0e4a52-3f7e-4d0c-9a51-3b1f0c2d7e11")
-MAX_ENTRY_BYTES = 200 * 1024 * 1024  # one source's text; a larger one is refused
 
 
 class RefiError(WorkbenchError):
@@ -274,12 +273,31 @@ def _read_archive(archive: zipfile.ZipFile) -> Project:
     from defusedxml import ElementTree as SafeET
     from defusedxml.common import DefusedXmlException
 
+    from .config import ENV_MAX_FILE_MB, limits_from_env
+
     members = {safe_member(info.filename): info for info in archive.infolist()}
     qde = next((n for n in members if n.lower() == "project.qde"), None)
     if qde is None:
         raise RefiError("no project.qde in the archive")
+    # what an entry inflates to, counted as it is read: a ZIP's stated sizes can lie, and
+    # a 1 MB archive can hold a gigabyte of XML
+    limit = int(limits_from_env().max_file_mb * (1 << 20))
+    budget = [5 * limit]  # every entry together
+
+    def inflated(entry: str) -> bytes:
+        with archive.open(members[entry]) as fh:
+            data = fh.read(min(limit, budget[0]) + 1)
+        if len(data) > limit:
+            raise RefiError(f"{entry} inflates to more than {limit >> 20} MB "
+                            f"({ENV_MAX_FILE_MB} sets the limit)")
+        budget[0] -= len(data)
+        if budget[0] < 0:
+            raise RefiError(f"the archive inflates to more than {5 * limit >> 20} MB in all "
+                            f"(five times {ENV_MAX_FILE_MB})")
+        return data
+
     try:
-        root = SafeET.fromstring(archive.read(members[qde]))
+        root = SafeET.fromstring(inflated(qde))
     except (ET.ParseError, DefusedXmlException) as exc:
         raise RefiError(f"project.qde is not well-formed XML ({exc})") from None
     if root.tag != _q("Project"):
@@ -288,10 +306,8 @@ def _read_archive(archive: zipfile.ZipFile) -> Project:
     def text_of(entry: str) -> str:
         if entry not in members:
             raise RefiError(f"source file {entry} is missing from the archive")
-        if members[entry].file_size > MAX_ENTRY_BYTES:
-            raise RefiError(f"source file {entry} is larger than {MAX_ENTRY_BYTES} bytes")
         try:
-            return archive.read(members[entry]).decode("utf-8-sig")
+            return inflated(entry).decode("utf-8-sig")
         except UnicodeDecodeError:
             raise RefiError(f"source file {entry} is not UTF-8 text") from None
 
