@@ -76,3 +76,41 @@ def test_four_coders_at_once(store, generated, tmp_path):
     assert all(status == "suggested" for _s, _c, who, status, _o in rows if who == "model")
     assert len(rows) == sum(len(r["last"]) for r in results) + len(untouched)
     assert review_events == sum(r["reviews"] for r in results)
+
+
+def test_a_write_lock_held_past_the_busy_timeout_is_waited_for(tmp_path):
+    """A coder's decision waits out a writer that holds SQLite's lock longer than the
+    10 s busy timeout, instead of failing with "database is locked"."""
+    import sqlite3
+    import threading
+    import time
+
+    from workbench import codebook
+    from workbench.ingest import ingest_file
+    from workbench.store import Store
+
+    path = tmp_path / "t.txt"
+    path.write_text("Housing is scarce in small towns.\n", encoding="utf-8")
+    store = Store(f"sqlite:///{tmp_path / 'w.db'}")
+    doc = ingest_file(store, path)
+    store.load_codebook(codebook.load())
+    [seg] = store.segments(doc.document_id)
+    held = threading.Event()
+
+    def hold() -> None:
+        con = sqlite3.connect(tmp_path / "w.db", isolation_level=None)
+        con.execute("BEGIN IMMEDIATE")
+        held.set()
+        time.sleep(11)
+        con.execute("COMMIT")
+        con.close()
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    held.wait()
+    started = time.monotonic()
+    store.decide(seg.id, "FP04", "ana", "accepted")
+    assert time.monotonic() - started > 10
+    holder.join()
+    assert [c.code_id for c in store.codings_for(seg.id)] == ["FP04"]
+    store.close()

@@ -9,17 +9,20 @@ at a time is tens of times slower.
 from __future__ import annotations
 
 import os
+import sys
+import time
 from collections.abc import Iterator
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Engine, event, insert, select
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, col, create_engine
 
 from ..config import resolve_db_url
-from ..errors import NotFound
+from ..errors import NotFound, WorkbenchError
 from . import schema, tables
 
 
@@ -39,6 +42,13 @@ def row_dict(row: Any) -> dict[str, Any]:
         name = key if isinstance(key, str) else getattr(key, "name", str(key))
         out[name] = value.isoformat() if isinstance(value, datetime) else value
     return out
+
+
+LOCK_ATTEMPTS = 6  # times the SQLite write lock is waited for (10 s each)
+
+
+class StoreBusy(WorkbenchError):
+    """Other writers held the store past every wait."""
 
 
 def make_engine(url: str) -> Engine:
@@ -89,9 +99,33 @@ class StoreCore:
                 self.engine.dispose()
                 raise
 
-    def write(self) -> AbstractContextManager[Connection]:
-        """A write transaction (see ``make_engine``): every change goes through here."""
-        return self._writer.begin()
+    @contextmanager
+    def write(self) -> Iterator[Connection]:
+        """A write transaction (see ``make_engine``): every change goes through here.
+
+        On SQLite, taking the write lock waits the busy timeout (10 s); when eight coders
+        write at once that can run out, so taking it is tried again (nothing has been
+        done yet) for about a minute before a coder is told the store is busy."""
+        attempts = LOCK_ATTEMPTS if self.is_sqlite else 1
+        for attempt in range(attempts):
+            transaction = self._writer.begin()
+            try:
+                conn = transaction.__enter__()
+            except OperationalError as exc:
+                if "database is locked" not in str(exc):
+                    raise
+                if attempt == attempts - 1:
+                    raise StoreBusy("the store is busy: other coders kept it locked for a "
+                                    "minute; try again") from None
+                time.sleep(0.05 * (attempt + 1))
+                continue
+            break
+        try:
+            yield conn
+        except BaseException:
+            transaction.__exit__(*sys.exc_info())
+            raise
+        transaction.__exit__(None, None, None)
 
     def close(self) -> None:
         self.engine.dispose()
