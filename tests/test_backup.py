@@ -250,3 +250,24 @@ def test_backup_and_restore_commands(demo_url, db_url, tmp_path):
                cwd=tmp_path)
     assert junk.returncode == 1 and junk.stderr.startswith("error: ")
     assert len(junk.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("change, reason", [
+    ("CREATE TRIGGER evil AFTER INSERT ON coding BEGIN DELETE FROM review; END",
+     "it has a trigger evil that schema"),
+    ("DROP TRIGGER auditevent_no_delete", "its trigger auditevent_no_delete is missing"),
+    ("DROP TRIGGER auditevent_no_update; CREATE TRIGGER auditevent_no_update BEFORE UPDATE "
+     "ON auditevent BEGIN SELECT 1; END", "its trigger auditevent_no_update differs"),
+], ids=["hostile-trigger", "audit-trigger-dropped", "audit-trigger-defanged"])
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)  # a pg_dump archive: not yet
+def test_a_backup_whose_schema_objects_were_tampered_with_is_refused(demo_store, tmp_path,
+                                                                     change, reason):
+    good = tmp_path / "good.backup"
+    backup(demo_store.url, good)
+    con = sqlite3.connect(good)
+    con.executescript(change)
+    con.commit()
+    con.close()
+    before = dump(demo_store.url)
+    assert reason in _one_line_error(good, demo_store.url)
+    assert dump(demo_store.url) == before

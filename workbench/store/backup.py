@@ -27,6 +27,7 @@ asks for ``workbench db upgrade``, as every older store does.
 
 from __future__ import annotations
 
+import functools
 import glob
 import os
 import re
@@ -271,6 +272,53 @@ def _backup_sqlite(url: str, partial: Path, target: Path) -> tuple[str | None,
     return revision, counts
 
 
+def _objects(conn: sqlite3.Connection) -> dict[tuple[str, str], str]:
+    """(type, name) -> SQL of every table, index, trigger and view a store defines,
+    SQLite's own bookkeeping and FTS5's shadow tables aside (the FTS table stands for
+    them)."""
+    out: dict[tuple[str, str], str] = {}
+    for kind, name, sql in conn.execute("SELECT type, name, sql FROM sqlite_master"):
+        if name.startswith("sqlite_") or (kind == "table" and name.startswith("segment_fts_")):
+            continue
+        out[(kind, name)] = " ".join((sql or "").split())
+    return out
+
+
+@functools.cache
+def _expected_objects(revision: str) -> dict[tuple[str, str], str]:
+    """The objects a store at ``revision`` has: those of an empty store migrated to it."""
+    with tempfile.TemporaryDirectory() as tmp:
+        engine = create_engine(f"sqlite:///{Path(tmp) / 'expected.db'}", poolclass=NullPool)
+        schema.upgrade(engine, revision)
+        engine.dispose()
+        conn = sqlite3.connect(Path(tmp) / "expected.db")
+        try:
+            return _objects(conn)
+        finally:
+            conn.close()
+
+
+def _check_objects(src: sqlite3.Connection, revision: str, source: Path) -> None:
+    """Refuse a backup whose tables, indexes or triggers are not its revision's: a trigger
+    slipped in would run on every write after the restore, and a dropped one (the audit
+    log's) would leave the log open to change."""
+    found, expected = _objects(src), _expected_objects(revision)
+    for (kind, name), sql in sorted(found.items()):
+        if (kind, name) not in expected:
+            raise BackupError(f"cannot restore {source}: it has a {kind} {name} that schema "
+                              f"{revision} does not")
+        # what a trigger or view does must be the schema's; tables and indexes may be
+        # written differently by an upgrade (they are checked by name)
+        if kind in ("trigger", "view") and sql != expected[(kind, name)]:
+            raise BackupError(f"cannot restore {source}: its {kind} {name} differs from "
+                              f"schema {revision}'s")
+    missing = sorted(set(expected) - set(found))
+    if missing:
+        kind, name = missing[0]
+        raise BackupError(f"cannot restore {source}: its {kind} {name} is missing "
+                          f"(schema {revision} has it)")
+
+
 def _restore_sqlite(source: Path, url: str, force: bool) -> BackupInfo:
     path = _sqlite_path(url)
     if path.exists() and path.samefile(source):
@@ -291,6 +339,8 @@ def _restore_sqlite(source: Path, url: str, force: bool) -> BackupInfo:
         except sqlite3.Error as e:
             raise BackupError(f"cannot restore {source}: {_reason(e)}") from None
         _check_revision(revision, source)
+        if revision is not None and revision != schema.LEGACY:
+            _check_objects(src, revision, source)
         documents = 0
         if path.exists():
             try:
