@@ -53,6 +53,7 @@ ENV_MAX_FILE_MB = "WORKBENCH_MAX_FILE_MB"
 ENV_MAX_PAGES = "WORKBENCH_MAX_PAGES"
 ENV_SECONDS_PER_DOCUMENT = "WORKBENCH_SECONDS_PER_DOCUMENT"
 ENV_MAX_UPLOAD_MB = "WORKBENCH_MAX_UPLOAD_MB"
+ENV_MAX_PARSE_MB = "WORKBENCH_MAX_PARSE_MB"
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,9 @@ class Limits:
     max_pages: int = 2000
     seconds_per_document: float = 300
     max_upload_mb: int = 200
+    # memory the PDF reader may take on top of the process it starts from: a 4 MB PDF
+    # can inflate to gigabytes
+    max_parse_mb: int = 768
 
 
 def limits_from_env() -> Limits:
@@ -83,6 +87,7 @@ def limits_from_env() -> Limits:
         seconds_per_document=_positive(ENV_SECONDS_PER_DOCUMENT,
                                        default.seconds_per_document, float),
         max_upload_mb=_positive(ENV_MAX_UPLOAD_MB, default.max_upload_mb, int),
+        max_parse_mb=_positive(ENV_MAX_PARSE_MB, default.max_parse_mb, int),
     )
 
 

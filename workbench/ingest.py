@@ -19,10 +19,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import layout, pdftext, places, segment
+from . import bounded, layout, pdftext, places, segment
 from .config import (
     ENV_MAX_FILE_MB,
     ENV_MAX_PAGES,
+    ENV_MAX_PARSE_MB,
     ENV_SECONDS_PER_DOCUMENT,
     Limits,
     limits_from_env,
@@ -177,12 +178,20 @@ def _parse(path: Path, options: IngestOptions, sha256: str | None,
     pdf_authors: list[str] = []
     if suffix == ".pdf" or (suffix not in SUPPORTED and _looks_like_pdf(path)):
         try:
-            pages = pdftext.read_all_pages(path, options.engine,
-                                           options.limits.max_pages, deadline)
+            # in a child process with a memory budget, killed at the deadline: a page
+            # that inflates to gigabytes or reads for minutes fails alone
+            pages = bounded.run(pdftext.read_all_pages,
+                                (path, options.engine, options.limits.max_pages, deadline),
+                                options.limits.max_parse_mb,
+                                deadline - time.monotonic() + 1, "reading the PDF")
         except pdftext.LimitExceeded:
             raise
         except pdftext.PdfError as exc:
             raise IngestError(str(exc)) from exc
+        except bounded.OverBudget as exc:
+            setting = (ENV_SECONDS_PER_DOCUMENT if "time limit" in str(exc)
+                       else ENV_MAX_PARSE_MB)
+            raise IngestError(f"{exc} ({setting} sets the limit)") from None
         lines = layout.document_lines(pages)
         parsed_pages = [ParsedPage(p.number, p.width, p.height) for p in pages]
         pdf_title, pdf_authors = _pdf_info(path)

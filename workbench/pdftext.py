@@ -42,6 +42,9 @@ class TooManyPages(LimitExceeded):
         self.pages = pages
         self.limit = limit
 
+    def __reduce__(self) -> tuple[type, tuple[int, int]]:  # back from a child process
+        return (TooManyPages, (self.pages, self.limit))
+
 
 class DeadlinePassed(LimitExceeded):
     """Raised between pages: a page already started is finished, so no thread or signal
@@ -49,6 +52,9 @@ class DeadlinePassed(LimitExceeded):
 
     def __init__(self) -> None:
         super().__init__("took longer than the time limit to read")
+
+    def __reduce__(self) -> tuple[type, tuple[()]]:
+        return (DeadlinePassed, ())
 
 
 def check_page_count(pages: int, max_pages: int | None) -> None:
