@@ -853,12 +853,13 @@ def import_project(store: Any, project: Project, file_name: str, actor: str = "i
 
     docs: list[ParsedDocument] = []
     index: dict[str, int] = {}
-    held = store.document_texts_by_hash()  # the documents the store has, by their text
+    # the documents the store has, by their text
+    held = store.documents_with_texts([source.text for source in project.sources])
     merged: dict[str, list[Any]] = {}  # source guid -> the store's segments of its text
     for source in project.sources:
         found = held.get(hashlib.sha256(source.text.encode("utf-8")).hexdigest())
         if found is not None:
-            merged[source.guid] = store.segments(found[0])
+            merged[source.guid] = store.segments(found)
             continue
         segments = verbatim_segments(source.text)
         language = detect_language(source.text)

@@ -32,18 +32,25 @@ class DocumentSummary:
 
 
 class Documents(StoreCore):
-    def document_texts_by_hash(self) -> dict[str, tuple[int, str, dict[str, Any]]]:
-        """SHA-256 of each document's text -> (id, file SHA-256, meta): how an import
-        finds a document the store holds already, whatever its file or GUID."""
+    def documents_with_texts(self, texts: list[str]) -> dict[str, int]:
+        """SHA-256 of each of ``texts`` the store holds as a document's text -> that
+        document's id: how an import finds what it has already, whatever its file or
+        GUID. Only documents of the same length are read and hashed."""
         import hashlib
 
-        out: dict[str, tuple[int, str, dict[str, Any]]] = {}
+        wanted = {hashlib.sha256(text.encode("utf-8")).hexdigest() for text in texts}
+        lengths = sorted({len(text) for text in texts})
+        out: dict[str, int] = {}
         with self.engine.connect() as conn:
-            for doc_id, sha, meta, text in conn.execute(
-                    select(col(t.Document.id), col(t.Document.sha256), col(t.Document.meta),
-                           col(t.Document.text)).order_by(col(t.Document.id))):
-                out.setdefault(hashlib.sha256(text.encode("utf-8")).hexdigest(),
-                               (int(doc_id), sha, dict(meta or {})))
+            for chunk in range(0, len(lengths), 900):
+                for doc_id, text in conn.execute(
+                        select(col(t.Document.id), col(t.Document.text))
+                        .where(func.length(col(t.Document.text))
+                               .in_(lengths[chunk: chunk + 900]))
+                        .order_by(col(t.Document.id))):
+                    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+                    if digest in wanted:
+                        out.setdefault(digest, int(doc_id))
         return out
 
     def document_by_sha(self, sha256: str) -> t.Document | None:
