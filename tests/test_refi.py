@@ -566,3 +566,12 @@ def test_a_zip_bomb_is_refused_by_what_it_inflates_to(store: Store, tmp_path: Pa
     with pytest.raises(refi.RefiError, match=r"sources/x\.txt inflates to more than 1 MB"):
         refi.import_qdpx(store, path)
     assert dump(store.url) == before
+
+
+def test_reading_a_project_is_bounded_in_time(store: Store, monkeypatch):
+    monkeypatch.setenv("WORKBENCH_SECONDS_PER_DOCUMENT", "0.001")
+    before = dump(store.url)
+    with pytest.raises(refi.RefiError, match=r"demo\.qdpx: reading the project took longer "
+                                             r"than the time limit .*WORKBENCH_SECONDS_PER_"):
+        refi.import_qdpx(store, refi_fixture("demo.qdpx"))
+    assert dump(store.url) == before

@@ -65,7 +65,7 @@ def run(work: Callable[..., T], args: tuple[Any, ...], budget_mb: int, seconds: 
     try:
         ready = parent.poll(max(seconds, 0.0))
         if not ready:
-            raise OverBudget(f"{what} took longer than the time limit ({seconds:.0f} s)")
+            raise OverBudget(f"{what} took longer than the time limit ({seconds:g} s)")
         try:
             status, value = pickle.loads(parent.recv_bytes())
         except EOFError:

@@ -240,5 +240,5 @@ def codebook_csv(codes: list[refi.Code]) -> bytes:
 
 def import_file(store: Any, path: Path, actor: str = "import") -> refi.ImportResult:
     """A Taguette project (.sqlite3) or codebook (.csv) into the store, all or nothing."""
-    project = read_codebook_csv(path) if path.suffix.lower() == ".csv" else read_project(path)
-    return refi.import_project(store, project, path.name, actor)
+    reader = read_codebook_csv if path.suffix.lower() == ".csv" else read_project
+    return refi.import_project(store, refi.read_bounded(reader, path), path.name, actor)
