@@ -152,13 +152,17 @@ def test_a_disabled_or_demoted_account_loses_its_rights_on_the_next_click(demo_s
 
 
 def test_sign_in_is_throttled_per_account(demo_store, monkeypatch):
+    import uuid
+
+    # the throttle lives as long as the server process: a name no other test signs in as
+    tess = f"tess-{uuid.uuid4().hex[:8]}"
     demo_store.add_user("mia", "maintainer", accounts.hash_password(PASSWORDS["mia"]))
-    demo_store.add_user("tess", "researcher", accounts.hash_password(PASSWORDS["rita"]))
+    demo_store.add_user(tess, "researcher", accounts.hash_password(PASSWORDS["rita"]))
     at = _app(demo_store, monkeypatch)
     for _ in range(accounts.Throttle().limit):
-        _sign_in(at, "tess", "wrong-password")
+        _sign_in(at, tess, "wrong-password")
         assert at.error[0].value == "Wrong name or password."
-    _sign_in(at, "tess", PASSWORDS["rita"])  # the right one, too soon
+    _sign_in(at, tess, PASSWORDS["rita"])  # the right one, too soon
     assert at.error[0].value.startswith("Too many failed sign-ins: try again in")
     assert not nav_pages(at)
     _sign_in(at, "mia", PASSWORDS["mia"])  # another account is not held up
