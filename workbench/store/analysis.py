@@ -182,9 +182,43 @@ class Analysis(StoreCore):
         city: Any = col(t.SegmentCase.place_id) if further else col(t.Coding.case_place_id)
         if rows == "city":
             return city
-        label = self._size_label(f.size_limits) if rows == "size" else func.coalesce(
-            col(t.Place.country), UNKNOWN_COUNTRY)
+        label = self._place_label(rows, f, t.Place)
         return label if further else case((city.is_(None), None), else_=label)
+
+    def _place_label(self, rows: str, f: CodingFilter, place: Any) -> Any:
+        """A place's size class (``size``) or country (``country``) row, in SQL."""
+        return self._size_label(f.size_limits, place) if rows == "size" else func.coalesce(
+            col(place.country), UNKNOWN_COUNTRY)
+
+    @staticmethod
+    def _count_keys(label: Any, by_code: bool, with_documents: bool
+                    ) -> tuple[list[Any], list[Any]]:
+        """What a count selects beside its segments, and what it groups by: (row, code),
+        (row, document) when documents are counted per row, else the row alone."""
+        if by_code:
+            keys = [label, col(t.Coding.code_id)]
+        elif with_documents:
+            keys = [label, col(t.Coding.document_id)]
+        else:
+            return [label, literal("")], [label]
+        return keys, keys
+
+    @staticmethod
+    def _fold(rows: Any, by_code: bool, segments: dict[tuple[Any, str], int],
+              documents: dict[Any, set[int]] | None) -> None:
+        """Add counted rows (row, code or document, segments) into ``segments`` and,
+        given ``documents``, each row's documents."""
+        for r in rows:
+            key, code_or_document, n = r[0], r[1], r[2]
+            cell = (key, code_or_document if by_code else "")
+            segments[cell] = segments.get(cell, 0) + int(n)
+            if documents is not None:
+                documents.setdefault(key, set()).add(code_or_document)
+
+    @staticmethod
+    def _any_further(conn: Connection) -> bool:
+        """Whether any segment is about more than one case city (most stores: none)."""
+        return conn.execute(select(col(t.SegmentCase.segment_id)).limit(1)).first() is not None
 
     def _counts(self, f: CodingFilter, rows: str, by_code: bool, with_documents: bool = False
                 ) -> dict[tuple[str, str], tuple[int, int]]:
@@ -194,29 +228,21 @@ class Analysis(StoreCore):
         copies (the case city's place joined only for size classes or countries), the
         further ones (``SegmentCase``, few) added on top, in SQL, without counting a
         segment or document twice in a row."""
-        label = self._rows_label(rows, f)
         # per row, its documents are counted as (row, document) groups, so that those
         # of further case cities can join them without counting a document twice
-        keys = [label, col(t.Coding.code_id) if by_code else col(t.Coding.document_id)]
-        if not by_code and not with_documents:
-            keys = [label, literal("")]
+        keys, groups = self._count_keys(self._rows_label(rows, f), by_code, with_documents)
         first = [*self._coding_conditions(f), *self._case_conditions(f, further=False)]
         q = select(*keys, func.count(col(t.Coding.segment_id).distinct()))
         if rows != "city":
             q = q.outerjoin(t.Place, col(t.Place.id) == col(t.Coding.case_place_id))
-        q = q.where(*first).group_by(keys[0], *keys[1:] if by_code or with_documents else ())
+        q = q.where(*first).group_by(*groups)
         segments: dict[tuple[Any, str], int] = {}
         documents: dict[Any, set[int]] = {}
+        per_row = documents if with_documents and not by_code else None
         with self.engine.connect() as conn:
-            for r in conn.execute(q).all():
-                key, code_or_document, n = r[0], r[1], r[2]
-                cell = (key, code_or_document if by_code else "")
-                segments[cell] = segments.get(cell, 0) + int(n)
-                if with_documents and not by_code:
-                    documents.setdefault(key, set()).add(code_or_document)
-            if conn.execute(select(col(t.SegmentCase.segment_id)).limit(1)).first():
-                self._add_further_cases(conn, f, rows, by_code, with_documents, segments,
-                                        documents)
+            self._fold(conn.execute(q).all(), by_code, segments, per_row)
+            if self._any_further(conn):
+                self._add_further_cases(conn, f, rows, by_code, segments, per_row)
             names = self._city_names(conn) if rows == "city" else {}
         out: dict[tuple[str, str], tuple[int, int]] = {}
         for (key, code), n in segments.items():
@@ -236,33 +262,26 @@ class Analysis(StoreCore):
         return q.where(*self._coding_conditions(f), *self._case_conditions(f, further=True))
 
     def _add_further_cases(self, conn: Connection, f: CodingFilter, rows: str, by_code: bool,
-                           with_documents: bool, segments: dict[tuple[Any, str], int],
-                           documents: dict[Any, set[int]]) -> None:
-        """Count into ``segments`` (and, per row, ``documents``) the segments about
-        several case cities for their further ones. A segment is added to a row only
-        where its first case city did not count it there already (two German cities of
-        one paragraph: one passage about Germany)."""
+                           segments: dict[tuple[Any, str], int],
+                           documents: dict[Any, set[int]] | None) -> None:
+        """Count into ``segments`` (and, given ``documents``, each row's documents) the
+        segments about several case cities for their further ones. A segment is added
+        to a row only where its first case city did not count it there already (two
+        German cities of one paragraph: one passage about Germany)."""
         label = self._rows_label(rows, f, further=True)
-        keys = [label, col(t.Coding.code_id) if by_code else col(t.Coding.document_id)]
-        if not by_code and not with_documents:
-            keys = [label, literal("")]
+        keys, groups = self._count_keys(label, by_code, documents is not None)
         q = self._further(rows, f, *keys, func.count(col(t.Coding.segment_id).distinct()))
         if rows != "city":
             first_place = aliased(t.Place)
-            first_label = (self._size_label(f.size_limits, first_place) if rows == "size"
-                           else func.coalesce(first_place.country, UNKNOWN_COUNTRY))
+            first_label = self._place_label(rows, f, first_place)
             first_counted = self._case_conditions(f, further=False)
             elsewhere = (col(t.Coding.case_place_id).is_(None)) | (first_label != label)
             if first_counted:
                 elsewhere = elsewhere | ~and_(*first_counted)
             q = q.outerjoin(first_place, first_place.id == col(t.Coding.case_place_id)
                             ).where(elsewhere)
-        grouped = q.group_by(keys[0], *keys[1:] if by_code or with_documents else ())
-        for r in conn.execute(grouped).all():
-            key, code_or_document, n = r[0], r[1], r[2]
-            cell = (key, code_or_document if by_code else "")
-            segments[cell] = segments.get(cell, 0) + int(n)
-        if by_code or not with_documents:
+        self._fold(conn.execute(q.group_by(*groups)).all(), by_code, segments, None)
+        if documents is None:
             return
         for key, document in conn.execute(
                 self._further(rows, f, label, col(t.Coding.document_id)).distinct()).all():
@@ -303,7 +322,7 @@ class Analysis(StoreCore):
                        ) -> dict[int, list[tuple[str, str | None]]]:
         """(name, country) of each further case city of these segments, in rank order."""
         out: dict[int, list[tuple[str, str | None]]] = {}
-        if not conn.execute(select(col(t.SegmentCase.segment_id)).limit(1)).first():
+        if not Analysis._any_further(conn):
             return out
         unique = sorted(set(segment_ids))
         for chunk in range(0, len(unique), 900):
