@@ -23,7 +23,22 @@ T = TypeVar("T")
 
 
 class OverBudget(WorkbenchError):
-    """The work took more memory or time than it was given."""
+    """The work took more memory or time than it was given; ``setting`` is the
+    environment variable that moves the limit it ran into."""
+
+    def __init__(self, message: str, time_limit: bool = False) -> None:
+        super().__init__(message)
+        self.time_limit = time_limit
+
+    @property
+    def setting(self) -> str:
+        from .config import ENV_MAX_PARSE_MB, ENV_SECONDS_PER_DOCUMENT
+
+        return ENV_SECONDS_PER_DOCUMENT if self.time_limit else ENV_MAX_PARSE_MB
+
+    def line(self) -> str:
+        """The reason with the setting that moves the limit."""
+        return f"{self} ({self.setting} sets the limit)"
 
 
 def _virtual_bytes() -> int:
@@ -65,7 +80,8 @@ def run(work: Callable[..., T], args: tuple[Any, ...], budget_mb: int, seconds: 
     try:
         ready = parent.poll(max(seconds, 0.0))
         if not ready:
-            raise OverBudget(f"{what} took longer than the time limit ({seconds:g} s)")
+            raise OverBudget(f"{what} took longer than the time limit ({seconds:g} s)",
+                             time_limit=True)
         try:
             status, value = pickle.loads(parent.recv_bytes())
         except EOFError:

@@ -23,7 +23,6 @@ from . import bounded, layout, pdftext, places, segment
 from .config import (
     ENV_MAX_FILE_MB,
     ENV_MAX_PAGES,
-    ENV_MAX_PARSE_MB,
     ENV_SECONDS_PER_DOCUMENT,
     Limits,
     limits_from_env,
@@ -189,9 +188,7 @@ def _parse(path: Path, options: IngestOptions, sha256: str | None,
         except pdftext.PdfError as exc:
             raise IngestError(str(exc)) from exc
         except bounded.OverBudget as exc:
-            setting = (ENV_SECONDS_PER_DOCUMENT if "time limit" in str(exc)
-                       else ENV_MAX_PARSE_MB)
-            raise IngestError(f"{exc} ({setting} sets the limit)") from None
+            raise IngestError(exc.line()) from None
         lines = layout.document_lines(pages)
         parsed_pages = [ParsedPage(p.number, p.width, p.height) for p in pages]
         pdf_title, pdf_authors = _pdf_info(path)

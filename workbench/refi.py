@@ -750,15 +750,14 @@ def read_bounded(reader: Any, path: Path) -> Project:
     """A project file read in a child process with the parser's memory budget and the
     document time limit (``bounded``): a crafted file fails alone, in one line."""
     from . import bounded
-    from .config import ENV_MAX_PARSE_MB, ENV_SECONDS_PER_DOCUMENT, limits_from_env
+    from .config import limits_from_env
 
     limits = limits_from_env()
     try:
         return cast(Project, bounded.run(reader, (path,), limits.max_parse_mb,
                                          limits.seconds_per_document, "reading the project"))
     except bounded.OverBudget as exc:
-        setting = ENV_SECONDS_PER_DOCUMENT if "time limit" in str(exc) else ENV_MAX_PARSE_MB
-        raise RefiError(f"{path.name}: {exc} ({setting} sets the limit)") from None
+        raise RefiError(f"{path.name}: {exc.line()}") from None
 
 
 def import_project(store: Any, project: Project, file_name: str, actor: str = "import"
