@@ -343,6 +343,7 @@ def _read_archive(archive: zipfile.ZipFile) -> Project:
         return "\n\n".join(dict.fromkeys(p for p in parts if p))
 
     variable_names = {v.get("guid", ""): v.get("name", "") for v in root.iter(_q("Variable"))}
+    source_guids: set[str] = set()
     sources = root.find(_q("Sources"))
     for element in list(sources) if sources is not None else []:
         kind = element.tag.split("}")[-1]
@@ -361,8 +362,9 @@ def _read_archive(archive: zipfile.ZipFile) -> Project:
             continue
         if "\x00" in text:  # PostgreSQL cannot store it, and no document holds one
             raise RefiError(f"source {name or element.get('guid')!r} holds a NUL character")
-        if element.get("guid", "") in {s.guid for s in project.sources}:
+        if element.get("guid", "") in source_guids:
             raise RefiError(f"source GUID {element.get('guid')} is given to two sources")
+        source_guids.add(element.get("guid", ""))
         # a source without a name is titled by its first words, not its GUID
         name = name or _first_words(text) or f"untitled source {len(project.sources) + 1}"
         source = Source(element.get("guid", ""), name, text,
@@ -796,10 +798,11 @@ def import_project(store: Any, project: Project, file_name: str, actor: str = "i
     # the codebook's ids and groups: our codes come back as themselves even into an
     # empty store after a peer renewed every GUID (QualCoder does)
     book_ids, book_groups = _codebook_ids()
+    group_ids = known_groups | book_groups
     for code in project.codes:
         token, _, rest = code.name.partition(" ")
         if code.guid == guid("group", token) or (
-                not code.parent and not code.codable and token in known_groups | book_groups
+                not code.parent and not code.codable and token in group_ids
                 and code.guid not in existing):
             groups[code.guid] = token  # our group, its GUID renewed by a peer or not
         elif code.guid in existing:
@@ -892,10 +895,11 @@ def import_project(store: Any, project: Project, file_name: str, actor: str = "i
                       if p.kind in ("city", "region") and n >= 2]
         places.assign_cases(segments, [p for p, _how, _n in cases_ if p.kind == "city"])
         pages = _pages(source.variables.get("page starts", ""), len(source.text))
+        starts = [p.char_start for p in pages]
         for seg in segments:  # the page each segment starts and ends on
-            seg.page_start = bisect_right([p.char_start for p in pages], seg.char_start)
+            seg.page_start = bisect_right(starts, seg.char_start)
             seg.page_end = max(seg.page_start, bisect_right(
-                [p.char_start for p in pages], max(seg.char_end - 1, seg.char_start)))
+                starts, max(seg.char_end - 1, seg.char_start)))
         sha = hashlib.sha256(f"refi:{source.guid}:".encode() + source.text.encode()).hexdigest()
         index[source.guid] = len(docs)
         stated_kind = source.variables.get("document kind", "")
@@ -943,20 +947,14 @@ def import_project(store: Any, project: Project, file_name: str, actor: str = "i
             named = [m.place.key for m in seg.places]  # in the order the passage names them
             seg.cases = sorted(selection_cities[c.selection], key=lambda p: (
                 named.index(p.key) if p.key in named else len(named)))
-        whole = (c.start, c.end) == (seg.char_start, seg.char_end)
-        span = "" if whole else f"{c.start}-{c.end}"
-        coder = users.get(c.user or "", c.user or "imported")
-        key = (doc_index, k, code_ids[c.code], coder, span)
+        row = _coding_row(c, seg, code_ids[c.code], users.get(c.user or "",
+                                                              c.user or "imported"))
+        key = (doc_index, k, row["code_id"], row["coder"], row["span"])
         if key in seen:
             skipped.append(f"coding {c.guid}: the same code on the same text twice")
             continue
         seen.add(key)
-        codings.append({"doc": doc_index, "segment": k, "code_id": code_ids[c.code],
-                        "coder": coder, "span": span,
-                        "char_start": None if whole else c.start,
-                        "char_end": None if whole else c.end, "created_at": c.created,
-                        "memo": c.memo, "status": c.status, "origin": c.origin,
-                        "score": c.score, "model_version_id": c.model_version})
+        codings.append({"doc": doc_index, "segment": k, **row})
     # nothing new (the same project again): the store, its log included, stays as it was
     ids = (store.import_project(docs, new_codes, codings, actor, file_name)
            if docs or new_codes or codings else [])
@@ -1006,10 +1004,14 @@ def _onto_held(c: Coding, segments: list[Any], code_id: str, coder: str
     k = _segment_at(segments, c.start, c.end)
     if k is None:
         return None
-    seg = segments[k]
+    return {"segment_id": segments[k].id, **_coding_row(c, segments[k], code_id, coder)}
+
+
+def _coding_row(c: Coding, seg: Any, code_id: str, coder: str) -> dict[str, Any]:
+    """What ``Store.import_project`` records of a coding on ``seg``: the whole segment,
+    or the span it covers."""
     whole = (c.start, c.end) == (seg.char_start, seg.char_end)
-    return {"segment_id": seg.id, "code_id": code_id, "coder": coder,
-            "span": "" if whole else f"{c.start}-{c.end}",
+    return {"code_id": code_id, "coder": coder, "span": "" if whole else f"{c.start}-{c.end}",
             "char_start": None if whole else c.start, "char_end": None if whole else c.end,
             "created_at": c.created, "memo": c.memo, "status": c.status,
             "origin": c.origin, "score": c.score, "model_version_id": c.model_version}
