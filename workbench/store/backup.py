@@ -110,12 +110,9 @@ def _kind(url: str) -> str:
     except ArgumentError:
         raise BackupError(f"{shown_url(url)}: not a database URL or SQLite file") from None
     if backend not in ("sqlite", "postgresql"):
-        raise BackupError(f"{_shown(url)}: backups are made of SQLite and PostgreSQL stores "
+        raise BackupError(f"{shown_url(url)}: backups are made of SQLite and PostgreSQL stores "
                           f"only, not {backend}")
     return backend
-
-
-_shown = shown_url  # the URL for messages: never with its password
 
 
 def _one_line(text: str) -> str:
@@ -178,7 +175,7 @@ def _check_revision(revision: str | None, source: Path) -> None:
 
 def _refuse_documents(documents: int, force: bool, source: Path, url: str) -> None:
     if documents and not force:
-        raise BackupError(f"cannot restore {source} into {_shown(url)}: the store has "
+        raise BackupError(f"cannot restore {source} into {shown_url(url)}: the store has "
                           f"{documents} documents; restore with --force to replace it")
 
 
@@ -224,7 +221,7 @@ def restore(source: Path, url: str, force: bool = False) -> BackupInfo:
     if found != kind:
         names = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
         raise BackupError(f"cannot restore {source}: it is a {names[found]} backup and the "
-                          f"store {_shown(url)} is {names[kind]}; a backup restores only "
+                          f"store {shown_url(url)} is {names[kind]}; a backup restores only "
                           "into a store of its own kind")
     if kind == "sqlite":
         return _restore_sqlite(source, url, force)
@@ -454,7 +451,7 @@ def _engine(url: str, failing: str) -> Any:
 
 def _backup_postgresql(url: str, partial: Path, target: Path
                        ) -> tuple[str | None, dict[str, int]]:
-    failing = f"cannot back up {_shown(url)} to {target}"
+    failing = f"cannot back up {shown_url(url)} to {target}"
     args, env = _pg_command("pg_dump", url, failing)
     engine = _engine(url, failing)
     try:
@@ -467,7 +464,7 @@ def _backup_postgresql(url: str, partial: Path, target: Path
                 revision, counts = _contents(inspect(conn).get_table_names(),
                                              lambda sql: conn.exec_driver_sql(sql).scalar())
                 if revision is None:
-                    raise BackupError(f"cannot back up {_shown(url)}: it is not a "
+                    raise BackupError(f"cannot back up {shown_url(url)}: it is not a "
                                       "Workbench store")
                 _run([*args, "--format=custom", f"--snapshot={snapshot}",
                       f"--file={partial}"], env, failing)
@@ -496,7 +493,7 @@ def _archive_revision(source: Path) -> str | None:
 
 
 def _restore_postgresql(source: Path, url: str, force: bool) -> BackupInfo:
-    failing = f"cannot restore {source} into {_shown(url)}"
+    failing = f"cannot restore {source} into {shown_url(url)}"
     revision = _archive_revision(source)
     _check_revision(revision, source)
     args, env = _pg_command("pg_restore", url, failing,

@@ -139,11 +139,8 @@ class Documents(StoreCore):
         ]
         if mentions:
             conn.execute(insert(t.SegmentPlace), mentions)
-        further = [{"segment_id": seg_id, "place_id": place_ids[case.key], "rank": rank}
-                   for seg_id, seg in zip(seg_ids, doc.segments, strict=True)
-                   for rank, case in enumerate(seg.cases) if rank > 0]
-        if further:
-            conn.execute(insert(t.SegmentCase), further)
+        self._insert_further_cases(conn, [(seg_id, seg.cases) for seg_id, seg in
+                                          zip(seg_ids, doc.segments, strict=True)], place_ids)
         cases: dict[int, dict[str, Any]] = {}
         for place, origin, count in doc.cases:
             pid = place_ids[place.key]
@@ -309,15 +306,21 @@ class Documents(StoreCore):
         cases = places.cases_of([(kind, named.get(seg_id, [])) for seg_id, kind in rows], cities)
         conn.execute(delete(t.SegmentCase).where(col(t.SegmentCase.segment_id).in_(
             select(col(t.Segment.id)).where(col(t.Segment.document_id) == document_id))))
-        further: list[dict[str, int]] = []
         for (seg_id, _kind), found in zip(rows, cases, strict=True):
             city = ids[found[0].key] if found else None
             conn.execute(update(t.Segment).where(col(t.Segment.id) == seg_id)
                          .values(case_place_id=city))
             conn.execute(update(t.Coding).where(col(t.Coding.segment_id) == seg_id)
                          .values(case_place_id=city))
-            further += [{"segment_id": seg_id, "place_id": ids[c.key], "rank": rank}
-                        for rank, c in enumerate(found) if rank > 0]
+        self._insert_further_cases(conn, [(seg_id, found) for (seg_id, _kind), found in
+                                          zip(rows, cases, strict=True)], ids)
+
+    @staticmethod
+    def _insert_further_cases(conn: Connection, segments: list[tuple[int, list[PlaceRef]]],
+                              ids: dict[PlaceKey, int]) -> None:
+        """The case cities after each segment's first, as ``SegmentCase`` rows."""
+        further = [{"segment_id": seg_id, "place_id": ids[c.key], "rank": rank}
+                   for seg_id, cases in segments for rank, c in enumerate(cases) if rank > 0]
         if further:
             conn.execute(insert(t.SegmentCase), further)
 
