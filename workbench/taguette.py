@@ -27,6 +27,7 @@ from typing import Any
 
 from . import refi
 from .errors import WorkbenchError
+from .store.backup import SQLITE_MAGIC
 
 TABLES = {"projects", "documents", "tags", "highlights", "highlight_tags"}
 BLOCKS = {"p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "li", "br", "tr", "blockquote",
@@ -110,7 +111,7 @@ def read_project(path: Path) -> refi.Project:
             magic = fh.read(16)
     except OSError as exc:
         raise TaguetteError(f"{path.name}: {exc.strerror or exc}") from None
-    if magic != b"SQLite format 3\x00":
+    if magic != SQLITE_MAGIC:
         raise TaguetteError(f"{path.name}: not a Taguette project (not an SQLite file)")
     try:
         conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
@@ -143,7 +144,7 @@ def _project(conn: sqlite3.Connection, name: str) -> refi.Project:
             except (TypeError, ValueError):
                 continue
             if isinstance(data, dict) and data.get("type") == "highlight_add":
-                who[int(data.get("highlight_id") or 0)] = (login, _when(when))
+                who[int(data.get("highlight_id") or 0)] = (login, refi._datetime(when))
     users: dict[str, refi.User] = {}
     tags = {}
     for tag_id, tag_path, description in conn.execute(
@@ -183,13 +184,6 @@ def _project(conn: sqlite3.Connection, name: str) -> refi.Project:
             start=first, end=last, code=tags[tag_id].guid, user=user.guid, created=when))
     project.users = list(users.values())
     return project
-
-
-def _when(value: Any) -> datetime | None:
-    try:
-        return datetime.fromisoformat(str(value))
-    except ValueError:
-        return None
 
 
 def read_codebook_csv(path: Path) -> refi.Project:
