@@ -271,3 +271,58 @@ def test_a_backup_whose_schema_objects_were_tampered_with_is_refused(demo_store,
     before = dump(demo_store.url)
     assert reason in _one_line_error(good, demo_store.url)
     assert dump(demo_store.url) == before
+
+
+PG_AUDIT_DEFANGED = ("CREATE OR REPLACE FUNCTION auditevent_append_only() RETURNS trigger AS "
+                     "$$ BEGIN RETURN OLD; END $$ LANGUAGE plpgsql")
+
+
+@pytest.mark.parametrize("change, reason", [
+    ("CREATE FUNCTION evil() RETURNS trigger AS $$ BEGIN DELETE FROM review; RETURN NEW; "
+     "END $$ LANGUAGE plpgsql; CREATE TRIGGER evil AFTER INSERT ON coding FOR EACH ROW "
+     "EXECUTE FUNCTION evil()", "it has a function evil() that schema 0009 does not"),
+    ("DROP TRIGGER auditevent_append_only ON auditevent",
+     "its trigger auditevent auditevent_append_only is missing (schema 0009 has it)"),
+    (PG_AUDIT_DEFANGED, "its function auditevent_append_only() differs from schema 0009's"),
+    ("CREATE VIEW everything AS SELECT * FROM coding", "it has a view everything that"),
+    ("CREATE RULE no_reviews AS ON INSERT TO review DO INSTEAD NOTHING",
+     "it has a rule review no_reviews that"),
+], ids=["hostile-trigger", "audit-trigger-dropped", "audit-trigger-defanged", "view", "rule"])
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+def test_a_pg_archive_whose_schema_objects_were_tampered_with_is_refused(
+        demo_store, tmp_path, request, change, reason):
+    """The same threat as above in a pg_dump archive; the target (an empty database, so
+    nothing else would stop the restore) is left as it was, and the check itself leaves
+    no scratch schema behind."""
+    with demo_store.engine.begin() as conn:
+        conn.exec_driver_sql(change)
+    tampered = tmp_path / "tampered.backup"
+    backup(demo_store.url, tampered)
+    url = _new_url("postgresql", tmp_path, request)
+    Store(url).close()
+    before = dump(url)
+    assert reason in _one_line_error(tampered, url)
+    assert dump(url) == before
+    with Store(url).engine.connect() as conn:
+        schemas = conn.exec_driver_sql("SELECT nspname FROM pg_namespace").scalars().all()
+    assert not [s for s in schemas if s.startswith("workbench_check")]
+
+
+def test_a_pg_archive_of_an_older_schema_passes_the_object_check(tmp_path, pg_cluster):
+    """The objects are those of the archive's own revision, not the code's."""
+    cluster = pg_cluster
+    old = cluster.new_database()
+    engine = _engine_of(old)
+    schema.upgrade(engine, "0007")
+    engine.dispose()
+    archive = tmp_path / "old.backup"
+    assert backup(old, archive).revision == "0007"
+    target = cluster.new_database()
+    assert restore(archive, target).revision == "0007"
+
+
+def _engine_of(url: str):
+    from sqlalchemy import create_engine
+    from sqlalchemy.pool import NullPool
+
+    return create_engine(url, poolclass=NullPool)

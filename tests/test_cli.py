@@ -187,9 +187,31 @@ def test_app_command_serves_the_app(tmp_path):
             except OSError:
                 time.sleep(0.5)
         assert status == 200
+        # only the loopback address listens: no one else on the network reaches the app
+        # unless --address says so (issue 16)
+        assert _listening_on(port) == {"127.0.0.1"}
     finally:
         proc.terminate()
         proc.wait(timeout=20)
+
+
+def _listening_on(port: int) -> set[str]:
+    """The local addresses listening on ``port``, from the kernel's socket tables."""
+    import ipaddress
+
+    found = set()
+    for table, size in (("/proc/net/tcp", 4), ("/proc/net/tcp6", 16)):
+        if not Path(table).exists():
+            continue
+        for line in Path(table).read_text().splitlines()[1:]:
+            local, state = line.split()[1], line.split()[3]
+            address, hex_port = local.split(":")
+            if state == "0A" and int(hex_port, 16) == port:  # 0A: LISTEN
+                raw = bytes.fromhex(address)
+                # the kernel writes each 32-bit word in host (little-endian) order
+                words = b"".join(raw[i:i + 4][::-1] for i in range(0, size, 4))
+                found.add(str(ipaddress.ip_address(words)))
+    return found
 
 
 def test_export_every_format_and_import_the_project_back(tmp_path, demo_url, backend, request):

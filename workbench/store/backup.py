@@ -47,7 +47,7 @@ from sqlalchemy.pool import NullPool
 
 from ..config import resolve_db_url, shown_url
 from ..errors import WorkbenchError
-from . import schema, tables
+from . import pg_objects, schema, tables
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 PGDUMP_MAGIC = b"PGDMP"  # the first bytes of a pg_dump custom-format archive
@@ -492,6 +492,24 @@ def _archive_revision(source: Path) -> str | None:
     return None
 
 
+def _check_archive_objects(source: Path, engine: Any, revision: str) -> None:
+    """Refuse an archive whose functions, triggers, tables or indexes are not those of its
+    revision (see ``pg_objects``), before anything is restored."""
+    failing = f"cannot restore {source}"
+    tool = _tool("pg_restore", failing)
+    found = pg_objects.archive_objects(
+        _run([tool, "--schema-only", "--file=-", str(source)], dict(os.environ), failing))
+    with engine.connect() as conn:
+        try:
+            expected = pg_objects.expected_objects(conn, revision)
+        except Exception as e:  # no right to create a schema, for one
+            raise BackupError(f"{failing}: cannot check its schema objects against "
+                              f"schema {revision}: {_reason(e)}") from None
+    problem = pg_objects.difference(found, expected)
+    if problem:
+        raise BackupError(f"{failing}: {problem.format(revision=revision)}")
+
+
 def _restore_postgresql(source: Path, url: str, force: bool) -> BackupInfo:
     failing = f"cannot restore {source} into {shown_url(url)}"
     revision = _archive_revision(source)
@@ -504,6 +522,8 @@ def _restore_postgresql(source: Path, url: str, force: bool) -> BackupInfo:
             documents = _contents(inspect(conn).get_table_names(),
                                   lambda sql: conn.exec_driver_sql(sql).scalar())[1]
         _refuse_documents(documents.get("documents", 0), force, source, url)
+        if revision != schema.LEGACY:
+            _check_archive_objects(source, engine, str(revision))
         # --clean --if-exists drops what the archive creates (nothing, in an empty
         # database); --single-transaction makes a failure leave the store as it was
         _run([*args, "--clean", "--if-exists", "--no-owner", "--single-transaction",
