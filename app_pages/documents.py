@@ -34,7 +34,8 @@ def render(store: Store) -> None:
                          "coded by you": f"{done}/{total}" if coder else "-"})
         st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
     else:
-        st.info("No documents yet. Upload PDFs or text files below, or run `workbench demo`.")
+        st.info("No documents yet. Upload reports, transcripts or web pages below, or run "
+                "`workbench demo`.")
 
     if not common.allowed("manage_documents"):
         st.caption("Uploading, editing and removing documents is for leads.")
@@ -47,8 +48,11 @@ def render(store: Store) -> None:
 
 def upload(store: Store) -> None:
     st.subheader("Upload")
-    files = st.file_uploader("PDF or .txt files", type=["pdf", "txt"], accept_multiple_files=True,
-                             key="upload")
+    files = st.file_uploader(
+        "Documents: PDF (scanned pages read by OCR), Word, OpenDocument, RTF, EPUB, web "
+        "pages, Markdown, text, subtitles (.vtt, .srt)",
+        type=sorted(s.lstrip(".") for s in ingest.SUPPORTED), accept_multiple_files=True,
+        key="upload")
     kind = st.selectbox("Kind", ["(detect)", *DOCUMENT_KINDS], key="upload_kind")
     if not st.button("Ingest", key="ingest", disabled=not files):
         return

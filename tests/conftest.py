@@ -223,3 +223,14 @@ def demo_store(demo_url: str):
     s = Store(demo_url)
     yield s
     s.close()
+
+
+@pytest.fixture(scope="session")
+def real_transcripts(tmp_path_factory) -> tuple[Path, Path]:
+    """A real interview as a VTT and a Word file (tests/transcripts.py), made from
+    ../shared, which holds it under its own licence."""
+    from . import transcripts
+
+    if not transcripts.SOURCE.exists():
+        pytest.skip(f"{transcripts.SOURCE} is absent (../shared holds the real interview)")
+    return transcripts.make(tmp_path_factory.mktemp("transcripts"))

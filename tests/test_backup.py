@@ -280,10 +280,11 @@ PG_AUDIT_DEFANGED = ("CREATE OR REPLACE FUNCTION auditevent_append_only() RETURN
 @pytest.mark.parametrize("change, reason", [
     ("CREATE FUNCTION evil() RETURNS trigger AS $$ BEGIN DELETE FROM review; RETURN NEW; "
      "END $$ LANGUAGE plpgsql; CREATE TRIGGER evil AFTER INSERT ON coding FOR EACH ROW "
-     "EXECUTE FUNCTION evil()", "it has a function evil() that schema 0009 does not"),
+     "EXECUTE FUNCTION evil()", f"it has a function evil() that schema {schema.HEAD} does not"),
     ("DROP TRIGGER auditevent_append_only ON auditevent",
-     "its trigger auditevent auditevent_append_only is missing (schema 0009 has it)"),
-    (PG_AUDIT_DEFANGED, "its function auditevent_append_only() differs from schema 0009's"),
+     f"its trigger auditevent auditevent_append_only is missing (schema {schema.HEAD} has it)"),
+    (PG_AUDIT_DEFANGED,
+     f"its function auditevent_append_only() differs from schema {schema.HEAD}'s"),
     ("CREATE VIEW everything AS SELECT * FROM coding", "it has a view everything that"),
     ("CREATE RULE no_reviews AS ON INSERT TO review DO INSTEAD NOTHING",
      "it has a rule review no_reviews that"),

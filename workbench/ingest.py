@@ -34,8 +34,13 @@ from .parsed import ParsedDocument, ParsedPage, PlaceRef
 if TYPE_CHECKING:
     from .store import Store
 
-SUPPORTED = {".pdf", ".txt"}
+# PDF and plain text are read here; the rest by ``formats.readers``
+FORMAT_SUFFIXES = frozenset({".docx", ".odt", ".rtf", ".epub", ".md", ".markdown", ".html",
+                             ".htm", ".vtt", ".srt"})
+SUPPORTED = {".pdf", ".txt"} | FORMAT_SUFFIXES
 MANIFEST = "manifest.toml"
+# a folder's own notes, not its documents: left out of a folder walk (named alone, read)
+FOLDER_NOTES = frozenset({"README", "LICENSE", "LICENCE", "CHANGELOG", "NOTICE", "COPYING"})
 MB = 1 << 20
 # spaCy's own limit on one text (its max_length): a longer paragraph is refused by name
 MAX_SEGMENT_CHARS = 1_000_000
@@ -175,6 +180,10 @@ def _parse(path: Path, options: IngestOptions, sha256: str | None,
     suffix = path.suffix.lower()
     pdf_title: str | None = None
     pdf_authors: list[str] = []
+    transcript = options.transcript
+    if transcript is None and options.kind is not None:
+        transcript = None if options.kind == DocumentKind.TRANSCRIPT else False
+    parsed_pages = [ParsedPage(1, 0.0, 0.0)]
     if suffix == ".pdf" or (suffix not in SUPPORTED and _looks_like_pdf(path)):
         try:
             # in a child process with a memory budget, killed at the deadline: a page
@@ -192,6 +201,8 @@ def _parse(path: Path, options: IngestOptions, sha256: str | None,
         lines = layout.document_lines(pages)
         parsed_pages = [ParsedPage(p.number, p.width, p.height) for p in pages]
         pdf_title, pdf_authors = _pdf_info(path)
+        pdftext.check_deadline(deadline)
+        segments = segment.segment_lines(lines, transcript)
     elif suffix == ".txt":
         raw = path.read_bytes()
         if not raw.strip():
@@ -200,16 +211,26 @@ def _parse(path: Path, options: IngestOptions, sha256: str | None,
             text = raw.decode("utf-8-sig")
         except UnicodeDecodeError:
             raise IngestError("not UTF-8 text") from None
-        lines = segment.text_segments(text)
-        parsed_pages = [ParsedPage(1, 0.0, 0.0)]
-    else:
-        raise IngestError(f"unsupported file type {suffix or '(none)'}: give a .pdf or .txt file")
+        pdftext.check_deadline(deadline)
+        segments = segment.segment_lines(segment.text_segments(text), transcript)
+    elif suffix in FORMAT_SUFFIXES:
+        from .formats import FormatError, readers
+        from .formats.segments import to_segments
 
-    transcript = options.transcript
-    if transcript is None and options.kind is not None:
-        transcript = None if options.kind == DocumentKind.TRANSCRIPT else False
-    pdftext.check_deadline(deadline)
-    segments = segment.segment_lines(lines, transcript)
+        if path.stat().st_size == 0:
+            raise IngestError("empty file (no text)")
+        try:
+            blocks, pdf_title, pdf_authors = readers.read_blocks(
+                path, options.limits.max_parse_mb, deadline,
+                int(options.limits.max_file_mb * MB))
+        except FormatError as exc:
+            raise IngestError(str(exc)) from None
+        pdftext.check_deadline(deadline)
+        segments = to_segments(blocks, transcript)
+    else:
+        raise IngestError(f"unsupported file type {suffix or '(none)'}: give one of "
+                          f"{', '.join(sorted(SUPPORTED))}")
+
     if not segments:
         raise IngestError("no extractable text (scanned images or an empty document?)")
     pdftext.check_deadline(deadline)
@@ -234,7 +255,7 @@ def _parse(path: Path, options: IngestOptions, sha256: str | None,
         if on_page:
             page.char_start = min(s.char_start for s in on_page)
             page.char_end = max(s.char_end for s in on_page)
-    is_transcript = any(s.speaker for s in segments)
+    is_transcript = any(s.kind == SegmentKind.TURN for s in segments)
     kind = options.kind or (DocumentKind.TRANSCRIPT if is_transcript
                             else _guess_kind(path, len(parsed_pages), pdf_title))
     title = options.title or pdf_title or _first_heading(segments) or path.stem
@@ -242,7 +263,8 @@ def _parse(path: Path, options: IngestOptions, sha256: str | None,
     if pdf_authors:  # a citation names its authors; a manifest's list wins
         meta.setdefault("authors", pdf_authors)
     if is_transcript:
-        meta.setdefault("speakers", sorted({s.speaker for s in segments if s.speaker}))
+        meta.setdefault("speakers", sorted({s.speaker for s in segments
+                                            if s.speaker and s.kind == SegmentKind.TURN}))
     return ParsedDocument(
         title=title.strip()[:300],
         kind=kind,
@@ -360,7 +382,7 @@ def expand_paths(paths: Iterable[Path]) -> list[tuple[Path, dict[str, Any]]]:
             manifests: dict[Path, dict[Path, dict[str, Any]]] = {}
             root = path.resolve()
             for file in sorted(p for p in path.rglob("*") if p.is_file()):
-                if file.suffix.lower() not in SUPPORTED:
+                if file.suffix.lower() not in SUPPORTED or file.stem.upper() in FOLDER_NOTES:
                     continue
                 if not file.resolve().is_relative_to(root):
                     continue  # a link out of the folder: not what was asked for

@@ -24,6 +24,8 @@ class SegmentKind(StrEnum):
     LIST_ITEM = "list_item"
     TURN = "turn"
     FOOTNOTE = "footnote"
+    TABLE_ROW = "table_row"  # one row of a table in a Word, OpenDocument or web page
+    COMMENT = "comment"  # a comment in a Word or OpenDocument file (speaker: its author)
 
 
 class PlaceKind(StrEnum):
@@ -66,7 +68,8 @@ CODING_STATUSES = tuple(CodingStatus)
 CODING_ORIGINS = tuple(CodingOrigin)
 ROLES = tuple(Role)
 # the segments researchers code: not headings, not footnotes
-BODY_KINDS = (SegmentKind.PARAGRAPH, SegmentKind.LIST_ITEM, SegmentKind.TURN)
+BODY_KINDS = (SegmentKind.PARAGRAPH, SegmentKind.LIST_ITEM, SegmentKind.TURN,
+              SegmentKind.TABLE_ROW, SegmentKind.COMMENT)
 DECIDED = (CodingStatus.ACCEPTED, CodingStatus.REJECTED)
 
 GENERAL = "EU-wide / general"  # the case of segments about no particular case city

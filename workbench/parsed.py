@@ -48,6 +48,8 @@ class ParsedSegment:
     places: list[PlaceMention] = field(default_factory=list)
     # the case cities this segment speaks about, the first it names first; none: EU-wide
     cases: list[PlaceRef] = field(default_factory=list)
+    time_start: float | None = None  # seconds into the recording (subtitle files)
+    time_end: float | None = None
 
 
 @dataclass
@@ -57,6 +59,7 @@ class ParsedPage:
     height: float
     char_start: int = 0
     char_end: int = 0
+    ocr_confidence: float | None = None  # 0-100 where the page's text came from OCR
 
 
 @dataclass

@@ -216,16 +216,31 @@ def _continues(block: Block, line: Line, kind: str, size: float, gap: float) -> 
 # ----------------------------------------------------------------- transcripts
 def speaker_labels(lines: list[Line]) -> set[str]:
     """The recurring speaker labels, if this reads like a transcript."""
+    return recurring_speakers([line.text for line in lines])
+
+
+def recurring_speakers(texts: list[str], stated: bool = False) -> set[str]:
+    """Labels ("Name:") that start at least two of ``texts``, when two or more do and
+    they start enough of them to read as a transcript rather than a report that quotes
+    (``stated``: the user said it is a transcript, so recurring labels suffice)."""
     found: Counter[str] = Counter()
-    for line in lines:
-        m = SPEAKER_LINE.match(line.text)
+    for text in texts:
+        m = SPEAKER_LINE.match(text)
         if m:
             found[_clean_speaker(m.group("speaker"))] += 1
     recurring = {name for name, n in found.items() if n >= 2}
     total = sum(found[name] for name in recurring)
-    if len(recurring) >= 2 and total >= 6 and total >= 0.1 * len(lines):
+    if stated or (len(recurring) >= 2 and total >= 6 and total >= 0.1 * len(texts)):
         return recurring
     return set()
+
+
+def speaker_of(text: str, labels: set[str]) -> tuple[str, str] | None:
+    """(speaker, what they said) when ``text`` starts with one of ``labels``."""
+    m = SPEAKER_LINE.match(text)
+    if m and _clean_speaker(m.group("speaker")) in labels:
+        return _clean_speaker(m.group("speaker")), m.group("rest").strip()
+    return None
 
 
 def _clean_speaker(name: str) -> str:

@@ -99,6 +99,7 @@ class Documents(StoreCore):
                         "height": p.height,
                         "char_start": p.char_start,
                         "char_end": p.char_end,
+                        "ocr_confidence": p.ocr_confidence,
                     }
                     for p in doc.pages
                 ],
@@ -120,6 +121,8 @@ class Documents(StoreCore):
                             "text": s.text,
                             "speaker": s.speaker,
                             "sentences": s.sentences,
+                            "time_start": s.time_start,
+                            "time_end": s.time_end,
                             "case_place_id": place_ids[s.cases[0].key] if s.cases else None,
                         }
                         for i, s in enumerate(doc.segments)

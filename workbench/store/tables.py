@@ -65,6 +65,8 @@ class Page(SQLModel, table=True):
     height: float = 0.0
     char_start: int = 0
     char_end: int = 0
+    # the OCR's mean word confidence (0-100) where the page had no text layer; else None
+    ocr_confidence: float | None = None
 
     __table_args__ = (UniqueConstraint("document_id", "number"),)
 
@@ -85,6 +87,9 @@ class Segment(SQLModel, table=True):
     case_place_id: int | None = Field(default=None, foreign_key="place.id", index=True)
     # [[start, end], ...] relative to the segment text: sentence boundaries from spaCy
     sentences: list[list[int]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # seconds into the recording a subtitle cue or turn covers; None for written documents
+    time_start: float | None = None
+    time_end: float | None = None
 
     __table_args__ = (
         UniqueConstraint("document_id", "order"),

@@ -1,0 +1,37 @@
+"""Segments carry the times they cover in a recording; pages say when their text is OCR.
+
+Revision ID: 0010
+Revises: 0009
+Create Date: 2026-12-02
+
+A subtitle file's cue or turn has a start and an end in the recording (seconds), shown
+in the reader and exported so a researcher can go back to the audio. A scanned page's
+text comes from OCR, which can misread: the page records the recogniser's mean word
+confidence (0-100), NULL for a page with its own text layer.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0010"
+down_revision = "0009"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("segment") as batch:
+        batch.add_column(sa.Column("time_start", sa.Float(), nullable=True))
+        batch.add_column(sa.Column("time_end", sa.Float(), nullable=True))
+    with op.batch_alter_table("page") as batch:
+        batch.add_column(sa.Column("ocr_confidence", sa.Float(), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("page") as batch:
+        batch.drop_column("ocr_confidence")
+    with op.batch_alter_table("segment") as batch:
+        batch.drop_column("time_end")
+        batch.drop_column("time_start")
