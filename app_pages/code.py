@@ -11,6 +11,7 @@ import streamlit as st
 from app_pages import common, reader
 from workbench import queue
 from workbench.errors import WorkbenchError
+from workbench.export import clock
 from workbench.kinds import CodingOrigin, CodingStatus, SegmentKind
 from workbench.store import DocumentSummary, Store
 from workbench.store.tables import Segment
@@ -114,7 +115,12 @@ def show_segment(store: Store, at: Position, coder: str) -> None:
     after = [s for s in window if s.order > seg.order]
     where = f"{at.doc.title} · page {seg.page_start}" + (
         f"-{seg.page_end}" if seg.page_end != seg.page_start else "") + (
-        f" · {seg.speaker}" if seg.speaker else "")
+        f" · {seg.speaker}" if seg.speaker else "") + (
+        f" · {clock(seg.time_start)}-{clock(seg.time_end)}" if seg.time_start is not None
+        else "")
+    ocr = store.ocr_pages(at.doc.id).get(seg.page_start)
+    if ocr is not None:
+        where += f" · OCR text, confidence {ocr:.0f}/100"
     st.caption(common.literal(where))
     if before:
         st.caption("before: " + common.literal(before[0].text[:300]))

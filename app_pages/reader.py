@@ -241,9 +241,16 @@ def page_data(store: Store, segments: list[Segment], current: int, coder: str = 
                               "end": piece.end - seg.char_start, "kind": "selected",
                               "title": "your selection"})
         rows.append({"id": seg.id, "start": seg.char_start, "text": seg.text,
-                     "heading": seg.kind == "heading", "speaker": seg.speaker or "",
+                     "heading": seg.kind == "heading", "speaker": _who(seg),
                      "current": seg.id == current, "marks": marks, "badges": badges})
     return {"segments": rows}
+
+
+def _who(seg: Segment) -> str:
+    """The label over a passage: its speaker, and in a recording the time it starts."""
+    from workbench.export import clock
+
+    return " · ".join(p for p in (seg.speaker, clock(seg.time_start)) if p)
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
@@ -270,7 +277,10 @@ def page_picture(store: Store, current: Segment, page: int) -> None:
         st.caption(got)
         return
     png, outlined = got
-    st.image(png, caption=f"page {page}" + (", the passage outlined" if outlined else ""))
+    ocr = store.ocr_pages(current.document_id).get(page)
+    st.image(png, caption=f"page {page}" + (", the passage outlined" if outlined else "") + (
+        f" · text read by OCR (confidence {ocr:.0f}/100): check it against the page"
+        if ocr is not None else ""))
 
 
 def show_reader(store: Store, segments: list[Segment], current: Segment, coder: str,

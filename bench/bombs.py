@@ -14,45 +14,14 @@ any ingest.
 
 from __future__ import annotations
 
-import json
-import subprocess
 import sys
 import tempfile
-import zipfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.test_bounded import bomb_pdf  # noqa: E402
-
-RUNNER = """
-import json, resource, subprocess, sys, time
-start = time.perf_counter()
-proc = subprocess.run(sys.argv[1:], capture_output=True, text=True)
-print(json.dumps({"rc": proc.returncode, "seconds": time.perf_counter() - start,
-                  "peak_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
-                  "said": (proc.stderr.strip() or proc.stdout.strip()).splitlines()[-1:]}))
-"""
-
-
-def bomb_qdpx(path: Path, inflated_mb: int) -> None:
-    """A project whose project.qde is a valid start of XML followed by ``inflated_mb`` MB
-    of spaces inside an attribute, deflated to about a thousandth of that."""
-    head = b'<?xml version="1.0" encoding="utf-8"?><Project name="'
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as z, \
-            z.open("project.qde", "w", force_zip64=True) as out:
-        out.write(head)
-        chunk = b" " * (1 << 20)
-        for _ in range(inflated_mb):
-            out.write(chunk)
-        out.write(b'" xmlns="urn:QDA-XML:project:1.0"/>')
-
-
-def run(command: list[str]) -> dict:
-    out = subprocess.run([sys.executable, "-c", RUNNER, *command], capture_output=True,
-                         text=True, check=True).stdout
-    return json.loads(out)
+from tests.test_bounded import bomb_pdf, bomb_qdpx, peak_of  # noqa: E402
 
 
 def main() -> None:
@@ -75,7 +44,7 @@ def main() -> None:
             make(path)
         db = folder / f"{name}.db"
         db.unlink(missing_ok=True)
-        figures = run([exe, command, str(path), "--db", str(db)])
+        figures = peak_of([exe, command, str(path), "--db", str(db)])
         print(f"{name[:20]:<20} {path.stat().st_size / (1 << 20):>7.1f}MB {figures['rc']:>4} "
               f"{figures['seconds']:>8.1f} {figures['peak_mb']:>8.0f}  "
               f"{' '.join(figures['said'])[:150]}")

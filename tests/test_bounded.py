@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 import time
+import zipfile
 import zlib
 from pathlib import Path
 
@@ -59,6 +63,59 @@ def bomb_pdf(path: Path, inflated_mb: int) -> None:
     out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
         len(objects) + 1, xref)
     path.write_bytes(bytes(out))
+
+
+def bomb_qdpx(path: Path, inflated_mb: int) -> None:
+    """A project whose project.qde is a valid start of XML followed by ``inflated_mb`` MB
+    of spaces inside an attribute, deflated to about a thousandth of that."""
+    head = b'<?xml version="1.0" encoding="utf-8"?><Project name="'
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as z, \
+            z.open("project.qde", "w", force_zip64=True) as out:
+        out.write(head)
+        chunk = b" " * (1 << 20)
+        for _ in range(inflated_mb):
+            out.write(chunk)
+        out.write(b'" xmlns="urn:QDA-XML:project:1.0"/>')
+
+
+# runs a command and reports the largest resident size of any process it ran: a fresh
+# runner per command, so one command's peak is not another's
+PEAK = """
+import json, resource, subprocess, sys, time
+start = time.perf_counter()
+proc = subprocess.run(sys.argv[1:], capture_output=True, text=True)
+print(json.dumps({"rc": proc.returncode, "seconds": time.perf_counter() - start,
+                  "peak_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
+                  "said": (proc.stderr.strip() or proc.stdout.strip()).splitlines()[-1:]}))
+"""
+
+
+def peak_of(command: list[str], env: dict[str, str] | None = None) -> dict:
+    out = subprocess.run([sys.executable, "-c", PEAK, *command], capture_output=True,
+                         text=True, check=True, env=env).stdout
+    return json.loads(out)
+
+
+@pytest.mark.parametrize("make, command, said", [
+    (lambda p: bomb_pdf(p, 1024), "ingest", "WORKBENCH_MAX_PARSE_MB sets the limit"),
+    (lambda p: bomb_qdpx(p, 1024), "import", "WORKBENCH_MAX_FILE_MB sets the limit"),
+], ids=["pdf-1gb", "qdpx-1gb"])
+def test_the_command_refuses_a_bomb_in_seconds_below_a_gigabyte(tmp_path, make, command,
+                                                                said):
+    """The whole command, as a user runs it, on a bomb of a gigabyte a megabyte on disk,
+    with the limits lowered (150 MB of parsing, 20 MB a file): refused, quickly, with
+    every process it ran under 1 GB."""
+    import os
+
+    suffix = ".pdf" if command == "ingest" else ".qdpx"
+    path = tmp_path / f"bomb{suffix}"
+    make(path)
+    assert path.stat().st_size < 2 << 20
+    exe = str(Path(sys.executable).parent / "workbench")
+    env = {**os.environ, "WORKBENCH_MAX_PARSE_MB": "150", "WORKBENCH_MAX_FILE_MB": "20"}
+    figures = peak_of([exe, command, str(path), "--db", str(tmp_path / "s.db")], env)
+    assert figures["rc"] != 0 and said in " ".join(figures["said"])
+    assert figures["peak_mb"] < 1024 and figures["seconds"] < 60
 
 
 def test_a_pdf_bomb_is_refused_within_its_memory_budget(store, tmp_path, monkeypatch):

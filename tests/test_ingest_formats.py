@@ -170,3 +170,52 @@ def test_a_folder_walk_leaves_out_the_folders_own_notes(tmp_path):
         (tmp_path / name).write_text("Some text.\n", encoding="utf-8")
     assert [p.name for p, _ in expand_paths([tmp_path])] == ["notes.md"]
     assert [p.name for p, _ in expand_paths([tmp_path / "README.md"])] == ["README.md"]
+
+
+BRIEF = Path(__file__).resolve().parents[1] / "corpus" / "pdfs" / \
+    "001-resoma-comprehensive-approach-brief.pdf"
+
+
+def _tesseract() -> bool:
+    from workbench.ocr import tesseract_version
+
+    return tesseract_version() is not None
+
+
+@pytest.mark.skipif(not _tesseract(), reason="Tesseract is not installed "
+                    "(apt-get install tesseract-ocr tesseract-ocr-eng)")
+def test_a_scanned_pdf_is_read_by_ocr_marked_as_such_with_progress(store, tmp_path):
+    from workbench.ingest import IngestOptions
+
+    from .test_ocr import scanned_pdf
+
+    scan = scanned_pdf(BRIEF, [2, 3], tmp_path / "scan.pdf")
+    told: list[tuple[str, int, int]] = []
+    result = ingest_file(store, scan, IngestOptions(progress=lambda *a: told.append(a)))
+    assert result.status == "ingested", result.reason
+    doc = store.document(result.document_id)
+    assert doc.meta["ocr_pages"] == [1, 2] and doc.meta["ocr_confidence"] > 70
+    confidence = store.ocr_pages(doc.id)
+    assert list(confidence) == [1, 2] and min(confidence.values()) > 70
+    assert "integration" in doc.text.lower() and len(store.segments(doc.id)) > 5
+    assert told[0] == ("reading scanned page 1 by OCR", 0, 2) and told[-1][1:] == (2, 2)
+
+
+def test_a_scanned_pdf_without_tesseract_is_refused_saying_how_to_enable_it(tmp_path):
+    """Tesseract really absent: the command runs with a PATH that does not hold it."""
+    import os
+    import subprocess
+    import sys
+
+    from .test_ocr import scanned_pdf
+
+    scan = scanned_pdf(BRIEF, [2], tmp_path / "scan.pdf", dpi=100)
+    exe = str(Path(sys.executable).parent / "workbench")
+    env = {**os.environ, "PATH": str(tmp_path / "nothing-here")}
+    proc = subprocess.run([exe, "ingest", str(scan), "--db", str(tmp_path / "s.db")],
+                          capture_output=True, text=True, env=env, timeout=300)
+    assert proc.returncode == 1
+    out = proc.stdout + proc.stderr
+    assert "scan.pdf: the pages are scanned images with no text layer; install Tesseract" \
+        in out
+    assert "0 ingested" in out

@@ -63,6 +63,8 @@ class IngestOptions:
     origin: str = CaseOrigin.OPTION  # who stated the cities and countries
     # read when the options are made, so that one run applies one set of limits
     limits: Limits = field(default_factory=limits_from_env)
+    # told of long work inside one file (OCR, page by page): (what, done, of)
+    progress: Callable[[str, int, int], None] | None = None
 
 
 @dataclass
@@ -198,8 +200,10 @@ def _parse(path: Path, options: IngestOptions, sha256: str | None,
             raise IngestError(str(exc)) from exc
         except bounded.OverBudget as exc:
             raise IngestError(exc.line()) from None
+        pages, confidence = _read_scanned_pages(path, pages, options, deadline)
         lines = layout.document_lines(pages)
-        parsed_pages = [ParsedPage(p.number, p.width, p.height) for p in pages]
+        parsed_pages = [ParsedPage(p.number, p.width, p.height,
+                                   ocr_confidence=confidence.get(p.number)) for p in pages]
         pdf_title, pdf_authors = _pdf_info(path)
         pdftext.check_deadline(deadline)
         segments = segment.segment_lines(lines, transcript)
@@ -262,6 +266,11 @@ def _parse(path: Path, options: IngestOptions, sha256: str | None,
     meta = dict(options.meta)
     if pdf_authors:  # a citation names its authors; a manifest's list wins
         meta.setdefault("authors", pdf_authors)
+    ocr_pages = [p.number for p in parsed_pages if p.ocr_confidence is not None]
+    if ocr_pages:  # a citation of OCR text should say so
+        meta["ocr_pages"] = ocr_pages
+        meta["ocr_confidence"] = round(sum(p.ocr_confidence or 0 for p in parsed_pages)
+                                       / len(ocr_pages), 1)
     if is_transcript:
         meta.setdefault("speakers", sorted({s.speaker for s in segments
                                             if s.speaker and s.kind == SegmentKind.TURN}))
@@ -277,6 +286,41 @@ def _parse(path: Path, options: IngestOptions, sha256: str | None,
         meta=meta,
         cases=cases,
     )
+
+
+def _read_scanned_pages(path: Path, pages: list[pdftext.PageText], options: IngestOptions,
+                        deadline: float) -> tuple[list[pdftext.PageText], dict[int, float]]:
+    """Pages with no text layer read by OCR, one at a time in the bounded child (a page
+    image at 300 dpi is tens of megabytes), with each page's confidence. Without
+    Tesseract a file of scanned pages only is refused saying how to enable it; a file
+    with some text keeps that text and its scanned pages stay empty."""
+    scanned = [p.number for p in pages if not any(f.text.strip() for f in p.fragments)]
+    if not scanned:
+        return pages, {}
+    from . import ocr
+
+    if ocr.tesseract_version() is None:
+        if len(scanned) == len(pages):
+            raise IngestError(ocr.MISSING)
+        return pages, {}
+    language = ocr.tesseract_languages(str(options.meta.get("language", "und")))
+    by_number = {p.number: p for p in pages}
+    confidence: dict[int, float] = {}
+    for done, number in enumerate(scanned):
+        if options.progress is not None:
+            options.progress(f"reading scanned page {number} by OCR", done, len(scanned))
+        try:
+            page, confidence[number] = bounded.run(
+                ocr.ocr_page, (path, number, 300, language), options.limits.max_parse_mb,
+                deadline - time.monotonic(), f"reading page {number} by OCR")
+        except bounded.OverBudget as exc:
+            raise IngestError(exc.line()) from None
+        except ocr.OcrError as exc:
+            raise IngestError(str(exc)) from None
+        by_number[number] = page
+    if options.progress is not None:
+        options.progress("read the scanned pages", len(scanned), len(scanned))
+    return [by_number[p.number] for p in pages], confidence
 
 
 def _cases(
@@ -424,6 +468,7 @@ def options_for(base: IngestOptions, entry: dict[str, Any]) -> IngestOptions:
         origin=CaseOrigin.OPTION if (base.cities is not None or base.countries is not None)
         else CaseOrigin.MANIFEST,
         limits=base.limits,
+        progress=base.progress,
     )
 
 

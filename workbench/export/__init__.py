@@ -28,6 +28,7 @@ COLUMNS = [
     "text", "code_id", "code_name", "code_group", "title", "authors", "year", "document_id",
     "document_kind",
     "page_start", "page_end", "char_start", "char_end", "city", "city_country", "speaker",
+    "time_start", "time_end",
     "coder", "origin", "status", "model_version_id", "score", "memo", "created_at",
     "updated_at",
 ]
@@ -126,9 +127,18 @@ def excerpt_rows(store: Store, f: CodingFilter) -> list[dict[str, Any]]:
         meta = r.get("document_meta") or {}
         authors = meta.get("authors") or []
         row = {**r, "authors": "; ".join(authors) if isinstance(authors, list) else
-               str(authors), "year": meta.get("year")}
+               str(authors), "year": meta.get("year"),
+               # as a player shows it, to find the moment in the recording
+               "time_start": clock(r.get("time_start")), "time_end": clock(r.get("time_end"))}
         out.append({k: row.get(k) for k in COLUMNS})
     return out
+
+
+def clock(seconds: float | None) -> str | None:
+    """A segment's time as HH:MM:SS; None stays None (a written document has none)."""
+    from ..formats.subtitles import format_time
+
+    return None if seconds is None else format_time(seconds)
 
 
 def describe(f: CodingFilter) -> str:

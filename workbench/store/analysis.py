@@ -60,6 +60,8 @@ class CodedRow(TypedDict):
     char_end: int
     span: str
     speaker: str | None
+    time_start: float | None  # seconds into the recording (subtitle files)
+    time_end: float | None
     title: str
     document_kind: str
     code_name: str
@@ -156,7 +158,8 @@ class Analysis(StoreCore):
                    func.coalesce(col(t.Coding.char_start),
                                  col(t.Segment.char_start)).label("char_start"),
                    func.coalesce(col(t.Coding.char_end), col(t.Segment.char_end)).label("char_end"),
-                   col(t.Coding.span), col(t.Segment.speaker), col(t.Document.title),
+                   col(t.Coding.span), col(t.Segment.speaker), col(t.Segment.time_start),
+                   col(t.Segment.time_end), col(t.Document.title),
                    col(t.Document.meta).label("document_meta"),
                    col(t.Document.kind).label("document_kind"), col(t.Code.name).label("code_name"),
                    col(t.Code.group).label("code_group"),

@@ -371,6 +371,14 @@ class Documents(StoreCore):
                 select(col(t.Page.char_start)).where(col(t.Page.document_id) == document_id)
                 .order_by(col(t.Page.number)))]
 
+    def ocr_pages(self, document_id: int) -> dict[int, float]:
+        """Page number -> OCR confidence (0-100) for the pages whose text came from OCR."""
+        with self.engine.connect() as conn:
+            return {int(n): float(c) for n, c in conn.execute(
+                select(col(t.Page.number), col(t.Page.ocr_confidence))
+                .where(col(t.Page.document_id) == document_id,
+                       col(t.Page.ocr_confidence).is_not(None))) if c is not None}
+
     def segments(self, document_id: int) -> list[t.Segment]:
         with self.session() as s:
             return list(s.scalars(select(t.Segment).where(col(t.Segment.document_id) == document_id)
