@@ -67,7 +67,13 @@ def upload(store: Store) -> None:
                 continue
             path = Path(tmp) / Path(f.name).name
             path.write_bytes(f.getvalue())
-            options = ingest.IngestOptions(kind=None if kind == "(detect)" else kind)
+            def within(what: str, done: int, of: int, n: int = n, name: str = f.name) -> None:
+                # a scanned report takes seconds a page: the bar moves within the file
+                bar.progress((n - 1 + done / max(of, 1)) / len(files),
+                             text=f"{n}/{len(files)} files · {name}: {what} ({done}/{of})")
+
+            options = ingest.IngestOptions(kind=None if kind == "(detect)" else kind,
+                                           progress=within)
             result = ingest.ingest_file(store, path, options, actor=common.actor())
             line = result.line().replace(str(path), f.name)
             if result.status == "failed":

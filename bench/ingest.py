@@ -1,6 +1,8 @@
 """Ingest throughput against the bare libraries, on the same PDFs, in one run.
 
     python bench/ingest.py [PDF ...]
+    python bench/ingest.py --formats      (Word, OpenDocument, RTF, EPUB, HTML, Markdown,
+                                           subtitles: bench/formats.py)
 
 Measures pages per second for:
 - bare pypdfium2 text extraction (``get_textpage().get_text_range()``),
@@ -103,6 +105,12 @@ def peak_memory(path: Path) -> float:
 
 
 def main() -> None:
+    if "--formats" in sys.argv:  # the other formats: bench/formats.py
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        import formats
+
+        formats.main()
+        return
     paths = [Path(a) for a in sys.argv[1:]] or DEFAULT
     total_pages = sum(pages_of(p) for p in paths)
     print(f"{len(paths)} PDFs, {total_pages} pages")

@@ -421,3 +421,37 @@ def test_clicking_a_heatmap_cell_opens_its_excerpts(demo_server, page):
     expect(code_picker).to_have_value(re.compile(f"^{code} "))
     page.get_by_text(f"{count} segments", exact=True).wait_for()
     assert count > 0
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_word_subtitles_and_a_scanned_pdf_are_uploaded_and_coded_like_a_pdf(
+        server, page, tmp_path, real_transcripts):
+    """A researcher uploads a Word transcript and a subtitle file (and a scanned page where
+    Tesseract is installed) in the app, and the Code page shows a speaker's turn with its
+    time, as for a PDF transcript."""
+    from workbench.ocr import tesseract_version
+
+    from .test_ingest_formats import BRIEF
+    from .test_ocr import scanned_pdf
+
+    url, _db = server
+    page.goto(url)
+    page.get_by_role("heading", name="Documents").wait_for()
+    name = page.get_by_label("Your name (recorded on every coding)")
+    name.fill("erin")
+    name.press("Enter")
+    files = [str(real_transcripts[0]), str(real_transcripts[1])]
+    if tesseract_version() is not None:
+        files.append(str(scanned_pdf(BRIEF, [2], tmp_path / "scan.pdf")))
+    page.locator("input[type='file']").set_input_files(files)
+    page.get_by_text("admin-1.vtt").first.wait_for()
+    page.get_by_role("button", name="Ingest").click()
+    page.get_by_text("ingested admin-1.vtt").wait_for(timeout=120_000)
+    page.get_by_text("ingested admin-1.docx").wait_for(timeout=120_000)
+    if len(files) == 3:
+        page.get_by_text("ingested scan.pdf").wait_for(timeout=120_000)
+    page.get_by_text("encoding segments for suggestions").wait_for(state="detached",
+                                                                   timeout=120_000)
+    _goto(page, "Code")
+    page.get_by_role("button", name="Load the default codebook (36 codes)").click()
+    page.get_by_text("Automation · 00:00:00-00:00:02").first.wait_for()
