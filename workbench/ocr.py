@@ -128,24 +128,15 @@ def ocr_page(path: Path, number: int, dpi: int = 300,
     300 dpi is Tesseract's own recommendation: body text below ~10 px x-height loses
     accuracy fast, and more dpi costs time without gain.
     """
-    import pypdfium2 as pdfium
+    from .page_image import PageUnavailable, opened_page
 
     try:
-        pdf = pdfium.PdfDocument(str(path))
-    except pdfium.PdfiumError as exc:
-        raise OcrError(f"cannot open PDF ({str(exc).strip()})") from exc
-    try:
-        if not 1 <= number <= len(pdf):
-            raise OcrError(f"has no page {number}")
-        page = pdf[number - 1]
-        try:
+        with opened_page(path, number) as page:
             width, height = page.get_size()
             # grey is all Tesseract uses, and a third of the bytes it is handed
             image = page.render(scale=dpi / 72, grayscale=True).to_pil()
-        finally:
-            page.close()
-    finally:
-        pdf.close()
+    except PageUnavailable as exc:
+        raise OcrError(f"the PDF {exc}") from exc
     try:
         data = pytesseract.image_to_data(image, lang=lang, output_type=pytesseract.Output.DICT)
     except pytesseract.TesseractError as exc:
