@@ -276,6 +276,9 @@ def test_hostile_text_is_shown_literally(server, page, tmp_path):
     hostile.write_text("Minutes: <script>window.hacked=1</script> <b>bold?</b> "
                        "![pic](http://127.0.0.1:9/x.png) **not bold** # not a heading\n",
                        encoding="utf-8")
+    elsewhere: list[str] = []  # every request the pages make that is not to the app
+    page.on("request", lambda r: None if r.url.startswith(url) or r.url.startswith(
+        "data:") or r.url.startswith("blob:") else elsewhere.append(r.url))
     page.goto(url)
     page.get_by_role("heading", name="Documents").wait_for()
     page.locator("input[type='file']").set_input_files(str(hostile))
@@ -292,6 +295,12 @@ def test_hostile_text_is_shown_literally(server, page, tmp_path):
     assert "**not bold**" in body or "**not bold**" in body.replace("\n", " ")
     assert page.evaluate("window.hacked") is None
     assert page.locator("[data-testid='stMain'] img[src*='x.png']").count() == 0
+    for name in ("Documents", "Code", "Compare cities", "Codebook", "Model", "Agreement",
+                 "Export"):
+        _goto(page, name)
+        page.wait_for_timeout(500)
+    assert page.evaluate("window.hacked") is None
+    assert elsewhere == []  # no tracking pixel, font or script fetched from outside
 
 
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
