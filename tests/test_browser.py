@@ -201,6 +201,18 @@ def page():
         browser.close()
 
 
+def _wait_or_show(page, text: str) -> None:
+    """Wait for ``text``; when it does not come, fail with what the page shows instead
+    (a lost click and a wrong message look alike in a timeout)."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    try:
+        page.get_by_text(text).wait_for()
+    except PlaywrightTimeout:
+        shown = page.inner_text("[data-testid='stMain']")[:1500]
+        raise AssertionError(f"{text!r} never appeared; the page shows: {shown!r}") from None
+
+
 def _goto(page, name: str) -> None:
     nav = page.locator("[data-testid='stSidebarNav']")
     nav.get_by_role("link", name=name, exact=True).click()
@@ -232,7 +244,7 @@ def test_upload_accept_compare_export(server, page, generated, tmp_path):
     page.locator("input[type='file']").set_input_files(str(generated["encrypted"]))
     page.get_by_text("encrypted.pdf").first.wait_for()  # uploaded before ingesting
     page.get_by_role("button", name="Ingest").click()
-    page.get_by_text("error: encrypted.pdf: encrypted PDF").wait_for()
+    _wait_or_show(page, "error: encrypted.pdf: encrypted PDF")
 
     _goto(page, "Compare cities")
     page.get_by_text("No codings match these filters yet").wait_for()

@@ -4,6 +4,8 @@ each format attracts."""
 
 from __future__ import annotations
 
+import re
+import time
 import zipfile
 from pathlib import Path
 
@@ -64,7 +66,7 @@ def word_file(path: Path, paragraphs: list[str], title: str = "A title",
 
 
 def read(path: Path, entry_limit: int = 200 << 20):
-    return documents.read(path, 512, 30, entry_limit)
+    return documents.read(path, 512, time.monotonic() + 30, entry_limit)
 
 
 @pytest.mark.parametrize("suffix", [".docx", ".odt", ".epub", ".md"])
@@ -175,14 +177,14 @@ def test_pandoc_over_its_memory_budget_is_refused_with_the_setting(tmp_path):
     path.write_text("word " * 2_000_000, encoding="utf-8")
     with pytest.raises(FormatError, match=r"needs more than 8 MB of memory "
                                           r"\(WORKBENCH_MAX_PARSE_MB"):
-        documents.read(path, 8, 60, 200 << 20)
+        documents.read(path, 8, time.monotonic() + 60, 200 << 20)
 
 
 def test_pandoc_past_the_deadline_is_stopped(tmp_path):
     path = tmp_path / "big.md"
     path.write_text("- item\n" * 200_000, encoding="utf-8")
     with pytest.raises(FormatError, match=r"longer than the time limit"):
-        documents.read(path, 2048, 0.05, 200 << 20)
+        documents.read(path, 2048, time.monotonic() + 0.05, 200 << 20)
 
 
 def test_the_sandbox_keeps_pandoc_from_reading_other_files(tmp_path):
@@ -192,3 +194,38 @@ def test_the_sandbox_keeps_pandoc_from_reading_other_files(tmp_path):
     path.write_text(f"![x]({secret})\n\nText.\n", encoding="utf-8")
     blocks, _, _ = read(path)
     assert "TOP SECRET" not in " ".join(b.text for b in blocks)
+
+
+def test_structure_nested_hundreds_deep_is_refused_in_one_line(tmp_path):
+    path = tmp_path / "deep.md"
+    path.write_text("> " * 600 + "x\n", encoding="utf-8")
+    with pytest.raises(FormatError, match=r"^its structure is nested too deeply"):
+        read(path)
+
+
+def test_an_archive_whose_data_is_damaged_is_refused_in_one_line(tmp_path):
+    good = pandoc_write("A paragraph that pandoc writes into the document part.\n" * 40,
+                        tmp_path / "good.docx")
+    data = bytearray(good.read_bytes())
+    with zipfile.ZipFile(good) as z:
+        info = z.getinfo("word/document.xml")
+    # the compressed bytes of the document part, past its local header
+    start = info.header_offset + 30 + len(info.filename.encode()) + len(info.extra)
+    data[start + 10:start + 48] = b"\xff" * 38
+    bad = tmp_path / "bad.docx"
+    bad.write_bytes(bytes(data))
+    with pytest.raises(FormatError, match=r"^a damaged archive") as refused:
+        read(bad)
+    assert "\n" not in str(refused.value)
+
+
+@pytest.mark.parametrize("content, reason", [
+    ("Caf\u00e9 \u201cquoted\u201d".encode("cp1252"), "not UTF-8 text (byte 0xe9"),
+    ("# Notes\n".encode("utf-16"), "UTF-16 text: save it as UTF-8"),
+    (b"\x00\x01binary\x00" * 20, "not text (it holds NUL bytes)"),
+])
+def test_markdown_that_is_not_utf8_is_refused_as_text_is(tmp_path, content, reason):
+    path = tmp_path / "notes.md"
+    path.write_bytes(content)
+    with pytest.raises(FormatError, match="^" + re.escape(reason)):
+        read(path)

@@ -166,9 +166,9 @@ def test_a_folder_walk_leaves_out_the_folders_own_notes(tmp_path):
     (the demo corpus has a README.md); named on its own it is read like any file."""
     from workbench.ingest import expand_paths
 
-    for name in ("README.md", "LICENSE.txt", "notes.md", "readme.txt"):
+    for name in ("README.md", "LICENSE.txt", "notes.md", "readme.txt", "Notice.html"):
         (tmp_path / name).write_text("Some text.\n", encoding="utf-8")
-    assert [p.name for p, _ in expand_paths([tmp_path])] == ["notes.md"]
+    assert [p.name for p, _ in expand_paths([tmp_path])] == ["Notice.html", "notes.md"]
     assert [p.name for p, _ in expand_paths([tmp_path / "README.md"])] == ["README.md"]
 
 

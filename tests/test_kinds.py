@@ -9,7 +9,8 @@ from workbench import kinds
 
 def test_members_are_the_strings_already_stored():
     assert kinds.DOCUMENT_KINDS == ("brief", "report", "transcript", "other")
-    assert kinds.SEGMENT_KINDS == ("heading", "paragraph", "list_item", "turn", "footnote")
+    assert kinds.SEGMENT_KINDS == ("heading", "paragraph", "list_item", "turn", "footnote",
+                                   "table_row", "comment")
     assert kinds.CODING_STATUSES == ("suggested", "accepted", "rejected")
     assert kinds.CODING_ORIGINS == ("human", "model")
     assert kinds.PLACE_KINDS == ("city", "region", "country")

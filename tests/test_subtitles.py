@@ -232,3 +232,13 @@ def test_a_real_interview_as_vtt(real_transcripts):
     assert len(blocks) == changes < len(cues)
     assert all(b.kind == SegmentKind.TURN for b in blocks)
     assert format_time(blocks[-1].end or 0) == "00:32:58"
+
+
+def test_speech_with_a_colon_is_not_a_speaker(tmp_path: Path):
+    path = write_vtt(tmp_path / "quote.vtt", [
+        ("00:00:00.000", "00:00:02.000", "Ann: Where did you go?"),
+        ("00:00:02.000", "00:00:04.000", "Bob: To the town hall."),
+        ("00:00:04.000", "00:00:06.000", "The mayor told me: go to the office."),
+        ("00:00:06.000", "00:00:08.000", "Ann: And did you?"),
+    ])
+    assert [c.speaker for c in read_cues(path)] == ["Ann", "Bob", None, "Ann"]

@@ -39,7 +39,8 @@ FORMAT_SUFFIXES = frozenset({".docx", ".odt", ".rtf", ".epub", ".md", ".markdown
                              ".htm", ".vtt", ".srt"})
 SUPPORTED = {".pdf", ".txt"} | FORMAT_SUFFIXES
 MANIFEST = "manifest.toml"
-# a folder's own notes, not its documents: left out of a folder walk (named alone, read)
+# a folder's own notes (README.md, LICENSE.txt), not its documents: text files of these
+# names are left out of a folder walk (named alone, read; a Notice.pdf is a document)
 FOLDER_NOTES = frozenset({"README", "LICENSE", "LICENCE", "CHANGELOG", "NOTICE", "COPYING"})
 MB = 1 << 20
 # spaCy's own limit on one text (its max_length): a longer paragraph is refused by name
@@ -186,6 +187,7 @@ def _parse(path: Path, options: IngestOptions, sha256: str | None,
     if transcript is None and options.kind is not None:
         transcript = None if options.kind == DocumentKind.TRANSCRIPT else False
     parsed_pages = [ParsedPage(1, 0.0, 0.0)]
+    unread: list[int] = []  # scanned pages left without text (no Tesseract)
     if suffix == ".pdf" or (suffix not in SUPPORTED and _looks_like_pdf(path)):
         try:
             # in a child process with a memory budget, killed at the deadline: a page
@@ -201,6 +203,7 @@ def _parse(path: Path, options: IngestOptions, sha256: str | None,
         except bounded.OverBudget as exc:
             raise IngestError(exc.line()) from None
         pages, confidence = _read_scanned_pages(path, pages, options, deadline)
+        unread = [p.number for p in pages if not any(f.text.strip() for f in p.fragments)]
         lines = layout.document_lines(pages)
         parsed_pages = [ParsedPage(p.number, p.width, p.height,
                                    ocr_confidence=confidence.get(p.number)) for p in pages]
@@ -267,6 +270,8 @@ def _parse(path: Path, options: IngestOptions, sha256: str | None,
     if pdf_authors:  # a citation names its authors; a manifest's list wins
         meta.setdefault("authors", pdf_authors)
     ocr_pages = [p.number for p in parsed_pages if p.ocr_confidence is not None]
+    if unread:
+        meta["pages_without_text"] = unread
     if ocr_pages:  # a citation of OCR text should say so
         meta["ocr_pages"] = ocr_pages
         meta["ocr_confidence"] = round(sum(p.ocr_confidence or 0 for p in parsed_pages)
@@ -302,17 +307,20 @@ def _read_scanned_pages(path: Path, pages: list[pdftext.PageText], options: Inge
     if ocr.tesseract_version() is None:
         if len(scanned) == len(pages):
             raise IngestError(ocr.MISSING)
-        return pages, {}
+        return pages, {}  # the document says which pages have no text (meta, below)
     language = ocr.tesseract_languages(str(options.meta.get("language", "und")))
     by_number = {p.number: p for p in pages}
     confidence: dict[int, float] = {}
     for done, number in enumerate(scanned):
         if options.progress is not None:
             options.progress(f"reading scanned page {number} by OCR", done, len(scanned))
+        left = deadline - time.monotonic()
         try:
+            # Tesseract's own timeout a little before the child's, so that it is
+            # Tesseract that is stopped, cleanly, rather than its caller
             page, confidence[number] = bounded.run(
-                ocr.ocr_page, (path, number, 300, language), options.limits.max_parse_mb,
-                deadline - time.monotonic(), f"reading page {number} by OCR")
+                ocr.ocr_page, (path, number, 300, language, max(left - 1, 0.5)),
+                options.limits.max_parse_mb, left, f"reading page {number} by OCR")
         except bounded.OverBudget as exc:
             raise IngestError(exc.line()) from None
         except ocr.OcrError as exc:
@@ -426,7 +434,9 @@ def expand_paths(paths: Iterable[Path]) -> list[tuple[Path, dict[str, Any]]]:
             manifests: dict[Path, dict[Path, dict[str, Any]]] = {}
             root = path.resolve()
             for file in sorted(p for p in path.rglob("*") if p.is_file()):
-                if file.suffix.lower() not in SUPPORTED or file.stem.upper() in FOLDER_NOTES:
+                if file.suffix.lower() not in SUPPORTED or (
+                        file.stem.upper() in FOLDER_NOTES
+                        and file.suffix.lower() in (".md", ".markdown", ".txt")):
                     continue
                 if not file.resolve().is_relative_to(root):
                     continue  # a link out of the folder: not what was asked for

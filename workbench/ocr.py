@@ -120,13 +120,15 @@ def needs_ocr(page: PageText) -> bool:
     return not any(f.text.strip() for f in page.fragments)
 
 
-def ocr_page(path: Path, number: int, dpi: int = 300,
-             lang: str = DEFAULT_LANGUAGE) -> tuple[PageText, float]:
+def ocr_page(path: Path, number: int, dpi: int = 300, lang: str = DEFAULT_LANGUAGE,
+             seconds: float = 0) -> tuple[PageText, float]:
     """Page ``number`` (1-based) as Tesseract reads it, with its mean word confidence
     (0-100), so that a caller can flag pages whose text is not to be trusted.
 
     300 dpi is Tesseract's own recommendation: body text below ~10 px x-height loses
-    accuracy fast, and more dpi costs time without gain.
+    accuracy fast, and more dpi costs time without gain. ``seconds`` (0: none) is
+    pytesseract's own timeout, which kills Tesseract and removes its files: killing the
+    process that called it would leave Tesseract running and its page image in /tmp.
     """
     from .page_image import PageUnavailable, opened_page
 
@@ -138,9 +140,13 @@ def ocr_page(path: Path, number: int, dpi: int = 300,
     except PageUnavailable as exc:
         raise OcrError(f"the PDF {exc}") from exc
     try:
-        data = pytesseract.image_to_data(image, lang=lang, output_type=pytesseract.Output.DICT)
+        data = pytesseract.image_to_data(image, lang=lang, output_type=pytesseract.Output.DICT,
+                                         timeout=seconds)
     except pytesseract.TesseractError as exc:
         raise OcrError(f"Tesseract failed on page {number} ({exc})") from exc
+    except RuntimeError as exc:  # pytesseract's timeout (TesseractError is one too)
+        raise OcrError(f"reading page {number} by OCR took longer than the time limit "
+                       f"({seconds:.0f} s; WORKBENCH_SECONDS_PER_DOCUMENT sets it)") from exc
     fragments, confidence = _fragments(data, 72 / dpi, width, height)
     return PageText(number, width, height, fragments), confidence
 

@@ -9,7 +9,8 @@ files (``bench/ingest.py --formats``): see docs/benchmarks.md.
 
 Pandoc runs as a child process, which bounds it as the PDF reader is bounded: its own
 runtime caps its heap (``+RTS -M``), it is killed at the document's deadline, and
-``--sandbox`` keeps it from reading any file but the one given. Archives (DOCX, ODT,
+``--sandbox`` keeps it from reading any file but the one given. Its JSON tree, many
+times the size of the text, is parsed and walked in ``bounded``'s child. Archives (DOCX, ODT,
 EPUB) are first checked for what they inflate to, entry by entry, so a zip bomb is
 refused before pandoc opens it.
 """
@@ -20,6 +21,7 @@ import json
 import re
 import subprocess
 import zipfile
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -90,16 +92,20 @@ def check_inflated(path: Path, entry_limit: int, total_limit: int) -> None:
                             raise FormatError(f"the archive inflates to more than "
                                               f"{total_limit >> 20} MB in all (five times "
                                               "WORKBENCH_MAX_FILE_MB)")
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError) as e:
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError, zlib.error,
+            OSError) as e:
         raise FormatError(f"a damaged archive ({e})") from None
     except RuntimeError as e:  # an encrypted entry
         raise FormatError(f"the archive cannot be read ({e})") from None
 
 
-def pandoc_tree(source: Path | bytes, fmt: str, budget_mb: int, seconds: float
-                ) -> dict[str, Any]:
-    """Pandoc's JSON tree of a file (or of bytes given on its input)."""
+def pandoc_json(source: Path | bytes, fmt: str, out: Path, budget_mb: int, seconds: float
+                ) -> None:
+    """Pandoc's JSON tree of a file (or of bytes given on its input), written to ``out``:
+    parsing it is left to the bounded child (``tree_blocks``), since a few megabytes of
+    text make a tree many times that size."""
     args = [pandoc_path(), "--from", fmt, "--to", "json", "--track-changes=all", "--sandbox",
+            "--output", str(out),
             # the binary suggests a 64 MB heap (-H), which a smaller cap must undercut
             "+RTS", f"-M{budget_mb}m", f"-H{max(1, min(64, budget_mb // 2))}m", "-RTS"]
     given = source if isinstance(source, bytes) else None
@@ -118,11 +124,37 @@ def pandoc_tree(source: Path | bytes, fmt: str, budget_mb: int, seconds: float
                               "(WORKBENCH_MAX_PARSE_MB sets the limit)")
         first = next((ln.strip() for ln in stderr.splitlines() if ln.strip()), "")
         raise FormatError(f"pandoc could not read it: {first[:200] or 'no reason given'}")
+
+
+def tree_blocks(tree_file: Path) -> tuple[list[Block], str | None, list[str]]:
+    """Blocks, title and authors of the tree pandoc wrote: run in the bounded child."""
     try:
-        tree: dict[str, Any] = json.loads(proc.stdout)
-    except json.JSONDecodeError:
+        tree: dict[str, Any] = json.loads(tree_file.read_bytes())
+        return blocks_of(tree), next(iter(meta_text(tree, "title")), None), \
+            meta_text(tree, "author")
+    except RecursionError:
+        raise FormatError("its structure is nested too deeply to read (lists or quotes "
+                          "hundreds of levels deep)") from None
+    except (json.JSONDecodeError, UnicodeDecodeError):
         raise FormatError("pandoc gave no document") from None
-    return tree
+
+
+def read_tree(source: Path | bytes, fmt: str, budget_mb: int, deadline: float
+              ) -> tuple[list[Block], str | None, list[str]]:
+    """Pandoc in its own process, then its tree read in the bounded child."""
+    import tempfile
+    import time
+
+    from .. import bounded
+
+    with tempfile.TemporaryDirectory(prefix="workbench-pandoc-") as folder:
+        out = Path(folder) / "tree.json"
+        pandoc_json(source, fmt, out, budget_mb, deadline - time.monotonic())
+        try:
+            return bounded.run(tree_blocks, (out,), budget_mb,
+                               max(deadline - time.monotonic(), 0.1), "reading the document")
+        except bounded.OverBudget as exc:
+            raise FormatError(exc.line()) from None
 
 
 # ----------------------------------------------------------------------- the tree walk
@@ -290,7 +322,7 @@ def package_meta(path: Path) -> tuple[str | None, list[str]]:
     return title, [a.strip() for a in re.split(r";|\s&\s", author) if a.strip()]
 
 
-def read(path: Path, budget_mb: int, seconds: float, entry_limit: int
+def read(path: Path, budget_mb: int, deadline: float, entry_limit: int
          ) -> tuple[list[Block], str | None, list[str]]:
     """Blocks, title and authors of a Word, OpenDocument, RTF, EPUB or Markdown file."""
     suffix = path.suffix.lower()
@@ -299,7 +331,23 @@ def read(path: Path, budget_mb: int, seconds: float, entry_limit: int
     sniff(path, head)
     if suffix in ARCHIVES:
         check_inflated(path, entry_limit, 5 * entry_limit)
-    tree = pandoc_tree(path, PANDOC_FORMATS[suffix], budget_mb, seconds)
+    if suffix in (".md", ".markdown"):
+        _check_utf8(path)
+    blocks, title, authors = read_tree(path, PANDOC_FORMATS[suffix], budget_mb, deadline)
     stated_title, stated_authors = package_meta(path)
-    title = next(iter(meta_text(tree, "title")), None) or stated_title
-    return blocks_of(tree), title, meta_text(tree, "author") or stated_authors
+    return blocks, title or stated_title, authors or stated_authors
+
+
+def _check_utf8(path: Path) -> None:
+    """Pandoc reads text that is not UTF-8 as Latin-1 with a warning, storing mojibake
+    (or a binary file as a document): refused here as a .txt file is."""
+    data = path.read_bytes()
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise FormatError("UTF-16 text: save it as UTF-8 and add it again")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise FormatError(f"not UTF-8 text (byte 0x{data[e.start]:02x} at offset "
+                          f"{e.start})") from None
+    if "\x00" in text:
+        raise FormatError("not text (it holds NUL bytes)")

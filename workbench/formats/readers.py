@@ -2,7 +2,8 @@
 
 Pandoc bounds itself (its runtime's heap cap, killed at the deadline) and cannot run
 under an address-space limit, whose reservation its runtime makes at start; the Python
-readers (trafilatura, webvtt-py) run in ``bounded``'s child with the memory budget.
+readers (trafilatura, webvtt-py, and the walk of pandoc's tree) run in ``bounded``'s
+child with the memory budget.
 """
 
 from __future__ import annotations
@@ -38,8 +39,9 @@ def read_blocks(path: Path, budget_mb: int, deadline: float, entry_limit: int
         if suffix in WEB:
             main, title, authors = bounded.run(web.main_html, (path.read_bytes(),),
                                                budget_mb, left(), "reading the page")
-            tree = documents.pandoc_tree(main.encode("utf-8"), "html", budget_mb, left())
-            return documents.blocks_of(tree), title, authors
+            blocks, _, _ = documents.read_tree(main.encode("utf-8"), "html", budget_mb,
+                                               deadline)
+            return blocks, title, authors
     except bounded.OverBudget as exc:
         raise FormatError(exc.line()) from None
-    return documents.read(path, budget_mb, left(), entry_limit)
+    return documents.read(path, budget_mb, deadline, entry_limit)

@@ -32,14 +32,17 @@ def to_segments(blocks: list[Block], transcript: bool | None = None) -> list[Par
             labels and block.kind == SegmentKind.PARAGRAPH) else None
         if turn is not None:
             current = ParsedSegment(SegmentKind.TURN, turn[1], block.page, block.page,
-                                    speaker=turn[0])
+                                    speaker=turn[0], time_start=block.start,
+                                    time_end=block.end)
             segments.append(current)
             continue
         if current is not None and block.kind == SegmentKind.PARAGRAPH:
             current.text = f"{current.text} {block.text}".strip()
             current.page_end = block.page
+            current.time_end = block.end if block.end is not None else current.time_end
             continue
-        current = None
+        if block.kind != SegmentKind.COMMENT:  # a comment on a turn does not end it
+            current = None
         if block.kind == SegmentKind.PARAGRAPH and BULLET.match(block.text):
             block.kind = SegmentKind.LIST_ITEM  # a list typed by hand, or RTF's bullets
         speaker = block.speaker if block.kind in (SegmentKind.TURN, SegmentKind.COMMENT) \

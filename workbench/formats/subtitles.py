@@ -228,8 +228,12 @@ def _voice(caption: Caption) -> str | None:
 
 
 def _label(text: str) -> tuple[str, str] | None:
+    """A leading name: its words capitalised or numbers ("Max Bigman", "Speaker 1",
+    "INTERVIEWER"), so that speech such as "The mayor told me: go" is not a speaker."""
     match = LABEL.fullmatch(text)
     if not match or not match["name"][0].isupper() or len(match["name"]) > MAX_LABEL:
+        return None
+    if not all(word[0].isupper() or word[0].isdigit() for word in match["name"].split()):
         return None
     return match["name"], match["rest"]
 

@@ -8,10 +8,7 @@ reads into blocks like any other document. Scripts and styles never reach the te
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from . import Block, FormatError
-from .documents import blocks_of, pandoc_tree
+from . import FormatError
 
 
 def main_html(raw: bytes) -> tuple[str, str | None, list[str]]:
@@ -34,11 +31,3 @@ def main_html(raw: bytes) -> tuple[str, str | None, list[str]]:
     authors = [a.strip() for a in (meta.author or "").split(";") if a.strip()] \
         if meta is not None else []
     return main, title or None, authors
-
-
-def read(path: Path, budget_mb: int, seconds: float) -> tuple[list[Block], str | None,
-                                                              list[str]]:
-    """Blocks, title and authors of a saved HTML page (unbounded: see ``readers``)."""
-    main, title, authors = main_html(path.read_bytes())
-    return blocks_of(pandoc_tree(main.encode("utf-8"), "html", budget_mb, seconds)), title, \
-        authors

@@ -22,16 +22,16 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("segment") as batch:
-        batch.add_column(sa.Column("time_start", sa.Float(), nullable=True))
-        batch.add_column(sa.Column("time_end", sa.Float(), nullable=True))
-    with op.batch_alter_table("page") as batch:
-        batch.add_column(sa.Column("ocr_confidence", sa.Float(), nullable=True))
+    # plain ADD COLUMN: nothing is rebuilt, no row touched
+    op.add_column("segment", sa.Column("time_start", sa.Float(), nullable=True))
+    op.add_column("segment", sa.Column("time_end", sa.Float(), nullable=True))
+    op.add_column("page", sa.Column("ocr_confidence", sa.Float(), nullable=True))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("page") as batch:
-        batch.drop_column("ocr_confidence")
-    with op.batch_alter_table("segment") as batch:
-        batch.drop_column("time_end")
-        batch.drop_column("time_start")
+    # ALTER TABLE ... DROP COLUMN, on SQLite (3.35 and later) too: a batch rebuild of
+    # ``segment`` would fire its foreign keys' cascades (every coding gone) and drop its
+    # search triggers
+    op.execute("ALTER TABLE page DROP COLUMN ocr_confidence")
+    op.execute("ALTER TABLE segment DROP COLUMN time_end")
+    op.execute("ALTER TABLE segment DROP COLUMN time_start")
