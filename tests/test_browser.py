@@ -447,7 +447,8 @@ def test_clicking_a_heatmap_cell_opens_its_excerpts(demo_server, page):
     _goto(page, "Compare cities")
     city_picker = page.get_by_role("combobox", name="City").first  # then the profile's
     code_picker = page.get_by_role("combobox", name="Code").first
-    expect(city_picker).to_have_value(str(cities.index[0]))
+    # the page's first render on a loaded machine took longer than expect's 5 s in CI
+    expect(city_picker).to_have_value(str(cities.index[0]), timeout=60_000)
     # each cell is a mark of Vega's SVG, labelled with its fields
     page.locator(f"[data-testid='stVegaLiteChart'] g.mark-rect "
                  f"path[aria-label^='code: {code}; city: {city};']").click()
