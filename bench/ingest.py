@@ -8,7 +8,8 @@ Measures pages per second for:
 - bare pypdfium2 text extraction (``get_textpage().get_text_range()``),
 - bare pdfplumber ``extract_text()``,
 - our parse alone (layout, cleaning, segments, sentences, places), and
-- our whole ingest (parse + SQLite store with FTS5),
+- our whole ingest (parse + SQLite store with FTS5), one file after another and with
+  one file read per core at once (``workbench ingest``'s default),
 and prints the ratios. Start-up costs (gazetteer, spaCy pipeline) are paid once
 before timing and reported on their own. Peak Python memory of our parse is
 measured on a long PDF and on one ten times longer, to show it stays flat per page.
@@ -29,7 +30,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from workbench import places  # noqa: E402
-from workbench.ingest import IngestOptions, ingest_file, parse_file  # noqa: E402
+from workbench.ingest import (  # noqa: E402
+    IngestOptions,
+    default_workers,
+    ingest_file,
+    ingest_paths,
+    parse_file,
+)
 from workbench.store import Store  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "fixtures" / "pdfs"
@@ -74,15 +81,20 @@ def timed(fn, paths: list[Path], repeat: int = 1) -> float:
     return best
 
 
-def whole_ingest(paths: list[Path]) -> float:
+def whole_ingest(paths: list[Path], workers: int = 1) -> float:
+    """Every file into an empty store; with ``workers`` above one, read that many at once
+    (``ingest_paths``, as ``workbench ingest`` does by default)."""
     with tempfile.TemporaryDirectory() as tmp:
         store = Store(f"sqlite:///{tmp}/bench.db")
         start = time.perf_counter()
-        for p in paths:
-            result = ingest_file(store, p, IngestOptions())
+        if workers == 1:
+            results = [ingest_file(store, p, IngestOptions()) for p in paths]
+        else:
+            results = ingest_paths(store, paths, IngestOptions(), workers=workers)
+        elapsed = time.perf_counter() - start
+        for result in results:
             if result.status != "ingested":
                 raise SystemExit(result.line())
-        elapsed = time.perf_counter() - start
         store.close()
     return elapsed
 
@@ -131,6 +143,10 @@ def main() -> None:
             lambda p: parse_file(p), paths, repeat=2),
         "workbench whole ingest (parse + SQLite store)": whole_ingest(paths),
     }
+    workers = default_workers(len(paths))
+    parallel = f"workbench whole ingest, {workers} files read at once"
+    if workers > 1:
+        results[parallel] = whole_ingest(paths, workers)
     print(f"\n{'pipeline':52} {'seconds':>8} {'pages/s':>9}")
     for name, secs in results.items():
         print(f"{name:52} {secs:8.2f} {total_pages / secs:9.1f}")
@@ -139,6 +155,9 @@ def main() -> None:
     pdfium_secs = results["pypdfium2 get_text_range (bare)"]
     print(f"\nwhole ingest vs bare pdfplumber: {plumber / ours:.2f}x (above 1 means faster)")
     print(f"whole ingest vs bare pypdfium2:  {pdfium_secs / ours:.2f}x")
+    if parallel in results:
+        print(f"{workers} files at once vs one after another: "
+              f"{ours / results[parallel]:.2f}x faster")
 
     longest = max(paths, key=pages_of)
     with tempfile.TemporaryDirectory() as tmp:

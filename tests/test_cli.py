@@ -59,6 +59,23 @@ def test_bad_kind_is_refused(tmp_path, generated):
     assert res.returncode == 2 and "--kind must be one of" in res.stderr
 
 
+def test_ingest_workers_report_in_the_order_given(tmp_path, generated):
+    files = [str(generated[k]) for k in ("two_column", "encrypted", "text", "page_break")]
+    out = {}
+    for workers in ("1", "2"):
+        res = run("ingest", *files, "--workers", workers, "--db",
+                  str(tmp_path / f"w{workers}.db"), cwd=tmp_path)
+        assert res.returncode == 1  # the encrypted file
+        out[workers] = res.stdout.splitlines(), res.stderr.splitlines()
+        listing = run("documents", "--db", str(tmp_path / f"w{workers}.db"), cwd=tmp_path)
+        out[workers] += (listing.stdout,)
+    assert out["1"] == out["2"]
+    assert [ln.split()[0] for ln in out["2"][0][:3]] == ["ingested"] * 3
+    refused = run("ingest", files[0], "--workers", "0", "--db", str(tmp_path / "z.db"),
+                  cwd=tmp_path)
+    assert refused.returncode == 2 and "--workers" in refused.stderr
+
+
 def test_fixture_folder_ingest(tmp_path, db_url):
     if not FIXTURES.exists():
         pytest.skip("../shared/fixtures/pdfs is absent")

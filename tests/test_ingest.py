@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from workbench.ingest import IngestOptions, detect_language, ingest_file, ingest_paths, parse_file
+from workbench.ingest import _read as _REAL_READ
 
 from .conftest import CORPUS, dump, fixture_pdf
 
@@ -356,3 +359,79 @@ def test_a_paragraph_longer_than_spacy_reads_is_refused_by_name(store, tmp_path)
     assert result.status == "failed"
     assert "more than 1,000,000: the text has no paragraph breaks" in result.reason
     assert store.counts()["documents"] == 0
+
+
+def _stored(store) -> list[tuple]:
+    """What the documents hold, without the times they were written."""
+    rows: list[tuple] = []
+    for summary in store.documents():
+        doc = store.document(summary.id)
+        rows.append((summary, doc.sha256, doc.text))
+        rows.extend((s.id, s.order, s.kind, s.page_start, s.page_end, s.char_start,
+                     s.char_end, s.speaker, s.case_place_id, s.sentences, s.text)
+                    for s in store.segments(summary.id))
+    return rows
+
+
+def _mixed_folder(generated, tmp_path):
+    folder = tmp_path / "mixed"
+    folder.mkdir()
+    for key in ("two_column", "page_break", "encrypted", "text", "empty"):
+        (folder / generated[key].name).write_bytes(generated[key].read_bytes())
+    # the same file under two names: read once, the second one skipped
+    (folder / "z-copy.pdf").write_bytes(generated["two_column"].read_bytes())
+    return folder
+
+
+def test_parallel_ingest_stores_what_one_file_after_another_stores(generated, tmp_path):
+    from workbench.store import Store
+
+    folder = _mixed_folder(generated, tmp_path)
+    stores = {}
+    results = {}
+    for workers in (1, 2):
+        store = Store(f"sqlite:///{tmp_path / f'w{workers}.db'}")
+        seen: list[str] = []
+        done = ingest_paths(store, [folder], workers=workers,
+                            on_result=lambda r, seen=seen: seen.append(r.path.name))
+        results[workers] = [(r.path.name, r.status, r.document_id, r.reason, r.segments)
+                            for r in done]
+        assert seen == [r[0] for r in results[workers]]  # reported in order, as written
+        stores[workers] = _stored(store)
+        store.close()
+    assert results[1] == results[2]
+    assert stores[1] == stores[2]
+    status = {name: status for name, status, *_ in results[2]}
+    assert status == {"two-column.pdf": "ingested", "page-break.pdf": "ingested",
+                      "encrypted.pdf": "failed", "notes.txt": "ingested",
+                      "empty.pdf": "failed", "z-copy.pdf": "skipped"}
+
+
+def _die_on_page_break(path, options, sha):
+    """A reader that dies the way an out-of-memory kill does, on one file (top-level: a
+    worker is handed it by name)."""
+    if path.name == "page-break.pdf":
+        os._exit(9)
+    return _REAL_READ(path, options, sha)
+
+
+def test_a_reader_that_dies_fails_its_file_alone(store, generated, tmp_path, monkeypatch):
+    from workbench import ingest
+
+    folder = _mixed_folder(generated, tmp_path)
+    monkeypatch.setattr(ingest, "_read", _die_on_page_break)
+    results = {r.path.name: r for r in ingest_paths(store, [folder], workers=2)}
+    assert results["page-break.pdf"].status == "failed"
+    assert "stopped" in results["page-break.pdf"].reason
+    assert results["two-column.pdf"].status == "ingested"
+    assert results["notes.txt"].status == "ingested"
+    assert results["z-copy.pdf"].status == "skipped"
+    assert store.counts()["documents"] == 2
+
+
+def test_default_workers_is_one_per_core_and_no_more_than_files():
+    from workbench.ingest import default_workers
+
+    assert default_workers(1) == 1
+    assert default_workers(0) == 1
+    assert default_workers(1000) == (os.cpu_count() or 1)

@@ -8,13 +8,18 @@ are checked before the store is touched, and a file's size before it is read.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import math
+import multiprocessing
+import os
 import re
 import time
 import tomllib
 from collections import Counter
 from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -487,6 +492,15 @@ def ingest_file(store: Store, path: Path, options: IngestOptions | None = None,
     """One file into the store (``actor``: who the audit log names; the CLI's user when
     None)."""
     options = options or IngestOptions()
+    checked = _check(store, path, options)
+    if isinstance(checked, IngestResult):
+        return checked
+    return _write(store, path, _read(path, options, checked), actor)
+
+
+def _check(store: Store, path: Path, options: IngestOptions) -> str | IngestResult:
+    """The file's hash, or the result that ends its turn before any parsing (missing,
+    too large, or already stored)."""
     try:
         if not path.exists():
             raise IngestError("file not found")
@@ -496,22 +510,56 @@ def ingest_file(store: Store, path: Path, options: IngestOptions | None = None,
             raise IngestError("not a regular file (a pipe, device or socket)")
         check_file_size(path, options.limits)
         sha = sha256_file(path)
-        existing = store.document_by_sha(sha)
+    except (IngestError, OSError) as exc:
+        return IngestResult(path, "failed", reason=str(exc) or type(exc).__name__)
+    existing = store.document_by_sha(sha)
+    if existing is not None:
+        return _already(path, existing)
+    return sha
+
+
+def _already(path: Path, existing: Any) -> IngestResult:
+    return IngestResult(path, "skipped", existing.id,
+                        f"already in the store as document {existing.id} "
+                        f"({existing.source_file})")
+
+
+def _read(path: Path, options: IngestOptions, sha: str) -> ParsedDocument | str:
+    """The parsed document, or the one-line reason it could not be read. Needs no store,
+    so it runs in a worker process when several files are ingested at once."""
+    try:
+        return parse_file(path, options, sha256=sha)
+    except (IngestError, ValueError, OSError) as exc:
+        return str(exc) or type(exc).__name__
+    except Exception as exc:  # a parser bug must not stop the other files
+        first = (str(exc).strip().splitlines() or [""])[0][:200]
+        return f"unexpected {type(exc).__name__}: {first}"
+
+
+def _write(store: Store, path: Path, parsed: ParsedDocument | str,
+           actor: str | None) -> IngestResult:
+    """The one writer: each file in its own transaction, in the order given."""
+    if isinstance(parsed, str):
+        return IngestResult(path, "failed", reason=parsed)
+    try:
+        existing = store.document_by_sha(parsed.sha256)  # the same file twice in one run
         if existing is not None:
-            return IngestResult(path, "skipped", existing.id,
-                                f"already in the store as document {existing.id} "
-                                f"({existing.source_file})")
-        parsed = parse_file(path, options, sha256=sha)
+            return _already(path, existing)
         if path.suffix.lower() == ".pdf":
             parsed.original = path.read_bytes()
         doc_id = store.add_document(parsed, actor=actor)
     except (IngestError, ValueError, OSError) as exc:
         return IngestResult(path, "failed", reason=str(exc) or type(exc).__name__)
-    except Exception as exc:  # a parser bug must not stop the other files
+    except Exception as exc:
         first = (str(exc).strip().splitlines() or [""])[0][:200]
         return IngestResult(path, "failed", reason=f"unexpected {type(exc).__name__}: {first}")
     return IngestResult(path, "ingested", doc_id, pages=parsed.page_count,
                         segments=len(parsed.segments))
+
+
+def default_workers(files: int) -> int:
+    """One worker per core, never more than there are files."""
+    return max(1, min(os.cpu_count() or 1, files))
 
 
 def ingest_paths(
@@ -520,12 +568,75 @@ def ingest_paths(
     options: IngestOptions | None = None,
     on_result: Callable[[IngestResult], None] | None = None,
     files: list[tuple[Path, dict[str, Any]]] | None = None,
+    workers: int = 1,
+    actor: str | None = None,
 ) -> list[IngestResult]:
+    """Every file, in order. With ``workers`` above one the files are read in that many
+    processes at once (reading is nearly all the time: PDF text, OCR, segments, places)
+    while this process stays the store's only writer, so results, document ids and
+    transactions are those of one file after another."""
     base = options or IngestOptions()
-    results = []
-    for path, entry in files if files is not None else expand_paths(paths):
-        result = ingest_file(store, path, options_for(base, entry))
-        results.append(result)
-        if on_result is not None:
-            on_result(result)
+    todo = files if files is not None else expand_paths(paths)
+    if workers <= 1 or len(todo) < 2 or not hasattr(os, "fork"):
+        results = []
+        for path, entry in todo:
+            result = ingest_file(store, path, options_for(base, entry), actor=actor)
+            results.append(result)
+            if on_result is not None:
+                on_result(result)
+        return results
+    return _ingest_parallel(store, todo, base, on_result, workers, actor)
+
+
+def _ingest_parallel(store: Store, todo: list[tuple[Path, dict[str, Any]]],
+                     base: IngestOptions, on_result: Callable[[IngestResult], None] | None,
+                     workers: int, actor: str | None) -> list[IngestResult]:
+    # a callback cannot cross into a worker: progress there is one step per file
+    quiet = dataclasses.replace(base, progress=None)
+    results: list[IngestResult] = []
+    with ProcessPoolExecutor(max_workers=min(workers, len(todo)),
+                             mp_context=_FORK) as pool:
+        pending: list[tuple[Path, IngestOptions, str | IngestResult,
+                            Future[ParsedDocument | str] | None]] = []
+        first_of: set[str] = set()
+        for path, entry in todo:
+            options = options_for(quiet, entry)
+            checked = _check(store, path, options)
+            if isinstance(checked, IngestResult) or checked in first_of:
+                pending.append((path, options, checked, None))  # a copy: skipped at writing
+            else:
+                first_of.add(checked)
+                pending.append((path, options, checked,
+                                pool.submit(_read, path, options, checked)))
+        for path, options, checked, job in pending:
+            if isinstance(checked, IngestResult):
+                result = checked
+            elif job is None:
+                existing = store.document_by_sha(checked)
+                result = (_already(path, existing) if existing is not None else
+                          IngestResult(path, "failed", reason="its copy earlier in this "
+                                       "run could not be read"))
+            else:
+                try:
+                    parsed = job.result()
+                except BrokenProcessPool:
+                    # a worker died (killed, out of memory) and took the pool with it; which
+                    # file did it is unknown, so each one left is read in a process of its own
+                    parsed = _read_alone(path, options, checked)
+                result = _write(store, path, parsed, actor)
+            results.append(result)
+            if on_result is not None:
+                on_result(result)
     return results
+
+
+# fork: a worker starts with the loaded code, in milliseconds, as bounded.run does
+_FORK = multiprocessing.get_context("fork") if hasattr(os, "fork") else None
+
+
+def _read_alone(path: Path, options: IngestOptions, sha: str) -> ParsedDocument | str:
+    with ProcessPoolExecutor(max_workers=1, mp_context=_FORK) as pool:
+        try:
+            return pool.submit(_read, path, options, sha).result()
+        except BrokenProcessPool:
+            return "the process reading it stopped (out of memory or killed)"

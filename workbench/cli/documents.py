@@ -17,7 +17,9 @@ if TYPE_CHECKING:
 
 @app.command()
 def ingest(
-    paths: Annotated[list[Path], typer.Argument(help="PDF or .txt files and folders.")],
+    paths: Annotated[list[Path], typer.Argument(
+        help="Files (PDF, Word, OpenDocument, RTF, EPUB, HTML, Markdown, text, subtitles) "
+             "and folders.")],
     db: DbOption = None,
     kind: Annotated[str | None, typer.Option(help=f"One of {', '.join(DOCUMENT_KINDS)}.")] = None,
     city: Annotated[list[str] | None, typer.Option(help="Case city (repeatable).")] = None,
@@ -27,8 +29,10 @@ def ingest(
         "pdfium",
     transcript: Annotated[bool | None, typer.Option(
         "--transcript/--no-transcript", help="Force or forbid speaker-turn parsing.")] = None,
+    workers: Annotated[int | None, typer.Option(
+        min=1, help="Files read at once (default: one per core).")] = None,
 ) -> None:
-    """Ingest PDFs and text files; each file in its own transaction."""
+    """Ingest documents; each file in its own transaction, several read at once."""
     from ..ingest import IngestOptions
 
     if kind is not None and kind not in DOCUMENT_KINDS:
@@ -37,19 +41,20 @@ def ingest(
     # a limit set to something that is not a limit is a UsageError (exit 2)
     options = IngestOptions(kind=kind, cities=city, countries=country, title=title,
                             engine=engine, transcript=transcript)
-    results = run_ingest(store, paths, options)
+    results = run_ingest(store, paths, options, workers)
     if any(r.status == "failed" for r in results):
         raise typer.Exit(1)
 
 
-def run_ingest(store: Store, paths: list[Path], options: IngestOptions) -> list[IngestResult]:
+def run_ingest(store: Store, paths: list[Path], options: IngestOptions,
+               workers: int | None = None) -> list[IngestResult]:
     """Ingest with a line per file (errors on standard error), a progress bar for
     several files and a count at the end."""
-    from ..ingest import expand_paths, ingest_paths
+    from ..ingest import default_workers, expand_paths, ingest_paths
 
     files = expand_paths(paths)
     if not files:
-        raise fail("no .pdf or .txt files found in " + ", ".join(map(str, paths)))
+        raise fail("no documents of a supported type found in " + ", ".join(map(str, paths)))
     with progress(len(files) >= 2) as bar:
         task = bar.add_task("ingesting", total=len(files))
 
@@ -57,7 +62,8 @@ def run_ingest(store: Store, paths: list[Path], options: IngestOptions) -> list[
             typer.echo(result.line(), err=result.status == "failed")
             bar.advance(task)
 
-        results = ingest_paths(store, paths, options, on_result=report, files=files)
+        results = ingest_paths(store, paths, options, on_result=report, files=files,
+                               workers=workers or default_workers(len(files)))
     count = {status: sum(r.status == status for r in results)
              for status in ("ingested", "skipped", "failed")}
     typer.echo(f"{count['ingested']} ingested, {count['skipped']} skipped, "
