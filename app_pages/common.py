@@ -219,22 +219,31 @@ def start_embedding(store: Store) -> None:
     """Encode, in the background, the segments that have no stored vector yet (a new
     upload's), so that suggesting and training never wait on the encoder."""
     job = background_job("embedding", store.url)
+    if claim(job):
+        threading.Thread(target=embed_now, args=(job, store), name="workbench-embed",
+                         daemon=True).start()
+
+
+def claim(job: Job) -> bool:
+    """Mark the job running unless it already is: one run of a job at a time, even when
+    two sessions start it at once."""
     with job.lock:
         if job.status == "running":
-            return
+            return False
         job.status, job.step, job.done, job.total, job.message = "running", "", 0, 1, ""
+        return True
 
-    def work() -> None:
-        from workbench import encoder
 
-        try:
-            n = encoder.embed_segments(
-                store, progress=lambda done, total: job.update(done=done, total=total))
-            job.update(status="done", message=f"{n} segments encoded for suggestions")
-        except Exception as exc:  # shown on the page; what was stored stays
-            job.update(status="failed", message=f"encoding stopped: {exc}")
+def embed_now(job: Job, store: Store) -> None:
+    """The encoding a claimed job stands for, in the calling thread."""
+    from workbench import encoder
 
-    threading.Thread(target=work, name="workbench-embed", daemon=True).start()
+    try:
+        n = encoder.embed_segments(
+            store, progress=lambda done, total: job.update(done=done, total=total))
+        job.update(status="done", message=f"{n} segments encoded for suggestions")
+    except Exception as exc:  # shown on the page; what was stored stays
+        job.update(status="failed", message=f"encoding stopped: {exc}")
 
 
 def embedding_status(store: Store) -> None:

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import shutil
 import tempfile
+import threading
+import uuid
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import streamlit as st
@@ -48,44 +52,124 @@ def render(store: Store) -> None:
 
 def upload(store: Store) -> None:
     st.subheader("Upload")
+    job = common.background_job("ingest", store.url)
     files = st.file_uploader(
         "Documents: PDF (scanned pages read by OCR), Word, OpenDocument, RTF, EPUB, web "
         "pages, Markdown, text, subtitles (.vtt, .srt)",
         type=sorted(s.lstrip(".") for s in ingest.SUPPORTED), accept_multiple_files=True,
         key="upload")
     kind = st.selectbox("Kind", ["(detect)", *DOCUMENT_KINDS], key="upload_kind")
-    if not st.button("Ingest", key="ingest", disabled=not files):
-        return
-    bar = st.progress(0.0, text="ingesting")
-    ingested = False
-    with tempfile.TemporaryDirectory() as tmp:
-        limit = limits_from_env().max_upload_mb
-        for n, f in enumerate(files, start=1):
-            if f.size > limit * ingest.MB:
-                st.error(f"error: {f.name}: "
-                         f"{ingest.too_large_reason(f.size, limit, ENV_MAX_UPLOAD_MB)}")
-                continue
-            path = Path(tmp) / Path(f.name).name
-            path.write_bytes(f.getvalue())
-            def within(what: str, done: int, of: int, n: int = n, name: str = f.name) -> None:
-                # a scanned report takes seconds a page: the bar moves within the file
-                bar.progress((n - 1 + done / max(of, 1)) / len(files),
-                             text=f"{n}/{len(files)} files · {name}: {what} ({done}/{of})")
+    clicked = st.button("Ingest", key="ingest", disabled=not files or job.status == "running",
+                        help="Documents are read in the background, one per core at once: "
+                             "you can go on working on other pages meanwhile.")
+    if clicked and start_ingest(store, job, files or [],
+                                None if kind == "(detect)" else kind):
+        st.rerun()  # the button is drawn again, disabled while the files are read
+    ingest_status(job)
 
-            options = ingest.IngestOptions(kind=None if kind == "(detect)" else kind,
-                                           progress=within)
-            result = ingest.ingest_file(store, path, options, actor=common.actor())
-            line = result.line().replace(str(path), f.name)
-            if result.status == "failed":
-                st.error(line)
-            elif result.status == "skipped":
-                st.warning(line)
-            else:
-                st.success(line)
-                ingested = True
-            bar.progress(n / len(files), text=f"{n}/{len(files)} files")
-    if ingested:
-        common.start_embedding(store)
+
+def start_ingest(store: Store, job: common.Job, files: list[Any], kind: str | None) -> bool:
+    """Copy the uploads to a folder of their own and read them in a background thread:
+    a scanned report takes seconds a page, and a page must not wait on it."""
+    limit = limits_from_env().max_upload_mb
+    refused = []
+    for f in files:
+        if f.size > limit * ingest.MB:  # refused before a byte is copied
+            refused.append(("failed", f"error: {f.name}: "
+                            f"{ingest.too_large_reason(f.size, limit, ENV_MAX_UPLOAD_MB)}"))
+    accepted = [f for f in files if f.size <= limit * ingest.MB]
+    if not common.claim(job):
+        st.warning("Another upload is being read: wait for it to finish.")
+        return False
+    token = uuid.uuid4().hex
+    st.session_state["_ingest_token"] = token
+    folder = Path(tempfile.mkdtemp(prefix="workbench-upload-"))
+    todo: list[tuple[Path, str]] = []
+    try:
+        for n, f in enumerate(accepted):
+            # a folder per file: two uploads of the same name do not overwrite each other
+            path = folder / str(n) / Path(f.name).name
+            path.parent.mkdir()
+            path.write_bytes(f.getvalue())
+            todo.append((path, f.name))
+    except OSError as exc:
+        shutil.rmtree(folder, ignore_errors=True)
+        job.update(status="failed", message=f"the uploads could not be copied: {exc}",
+                   result={"token": token, "lines": refused})
+        return True
+    job.update(step="starting", total=max(len(todo), 1) * STEPS,
+               result={"token": token, "lines": refused})
+    embedding = common.background_job("embedding", store.url)
+    threading.Thread(target=ingest_in_background,
+                     args=(job, embedding, store, folder, todo, kind, common.actor()),
+                     name="workbench-ingest", daemon=True).start()
+    return True
+
+
+STEPS = 1000  # progress steps per file: a scanned file moves the bar page by page
+
+
+def ingest_in_background(job: common.Job, embedding: common.Job, store: Store, folder: Path,
+                         todo: list[tuple[Path, str]], kind: str | None, actor: str) -> None:
+    """Read the copied uploads (one per core at once when there are several), record a
+    line per file, then encode the new segments for suggestions."""
+    names = {path: name for path, name in todo}
+    lines: list[tuple[str, str]] = list(job.result["lines"])
+    finished = 0
+
+    def within(what: str, done: int, of: int) -> None:
+        # one file is read here, not in a worker: its pages move the bar
+        job.update(done=int(STEPS * done / max(of, 1)), step=f"{todo[0][1]}: {what}")
+
+    def report(result: ingest.IngestResult) -> None:
+        nonlocal finished
+        finished += 1
+        lines.append((result.status, result.line().replace(str(result.path),
+                                                           names[result.path])))
+        job.update(done=finished * STEPS, step=f"{finished} of {len(todo)} files read",
+                   result={**job.result, "lines": list(lines)})
+
+    try:
+        options = ingest.IngestOptions(kind=kind, progress=within if len(todo) == 1 else None)
+        results = ingest.ingest_paths(store, [], options, on_result=report,
+                                      files=[(path, {}) for path, _ in todo],
+                                      workers=ingest.default_workers(len(todo)), actor=actor)
+        read = sum(r.status == "ingested" for r in results)
+        message = (f"{read} of {len(todo)} uploaded files ingested" if todo else
+                   "no file was ingested")
+        start = read > 0 and common.claim(embedding)  # before the page is told it ended
+        job.update(status="done", message=message, result={**job.result, "lines": lines})
+        if start:
+            common.embed_now(embedding, store)
+    except Exception as exc:  # shown on the page: the thread has no one else to tell
+        job.update(status="failed", message=f"ingest stopped: {exc}",
+                   result={**job.result, "lines": lines})
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def ingest_status(job: common.Job) -> None:
+    """The running upload's progress; when it ends, a line per file for the session that
+    started it, and the page read again once (the table above holds the new documents)."""
+    mine = (job.result or {}).get("token") == st.session_state.get("_ingest_token")
+    st.session_state.setdefault("_ingest_seen", (job.status, job.message))
+
+    @st.fragment(run_every=1.0 if job.status == "running" else None)
+    def status() -> None:
+        if job.status == "running":
+            st.progress(min(job.done / max(job.total, 1), 1.0),
+                        text=f"ingesting: {job.step}")
+            return
+        if job.status in ("done", "failed") and mine:
+            for state, line in (job.result or {}).get("lines", []):
+                {"failed": st.error, "skipped": st.warning}.get(state, st.success)(line)
+            if job.status == "failed":
+                st.error(job.message)
+        if st.session_state.get("_ingest_seen") != (job.status, job.message):
+            st.session_state["_ingest_seen"] = (job.status, job.message)
+            st.rerun(scope="app")
+
+    status()
 
 
 def edit_or_remove(store: Store, docs: list[DocumentSummary]) -> None:

@@ -482,6 +482,9 @@ def test_word_subtitles_and_a_scanned_pdf_are_uploaded_and_coded_like_a_pdf(
     page.get_by_text("admin-1.vtt").first.wait_for()
     _settle(page)
     page.get_by_role("button", name="Ingest").click()
+    if len(files) == 3:  # OCR takes seconds a page: the reading is seen going on
+        page.get_by_text("ingesting:").first.wait_for(timeout=60_000)
+        assert page.get_by_role("button", name="Ingest").is_disabled()
     page.get_by_text("ingested admin-1.vtt").wait_for(timeout=120_000)
     page.get_by_text("ingested admin-1.docx").wait_for(timeout=120_000)
     if len(files) == 3:
