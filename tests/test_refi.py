@@ -602,6 +602,10 @@ def test_a_timed_transcript_travels_as_a_recordings_transcript(store: Store, tmp
     path = re.search(r'plainTextPath="internal://([^"]+)"', transcript).group(1)
     assert f"sources/{path}" in names
     assert 'name="' in transcript and "creationDateTime" in transcript
+    # without a recording's path, and a base to join a relative one to, QualCoder stops
+    assert re.search(r'<AudioSource [^>]*path="relative://', xml)
+    assert re.search(r'<Project [^>]*basePath=""', xml)
+    assert 'creatingUser="' in transcript  # QualCoder's coder of every transcript coding
     points = {g: (int(p), int(t)) for g, t, p in re.findall(
         r'<SyncPoint guid="([^"]+)" timeStamp="(\d+)" position="(\d+)"', xml)}
     at = {p: t for p, t in points.values()}

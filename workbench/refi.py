@@ -579,6 +579,11 @@ def _transcript_element(parent: ET.Element, source: Source, codings: list[Coding
     transcript = ET.SubElement(parent, _q("Transcript"), {
         "guid": guid("transcript", source.guid), "name": xml_safe(f"{source.name}.txt"),
         "plainTextPath": f"internal://{source.guid}.txt", "creationDateTime": _stamp(None)})
+    coders = {coding.user for coding in codings}
+    if len(coders) == 1 and None not in coders:
+        # QualCoder gives every transcript coding the transcript's creator: with one
+        # coder, that is who coded
+        transcript.set("creatingUser", str(next(iter(coders))))
     points: dict[tuple[int, int], str] = {}
 
     def point(position: int, seconds: float) -> str:
@@ -605,6 +610,10 @@ def project_xml(project: Project) -> bytes:
     root = ET.Element(_q("Project"), {"name": xml_safe(project.name) or "workbench project",
                                       "origin": project.origin or "Workbench",
                                       "creationDateTime": _stamp(None)})
+    if any(source.sync for source in project.sources):
+        # recordings named relative to the project file's folder (there is no base): a
+        # reader that joins basePath and a relative path (QualCoder) finds one to join
+        root.set("basePath", "")
     if project.users:
         users = ET.SubElement(root, _q("Users"))
         for user in project.users:
@@ -640,8 +649,12 @@ def project_xml(project: Project) -> bytes:
             codings = sorted(by_source.get(source.guid, []),
                              key=lambda c: (c.start, c.end, c.code))
             if source.sync:  # a timed transcript: REFI ties its times to a recording
+                # the recording is not in the archive (Workbench does not hold it): its
+                # path says it sits beside the project, where QualCoder looks for it and
+                # without which QualCoder's import stops
                 element = ET.SubElement(sources, _q("AudioSource"), {
                     "guid": source.guid, "name": xml_safe(source.name),
+                    "path": "relative://" + xml_safe(source.name).replace("/", "_"),
                     "creationDateTime": _stamp(None)})
                 _transcript_element(element, source, codings)
             else:
