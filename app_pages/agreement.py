@@ -25,8 +25,8 @@ def render(store: Store) -> None:
     coders = cols[1].multiselect("Coders (all when empty)",
                                  [c for c in facets["coders"] if c != AGREED], key="agr_coders")
     codes = [c.id for c in store.codes() if not groups or c.group in groups]
-    decisions = agreement.store_decisions(store, coders=tuple(coders))
-    report = agreement.agreement(decisions, codes)
+    with st.spinner("counting the coders' decisions"):
+        report, found = figures(store.url, store.change_token(), tuple(coders), tuple(codes))
     if report.overall.n_segments == 0:
         st.info("Agreement needs two or more coders on the same segments. Ask a colleague "
                 "to code the documents you coded (the Code page records their name), or load "
@@ -52,17 +52,35 @@ def render(store: Store) -> None:
             st.altair_chart(alt.Chart(chart).mark_bar().encode(
                 x=alt.X("code:N", sort=None), y=alt.Y("alpha:Q", title="Krippendorff's alpha"),
                 tooltip=["code", "alpha", "percent_agreement", "segments"]), width="stretch")
-        adjudicate(store, decisions, codes)
+        adjudicate(store, found)
     model_as_coder(store, codes)
 
 
-def adjudicate(store: Store, decisions: agreement.Decisions, codes: list[str]) -> None:
+LISTED = 200  # disagreements offered at once: a team's store holds tens of thousands
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)  # 66 MB at 100,000 disputed segments
+def figures(url: str, token: int, coders: tuple[str, ...], codes: tuple[str, ...]
+            ) -> tuple[agreement.AgreementReport, list[agreement.Disagreement]]:
+    """The report and the disagreements, computed once per change to the store (the
+    token: the audit log's last entry) and choice of coders and codes, so a rerun after
+    any click does not count a million codings again. Read-only for the page."""
+    decisions = agreement.store_decisions(common.get_store(url), coders=coders)
+    return agreement.agreement(decisions, codes), agreement.disagreements(decisions, codes)
+
+
+def adjudicate(store: Store, found: list[agreement.Disagreement]) -> None:
     st.subheader("Disagreements to adjudicate")
-    found = agreement.disagreements(decisions, codes)
     st.caption(f"{len(found)} segments where the coders gave different codes.")
     if not found:
         return
-    by_id = {d.segment_id: d for d in found}
+    disputed = sorted({code for d in found for code in d.disputed})
+    narrow = st.selectbox("Disputed code", ["(any)", *disputed], key="agr_disputed")
+    matching = [d for d in found if narrow == "(any)" or narrow in d.disputed]
+    if len(matching) > LISTED:
+        st.caption(f"The first {LISTED} of {len(matching)} are listed: choose a disputed "
+                   "code to narrow them.")
+    by_id = {d.segment_id: d for d in matching[:LISTED]}
     texts = store.segment_texts(list(by_id))
     pick = st.selectbox("Segment", list(by_id), key="agr_segment",
                         format_func=lambda i: f"{i}: disputed "

@@ -201,6 +201,7 @@ class Job:
     total: int = 1
     message: str = ""
     result: Any = None  # what a finished job hands to the page
+    started: float = 0.0  # time.monotonic() when it started, where a page shows it
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def update(self, **changes: Any) -> None:

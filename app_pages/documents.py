@@ -30,8 +30,9 @@ def render(store: Store) -> None:
     coder = common.coder_name()
     if docs:
         rows = []
+        progress = store.progress_by_document(coder) if coder else {}
         for d in docs:
-            done, total = store.progress(coder, d.id) if coder else (0, 0)
+            done, total = progress.get(d.id, (0, 0))
             rows.append({"id": d.id, "title": d.title, "kind": d.kind, "language": d.language,
                          "pages": d.page_count, "segments": d.segments,
                          "cities": ", ".join(d.places) or "EU-wide",

@@ -4,14 +4,17 @@
 
 Builds the store with core bulk inserts (1,000 documents of 100 segments, texts
 drawn from the demo corpus, 40 case cities, 36 codes, five coders), then times:
-- a rerun of the Code page (Streamlit AppTest, a document chosen, name given);
-- the city x code matrix (the store query and the full Compare page rerun);
-and, for scale, the same matrix query as bare SQL through sqlite3.
+- every page's first render and reruns (Streamlit AppTest, a coder named);
+- the city x code matrix (the store query), and, for scale, the same matrix query as
+  bare SQL through sqlite3.
+
+    python bench/app.py --demo        (the pages on the demo store instead)
 """
 
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import random
 import sqlite3
@@ -96,30 +99,68 @@ def build(store: Store, n_segments: int, n_codings: int) -> None:
             conn.execute(insert(models.Coding), batch)
 
 
-def time_app(db_url: str, page: str, setup) -> list[float]:
+def time_app(db_url: str, page: str, setup, reruns: int = 5) -> tuple[float, list[float]]:
+    """(first render of the page, its reruns), in ms, in one AppTest session: the first
+    render pays what the page computes and caches, a rerun what a click costs."""
     from streamlit.testing.v1 import AppTest
 
     os.environ["WORKBENCH_DB"] = db_url
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=600)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=900)
     at.run()
     from app_pages import page_file
 
-    at.switch_page(str(page_file(page).relative_to(ROOT))).run()
     setup(at)
+    start = time.perf_counter()
+    at.switch_page(str(page_file(page).relative_to(ROOT))).run()
+    first = (time.perf_counter() - start) * 1000
     assert not at.exception, [e.value for e in at.exception]
     times = []
-    for _ in range(5):
+    for _ in range(reruns):
         start = time.perf_counter()
         at.run()
         times.append((time.perf_counter() - start) * 1000)
-    return times
+    assert not at.exception, [e.value for e in at.exception]
+    return first, times
+
+
+def every_page(db_url: str, reruns: int) -> None:
+    """Each page's first render and reruns, with a coder named (the Code page needs one)."""
+    from app_pages import page_modules
+
+    def named(at):
+        at.sidebar.text_input(key="coder").input("ana").run()
+
+    print(f"\n{'page':16} {'first render':>13} {'rerun median':>13} {'rerun max':>10}")
+    for module in page_modules():
+        first, times = time_app(db_url, module.TITLE, named, reruns)
+        print(f"{module.TITLE:16} {first:11.0f} ms {statistics.median(times):10.0f} ms "
+              f"{max(times):7.0f} ms", flush=True)
+
+
+def demo_pages(reruns: int) -> None:
+    """The demo store as `workbench demo` builds it (the four documents, two coders)."""
+    import subprocess
+
+    with tempfile.TemporaryDirectory() as tmp:
+        db = Path(tmp) / "demo.db"
+        subprocess.run([str(Path(sys.executable).parent / "workbench"), "demo", "--db",
+                        str(db)], check=True, cwd=tmp, capture_output=True)
+        print("demo store:", Store(f"sqlite:///{db}").counts())
+        every_page(f"sqlite:///{db}", reruns)
 
 
 def main() -> None:
+    logging.getLogger("streamlit").setLevel(logging.ERROR)  # AppTest's bare-mode notices
     ap = argparse.ArgumentParser()
     ap.add_argument("--segments", type=int, default=100_000)
     ap.add_argument("--codings", type=int, default=1_000_000)
+    ap.add_argument("--reruns", type=int, default=3)
+    ap.add_argument("--demo", action="store_true",
+                    help="time the pages on the demo store (workbench demo) instead")
     args = ap.parse_args()
+    if args.demo:
+        demo_pages(args.reruns)
+        return
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "scale.db"
         store = Store(f"sqlite:///{path}")
@@ -151,15 +192,7 @@ def main() -> None:
               f"{(time.perf_counter() - start) * 1000:.0f} ms")
         con.close()
 
-        def code_setup(at):
-            at.sidebar.text_input(key="coder").input("ana").run()
-
-        code = time_app(store.url, "Code", code_setup)
-        print(f"Code page rerun (AppTest): median {statistics.median(code):.0f} ms, "
-              f"max {max(code):.0f} ms")
-        cmp_ = time_app(store.url, "Compare cities", lambda at: None)
-        print(f"Compare cities page rerun (AppTest): median {statistics.median(cmp_):.0f} ms, "
-              f"max {max(cmp_):.0f} ms")
+        every_page(store.url, args.reruns)
         store.close()
 
 

@@ -19,3 +19,17 @@ def nav_pages(at: AppTest) -> list[str]:
     """The titles the navigation offers (AppTest keeps what ``st.navigation`` registered;
     nothing is registered before sign-in)."""
     return [str(p["page_name"]) for p in at._registered_pages.values() if "url_pathname" in p]
+
+
+def built(at: AppTest, timeout: float = 120.0) -> AppTest:
+    """Rerun until the Export page's file, written in the background, is offered (or the
+    build failed, which the page shows as an error)."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        at.run()
+        if at.get("download_button") or at.error:
+            return at
+        time.sleep(0.2)
+    raise AssertionError("the export was not built in time")

@@ -8,7 +8,7 @@ import time
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from .apptest import goto
+from .apptest import built, goto
 from .conftest import ROOT
 
 
@@ -280,7 +280,10 @@ def test_export_page(app):
     # nothing is built until asked; a change of filters makes the built file stale
     assert not app.get("download_button")
     app.button(key="build_export").click().run()
-    assert app.get("download_button")
+    assert app.get("download_button") or any("writing" in p.proto.text for p in
+                                              app.get("progress"))
+    built(app)
+    assert app.get("download_button") and not app.error
     app.multiselect(key="exp_codes").set_value(["FP08"]).run()
     assert not app.get("download_button")
     assert any("build it again" in c.value for c in app.caption)
@@ -293,7 +296,8 @@ def test_export_page_offers_every_format(app):
     for fmt in export.FORMATS:
         app.radio(key="exp_format").set_value(fmt).run()
         app.button(key="build_export").click().run()
-        assert not app.exception, (fmt, [e.value for e in app.exception])
+        built(app)
+        assert not app.exception and not app.error, (fmt, [e.value for e in app.exception])
         button = app.get("download_button")[0]
         assert button.proto.label.endswith(export.FORMATS[fmt].extension), fmt
 

@@ -270,3 +270,15 @@ def test_undo_and_redo_never_clobber_another_coder_or_stick_on_a_bulk_entry(stor
     store.decide(gone, "FP01", "ana", "accepted")
     store.delete_document(other, actor="lead")
     assert store.undo_last("ana") is None and store.redo_last("ana") is None
+
+
+def test_progress_of_every_document_at_once_is_each_documents_progress(store, generated):
+    first = ingest_file(store, generated["text"]).document_id
+    second = ingest_file(store, generated["page_break"]).document_id
+    for seg in store.segments(second)[:2]:
+        store.mark_reviewed(seg.id, "ana")
+    store.mark_reviewed(store.segments(first)[0].id, "ben")
+    for coder in ("ana", "ben", "nobody"):
+        assert store.progress_by_document(coder) == {
+            d: store.progress(coder, d) for d in (first, second)}
+    assert store.progress_by_document("ana")[second][0] == 2

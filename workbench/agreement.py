@@ -72,20 +72,57 @@ class Disagreement:
     disputed: list[str]
 
 
+@dataclass
+class _Table:
+    """Every shared segment's decisions as arrays, built once: ``coded[c, s]`` (coder c
+    coded shared segment s) and ``given[k, c, s]`` (and put code k on it). The figures
+    are then counts over these arrays, not a Python dict per segment and code: at a
+    team's 100,000 segments and 36 codes that is 3.6 million units."""
+
+    coders: list[str]
+    codes: list[str]
+    segments: list[int]
+    coded: np.ndarray
+    given: np.ndarray
+
+    @classmethod
+    def build(cls, decisions: Decisions, coders: list[str], codes: list[str]) -> _Table:
+        segments = _shared_segments(decisions)
+        row = {coder: i for i, coder in enumerate(coders)}
+        column = {code: k for k, code in enumerate(codes)}
+        coded = np.zeros((len(coders), len(segments)), dtype=bool)
+        given = np.zeros((len(codes), len(coders), len(segments)), dtype=bool)
+        for j, segment in enumerate(segments):
+            for coder, chosen in decisions[segment].items():
+                coded[row[coder], j] = True
+                for code in chosen:
+                    k = column.get(code)
+                    if k is not None:
+                        given[k, row[coder], j] = True
+        return cls(coders, codes, segments, coded, given)
+
+    def units(self, ks: slice | list[int]) -> tuple[np.ndarray, np.ndarray]:
+        """(present, absent): coders x units, one unit per shared segment and code."""
+        given = self.given[ks]
+        present = given.transpose(1, 0, 2).reshape(
+            len(self.coders), given.shape[0] * len(self.segments))
+        coded = np.tile(self.coded, (1, given.shape[0]))
+        return present, coded & ~present
+
+
 def agreement(decisions: Decisions, codes: Iterable[str]) -> AgreementReport:
     """Per-code and pooled agreement; undefined figures are None and explained in a note."""
     codes = list(dict.fromkeys(codes))
     coders = sorted({c for by_coder in decisions.values() for c in by_coder})
-    pairs = {pair: _shared(decisions, *pair) for pair in combinations(coders, 2)}
-    shared = _shared_segments(decisions)
-    notes = _report_notes(coders, pairs, shared)
-    per_code = [
-        _score(code, [u for s in shared for u in _units(decisions[s], [code])], coders, pairs,
-               len(shared), "segments")
-        for code in codes
-    ]
-    pooled = [u for s in shared for u in _units(decisions[s], codes)]
-    overall = _score(OVERALL, pooled, coders, pairs, len(shared), "segment-code decisions")
+    table = _Table.build(decisions, coders, codes)
+    pairs = {(a, b): int((table.coded[i] & table.coded[j]).sum())
+             for (i, a), (j, b) in combinations(enumerate(coders), 2)}
+    n = len(table.segments)
+    notes = _report_notes(coders, pairs, n)
+    per_code = [_score(code, *table.units([k]), coders, pairs, n, "segments")
+                for k, code in enumerate(codes)]
+    overall = _score(OVERALL, *table.units(slice(None)), coders, pairs, n,
+                     "segment-code decisions")
     if not codes:
         overall.note = "no codes were given, so there is nothing to compare"
     return AgreementReport(coders=coders, per_code=per_code, overall=overall, pairs=pairs,
@@ -94,15 +131,20 @@ def agreement(decisions: Decisions, codes: Iterable[str]) -> AgreementReport:
 
 def disagreements(decisions: Decisions, codes: Iterable[str]) -> list[Disagreement]:
     """The segments worth discussing in a reconciliation meeting, in segment order."""
-    wanted = set(codes)
+    codes = list(dict.fromkeys(codes))
+    coders = sorted({c for by_coder in decisions.values() for c in by_coder})
+    table = _Table.build(decisions, coders, codes)
+    # a code is disputed on a segment when one coder gave it and another coded it without
+    present = table.given.any(axis=1)
+    absent = (table.coded[None, :, :] & ~table.given).any(axis=1)
+    disputed = present & absent  # codes x segments
     found = []
-    for segment_id in _shared_segments(decisions):
-        applied = {coder: sorted(set(given) & wanted)
+    for j in np.flatnonzero(disputed.any(axis=0)):
+        segment_id = table.segments[j]
+        applied = {coder: sorted(set(given) & set(codes))
                    for coder, given in sorted(decisions[segment_id].items())}
-        sets = [frozenset(v) for v in applied.values()]
-        disputed = sorted(frozenset().union(*sets) - sets[0].intersection(*sets[1:]))
-        if disputed:
-            found.append(Disagreement(segment_id, applied, disputed))
+        found.append(Disagreement(segment_id, applied,
+                                  sorted(codes[k] for k in np.flatnonzero(disputed[:, j]))))
     return found
 
 
@@ -141,73 +183,69 @@ def _shared_segments(decisions: Decisions) -> list[int]:
     return sorted(s for s, by_coder in decisions.items() if len(by_coder) >= 2)
 
 
-def _shared(decisions: Decisions, a: str, b: str) -> int:
-    return sum(1 for by_coder in decisions.values() if a in by_coder and b in by_coder)
-
-
-def _units(by_coder: Mapping[str, frozenset[str]], codes: list[str]) -> list[dict[str, int]]:
-    """One unit per code: coder -> 1 if they applied it, 0 if they coded the segment without it."""
-    return [{coder: int(code in given) for coder, given in by_coder.items()} for code in codes]
-
-
-def _score(code: str, units: list[dict[str, int]], coders: list[str], pairs: dict[Pair, int],
-           n_segments: int, what: str) -> CodeAgreement:
-    """The three figures over yes/no units (one per segment, or per segment and code)."""
+def _score(code: str, present: np.ndarray, absent: np.ndarray, coders: list[str],
+           pairs: dict[Pair, int], n_segments: int, what: str) -> CodeAgreement:
+    """The three figures over yes/no units (coders x units: one per segment, or per
+    segment and code), from counts."""
     notes: list[str] = []
     kappa: dict[Pair, float | None] = dict.fromkeys(pairs)
-    if len(coders) < 2 or not units:
+    n_units = present.shape[1]
+    if len(coders) < 2 or not n_units:
         notes.append(_nothing_to_compare(coders))
         return CodeAgreement(code, n_segments, None, kappa, None, "; ".join(notes))
 
-    percent = sum(len(set(u.values())) == 1 for u in units) / len(units)
-    categories = {v for u in units for v in u.values()}
-    if len(categories) == 1:
-        only = _CATEGORY[categories.pop()]
-        notes.append(f"only one category: every coder gave '{only}' on all {len(units)} "
+    n_present, n_absent = present.sum(axis=0), absent.sum(axis=0)
+    percent = float(((n_present == 0) | (n_absent == 0)).mean())
+    if not n_present.any() or not n_absent.any():
+        only = _CATEGORY[int(n_present.any())]
+        notes.append(f"only one category: every coder gave '{only}' on all {n_units} "
                      f"{what}; kappa and alpha are undefined")
         return CodeAgreement(code, n_segments, percent, kappa, None, "; ".join(notes))
 
+    index = {coder: i for i, coder in enumerate(coders)}
     for a, b in pairs:
-        both = [(u[a], u[b]) for u in units if a in u and b in u]
-        if not both:
+        pa, aa, pb, ab = present[index[a]], absent[index[a]], present[index[b]], absent[index[b]]
+        # (a's value, b's value) -> how many shared units: the 2 x 2 table kappa comes from
+        counts = [int((aa & ab).sum()), int((aa & pb).sum()), int((pa & ab).sum()),
+                  int((pa & pb).sum())]
+        if not sum(counts):
             notes.append(f"coders {a} and {b} share no segments")
             continue
-        kappa[(a, b)] = _kappa(both)
+        kappa[(a, b)] = _kappa(counts)
         if kappa[(a, b)] is None:
-            only = _CATEGORY[both[0][0]]
-            notes.append(f"{a} and {b} both gave '{only}' on all {len(both)} shared {what}; "
+            only = _CATEGORY[int(counts[3] > 0)]
+            notes.append(f"{a} and {b} both gave '{only}' on all {sum(counts)} shared {what}; "
                          f"their kappa is undefined")
-    alpha, why = _alpha(units, coders)
+    alpha, why = _alpha(np.stack([n_absent, n_present], axis=1))
     if why:
         notes.append(why)
     return CodeAgreement(code, n_segments, percent, kappa, alpha, "; ".join(notes))
 
 
-def _kappa(both: list[tuple[int, int]]) -> float | None:
-    """Cohen's kappa from scikit-learn; NaN (one shared category, so chance agreement is total
-    and kappa divides zero by zero) becomes None instead of a number that sorts and averages."""
+def _kappa(counts: list[int]) -> float | None:
+    """Cohen's kappa from scikit-learn over the 2 x 2 table (absent/absent, absent/present,
+    present/absent, present/present), each cell weighted by its count; NaN (one shared
+    category, so chance agreement is total and kappa divides zero by zero) becomes None
+    instead of a number that sorts and averages."""
+    from sklearn import config_context
     from sklearn.metrics import cohen_kappa_score
 
-    first, second = zip(*both, strict=True)
-    with warnings.catch_warnings():
+    # four fixed, valid arrays: checking them costs more than the score itself
+    with warnings.catch_warnings(), config_context(skip_parameter_validation=True):
         warnings.simplefilter("ignore")
-        value = cohen_kappa_score(first, second, labels=[0, 1])
+        value = cohen_kappa_score([0, 0, 1, 1], [0, 1, 0, 1], labels=[0, 1],
+                                  sample_weight=counts)
     return None if math.isnan(value) else float(value)
 
 
-def _alpha(units: list[dict[str, int]], coders: list[str]) -> tuple[float | None, str]:
-    """Nominal Krippendorff's alpha over coders x units, NaN where a coder did not code."""
+def _alpha(value_counts: np.ndarray) -> tuple[float | None, str]:
+    """Nominal Krippendorff's alpha from each unit's count of "absent" and "present"."""
     import krippendorff
 
-    matrix = np.full((len(coders), len(units)), np.nan)
-    row = {coder: i for i, coder in enumerate(coders)}
-    for j, unit in enumerate(units):
-        for coder, value in unit.items():
-            matrix[row[coder], j] = value
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            alpha = float(krippendorff.alpha(reliability_data=matrix,
+            alpha = float(krippendorff.alpha(value_counts=value_counts,
                                              level_of_measurement="nominal"))
     except ValueError as exc:
         return None, f"alpha is undefined: {exc}"
@@ -225,7 +263,7 @@ def _nothing_to_compare(coders: list[str]) -> str:
     return "no segment was coded by two or more coders; agreement is undefined"
 
 
-def _report_notes(coders: list[str], pairs: dict[Pair, int], shared: list[int]) -> list[str]:
+def _report_notes(coders: list[str], pairs: dict[Pair, int], shared: int) -> list[str]:
     """What limits the whole report, stated once rather than only in each code's row."""
     if len(coders) < 2:
         return [_nothing_to_compare(coders)]

@@ -121,9 +121,10 @@ class _Formats(Mapping[str, ExportFormat]):
 FORMATS: Mapping[str, ExportFormat] = _Formats()
 
 
-def excerpt_rows(store: Store, f: CodingFilter) -> list[dict[str, Any]]:
+def excerpt_rows(store: Store, f: CodingFilter, limit: int | None = None
+                 ) -> list[dict[str, Any]]:
     out = []
-    for r in store.coded_rows(f):
+    for r in store.coded_rows(f, limit):
         meta = r.get("document_meta") or {}
         authors = meta.get("authors") or []
         row = {**r, "authors": "; ".join(authors) if isinstance(authors, list) else

@@ -303,6 +303,13 @@ class Analysis(StoreCore):
         return {row: counts for (row, _code), counts in
                 self._counts(f, rows, False, with_documents=documents).items()}
 
+    def count_coded(self, f: CodingFilter) -> int:
+        """How many codings the filters match: on the coding rows alone (the filters are
+        conditions on them), not on the joined excerpts ``coded_rows`` reads."""
+        with self.engine.connect() as conn:
+            return int(conn.execute(select(func.count()).select_from(t.Coding)
+                                    .where(*self._conditions(f))).scalar_one())
+
     def coded_rows(self, f: CodingFilter, limit: int | None = None) -> list[CodedRow]:
         """The codings under the filters, with everything an excerpt needs."""
         q = self._filtered(f).order_by(col(t.Segment.document_id), col(t.Segment.order),

@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, event, insert, select
+from sqlalchemy import Engine, event, func, insert, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, col, create_engine
@@ -142,6 +142,13 @@ class StoreCore:
             for r in rows:
                 s.expunge(r)
             return rows
+
+    def change_token(self) -> int:
+        """The last entry of the audit log: every change the store makes writes one, so a
+        figure computed at one token holds until the token moves (what the app's slow
+        pages cache on)."""
+        with self.engine.connect() as conn:
+            return int(conn.execute(select(func.max(col(tables.AuditEvent.id)))).scalar() or 0)
 
     def _audit(self, conn: Connection, actor: str | None, action: str, entity: str,
                entity_id: str, before: dict[str, Any] | None, after: dict[str, Any] | None
