@@ -59,28 +59,28 @@ def render(store: Store) -> None:
 LISTED = 200  # disagreements offered at once: a team's store holds tens of thousands
 
 
-@st.cache_resource(max_entries=4, show_spinner=False)  # 66 MB at 100,000 disputed segments
+@st.cache_resource(max_entries=4, show_spinner=False)  # 40 MB at 100,000 x 36 x 5
 def figures(url: str, token: int, coders: tuple[str, ...], codes: tuple[str, ...]
-            ) -> tuple[agreement.AgreementReport, list[agreement.Disagreement]]:
+            ) -> tuple[agreement.AgreementReport, agreement.Disputes]:
     """The report and the disagreements, computed once per change to the store (the
     token: the audit log's last entry) and choice of coders and codes, so a rerun after
     any click does not count a million codings again. Read-only for the page."""
-    decisions = agreement.store_decisions(common.get_store(url), coders=coders)
-    return agreement.agreement(decisions, codes), agreement.disagreements(decisions, codes)
+    return agreement.store_figures(common.get_store(url), codes, coders=coders)
 
 
-def adjudicate(store: Store, found: list[agreement.Disagreement]) -> None:
+def adjudicate(store: Store, disputes: agreement.Disputes) -> None:
     st.subheader("Disagreements to adjudicate")
-    st.caption(f"{len(found)} segments where the coders gave different codes.")
-    if not found:
+    total = disputes.count()
+    st.caption(f"{total} segments where the coders gave different codes.")
+    if not total:
         return
-    disputed = sorted({code for d in found for code in d.disputed})
-    narrow = st.selectbox("Disputed code", ["(any)", *disputed], key="agr_disputed")
-    matching = [d for d in found if narrow == "(any)" or narrow in d.disputed]
-    if len(matching) > LISTED:
-        st.caption(f"The first {LISTED} of {len(matching)} are listed: choose a disputed "
+    narrow = st.selectbox("Disputed code", ["(any)", *disputes.codes], key="agr_disputed")
+    code = None if narrow == "(any)" else narrow
+    matching = disputes.count(code)
+    if matching > LISTED:
+        st.caption(f"The first {LISTED} of {matching} are listed: choose a disputed "
                    "code to narrow them.")
-    by_id = {d.segment_id: d for d in matching[:LISTED]}
+    by_id = {d.segment_id: d for d in disputes.first(code, LISTED)}
     texts = store.segment_texts(list(by_id))
     pick = st.selectbox("Segment", list(by_id), key="agr_segment",
                         format_func=lambda i: f"{i}: disputed "

@@ -219,3 +219,28 @@ def test_the_two_demo_coders_match_sklearn_from_the_raw_files(demo_store):
             assert item.kappa[("second", "starter")] is None and item.note
         else:
             assert item.kappa[("second", "starter")] == pytest.approx(cohen_kappa_score(a, b))
+
+
+def test_figures_from_the_stores_rows_are_those_from_its_decisions(demo_store):
+    """The array path the app takes (flat rows, no set per segment) gives the report and
+    the disagreements the decisions give, an adjudicated segment and a filter on coders
+    included."""
+    from workbench import annotations
+    from workbench.kinds import AGREED
+
+    from .conftest import CORPUS
+
+    annotations.load(demo_store, CORPUS / "annotations" / "second.jsonl")
+    codes = [c.id for c in demo_store.codes()]
+    first = ag.disagreements(ag.store_decisions(demo_store), codes)[0]
+    demo_store.set_agreed(first.segment_id, first.disputed[:1], "lead")
+    for coders in ((), ("second", "starter"), ("second", AGREED), ("starter",)):
+        decisions = ag.store_decisions(demo_store, coders=coders)
+        report, disputes = ag.store_figures(demo_store, codes, coders=coders)
+        assert report == ag.agreement(decisions, codes), coders
+        assert disputes.first() == ag.disagreements(decisions, codes), coders
+        assert disputes.count() == len(disputes.first())
+        for code in disputes.codes:
+            assert [d.segment_id for d in disputes.first(code)] == [
+                d.segment_id for d in ag.disagreements(decisions, codes) if code in d.disputed]
+    assert ag.store_figures(demo_store, codes)[0].overall.n_segments == 190

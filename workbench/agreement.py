@@ -22,7 +22,7 @@ import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from itertools import combinations
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -101,6 +101,37 @@ class _Table:
                         given[k, row[coder], j] = True
         return cls(coders, codes, segments, coded, given)
 
+    @classmethod
+    def from_rows(cls, rows: list[tuple[int, str, str | None]], codes: list[str],
+                  leave_out: str | None = None) -> _Table:
+        """The same table from flat (segment, coder, accepted code or None) rows, without
+        a set per segment and coder: what a store of a million codings is read into."""
+        import pandas as pd
+
+        # by columns: pandas asks each of a million row objects what it is otherwise
+        segment, coder, code = (list(column) for column in zip(*rows, strict=True)) \
+            if rows else ([], [], [])
+        frame = pd.DataFrame({"segment": pd.Series(segment, dtype="int64"),
+                              "coder": pd.Series(coder, dtype=object),
+                              "code": pd.Series(code, dtype=object)})
+        if leave_out is not None:
+            frame = frame[frame["coder"] != leave_out]
+        coders = sorted(frame["coder"].unique().tolist())
+        frame["c"] = pd.Categorical(frame["coder"], categories=coders).codes
+        pairs = frame[["segment", "c"]].drop_duplicates()
+        per_segment = pairs.groupby("segment").size()
+        segments = sorted(per_segment.index[per_segment >= 2].tolist())
+        position = pd.Series(np.arange(len(segments)), index=segments)
+        coded = np.zeros((len(coders), len(segments)), dtype=bool)
+        shared = pairs[pairs["segment"].isin(position.index)]
+        coded[shared["c"].to_numpy(), position[shared["segment"]].to_numpy()] = True
+        given = np.zeros((len(codes), len(coders), len(segments)), dtype=bool)
+        k = pd.Categorical(frame["code"], categories=codes).codes
+        keep = (k >= 0) & frame["segment"].isin(position.index).to_numpy()
+        given[k[keep], frame["c"].to_numpy()[keep],
+              position[frame["segment"][keep]].to_numpy()] = True
+        return cls(coders, codes, segments, coded, given)
+
     def units(self, ks: slice | list[int]) -> tuple[np.ndarray, np.ndarray]:
         """(present, absent): coders x units, one unit per shared segment and code."""
         given = self.given[ks]
@@ -114,7 +145,11 @@ def agreement(decisions: Decisions, codes: Iterable[str]) -> AgreementReport:
     """Per-code and pooled agreement; undefined figures are None and explained in a note."""
     codes = list(dict.fromkeys(codes))
     coders = sorted({c for by_coder in decisions.values() for c in by_coder})
-    table = _Table.build(decisions, coders, codes)
+    return _report(_Table.build(decisions, coders, codes))
+
+
+def _report(table: _Table) -> AgreementReport:
+    coders, codes = table.coders, table.codes
     pairs = {(a, b): int((table.coded[i] & table.coded[j]).sum())
              for (i, a), (j, b) in combinations(enumerate(coders), 2)}
     n = len(table.segments)
@@ -133,19 +168,40 @@ def disagreements(decisions: Decisions, codes: Iterable[str]) -> list[Disagreeme
     """The segments worth discussing in a reconciliation meeting, in segment order."""
     codes = list(dict.fromkeys(codes))
     coders = sorted({c for by_coder in decisions.values() for c in by_coder})
-    table = _Table.build(decisions, coders, codes)
-    # a code is disputed on a segment when one coder gave it and another coded it without
-    present = table.given.any(axis=1)
-    absent = (table.coded[None, :, :] & ~table.given).any(axis=1)
-    disputed = present & absent  # codes x segments
-    found = []
-    for j in np.flatnonzero(disputed.any(axis=0)):
-        segment_id = table.segments[j]
-        applied = {coder: sorted(set(given) & set(codes))
-                   for coder, given in sorted(decisions[segment_id].items())}
-        found.append(Disagreement(segment_id, applied,
-                                  sorted(codes[k] for k in np.flatnonzero(disputed[:, j]))))
-    return found
+    return Disputes(_Table.build(decisions, coders, codes)).first()
+
+
+class Disputes:
+    """The disagreements of a table, kept as a codes x segments array: a team's store
+    has tens of thousands, and a page lists a few of them at a time."""
+
+    def __init__(self, table: _Table) -> None:
+        self.table = table
+        # a code is disputed on a segment when one coder gave it and another coded it
+        # without it
+        present = table.given.any(axis=1)
+        absent = (table.coded[None, :, :] & ~table.given).any(axis=1)
+        self.disputed = present & absent
+        self.codes = [table.codes[k] for k in np.flatnonzero(self.disputed.any(axis=1))]
+
+    def count(self, code: str | None = None) -> int:
+        return int(self._columns(code).sum())
+
+    def first(self, code: str | None = None, limit: int | None = None) -> list[Disagreement]:
+        """The disputed segments (on ``code``, or on any), in segment order."""
+        table, found = self.table, []
+        for j in np.flatnonzero(self._columns(code))[:limit]:
+            applied = {table.coders[c]: sorted(table.codes[k] for k in
+                                               np.flatnonzero(table.given[:, c, j]))
+                       for c in np.flatnonzero(table.coded[:, j])}
+            found.append(Disagreement(table.segments[j], applied, sorted(
+                table.codes[k] for k in np.flatnonzero(self.disputed[:, j]))))
+        return found
+
+    def _columns(self, code: str | None) -> np.ndarray:
+        if code is None:
+            return cast(np.ndarray, self.disputed.any(axis=0))
+        return cast(np.ndarray, self.disputed[self.table.codes.index(code)])
 
 
 def model_vs_human(model: Mapping[int, frozenset[str]], human: Mapping[int, frozenset[str]],
@@ -287,6 +343,16 @@ def store_decisions(store: Any, documents: tuple[int, ...] = (),
         decisions = {seg: {c: v for c, v in by.items() if c != AGREED}
                      for seg, by in decisions.items()}
     return {seg: by for seg, by in decisions.items() if by}
+
+
+def store_figures(store: Any, codes: Iterable[str], coders: tuple[str, ...] = (),
+                  documents: tuple[int, ...] = ()) -> tuple[AgreementReport, Disputes]:
+    """The report and the disputes straight from the store's rows, as ``agreement`` and
+    ``disagreements`` give them from ``store_decisions``, at a fraction of the time."""
+    rows = store.coder_decision_rows(documents, coders)
+    table = _Table.from_rows(rows, list(dict.fromkeys(codes)),
+                             leave_out=None if AGREED in coders else AGREED)
+    return _report(table), Disputes(table)
 
 
 def human_reference(store: Any, documents: tuple[int, ...] = ()) -> dict[int, frozenset[str]]:

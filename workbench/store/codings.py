@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any, TypedDict
+from typing import Any, TypedDict, cast
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import case, delete, func, insert, literal, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col
@@ -258,6 +258,28 @@ class Codings(StoreCore):
                 if status == CodingStatus.ACCEPTED:
                     codes.add(code)
         return {seg: {c: frozenset(v) for c, v in by.items()} for seg, by in out.items()}
+
+    def coder_decision_rows(self, documents: tuple[int, ...] = (),
+                            coders: tuple[str, ...] = ()) -> list[tuple[int, str, str | None]]:
+        """What ``coder_decisions`` is made of, as flat rows: (segment, coder, the code
+        accepted, or None for a review or a rejection), for a caller that counts over a
+        million of them in arrays rather than sets."""
+        reviews = select(col(t.Review.segment_id), col(t.Review.coder),
+                         literal(None).label("code"))
+        decided = select(col(t.Coding.segment_id), col(t.Coding.coder),
+                         case((col(t.Coding.status) == CodingStatus.ACCEPTED,
+                               col(t.Coding.code_id)), else_=None)
+                         ).where(col(t.Coding.status).in_(DECIDED))
+        if documents:
+            reviews = reviews.join(t.Segment, col(t.Segment.id) == col(t.Review.segment_id)
+                                   ).where(col(t.Segment.document_id).in_(documents))
+            decided = decided.where(col(t.Coding.document_id).in_(documents))
+        if coders:
+            reviews = reviews.where(col(t.Review.coder).in_(coders))
+            decided = decided.where(col(t.Coding.coder).in_(coders))
+        with self.engine.connect() as conn:  # rows as they come: a million of them
+            return cast(list[tuple[int, str, str | None]],
+                        [*conn.execute(reviews).all(), *conn.execute(decided).all()])
 
     def set_agreed(self, segment_id: int, codes: list[str], actor: str) -> None:
         """Record the codes coders agreed on for a segment after discussing it; they are
