@@ -3,6 +3,8 @@ a cell, and which codes occur together."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import altair as alt
 import pandas as pd
 import streamlit as st
@@ -26,7 +28,8 @@ def render(store: Store) -> None:
                        horizontal=True, key="measure")
     rows = st.radio("Rows", list(compare.ROWS), format_func=compare.ROWS.get, horizontal=True,
                     key="cmp_rows", help=f.size_limits.describe())
-    wide = compare.matrix(store, f, measure, rows)
+    token, key = store.change_token(), repr(f)
+    wide = matrix(store.url, token, key, f, measure, rows)
     if wide.empty:
         st.info("No codings match these filters yet. Accept some codes on the Code page.")
         return
@@ -60,7 +63,7 @@ def render(store: Store) -> None:
         st.session_state.pop("cell_code", None)
     code = cols[1].selectbox("Code", nonzero, key="cell_code",
                              format_func=lambda c: f"{c} {names.get(c, '')}")
-    found = compare.excerpts(store, f, city, code, rows=rows)
+    found = excerpts(store.url, token, key, f, city, code, rows)
     st.caption(f"{len(found)} segments")
     for ex in found:
         pages = f"p. {ex['page_start']}" + (f"-{ex['page_end']}"
@@ -82,6 +85,26 @@ def render(store: Store) -> None:
         st.dataframe(co, width="stretch")
 
 
+# What the page shows, read once per change to the store (the token: the audit log's last
+# entry) and choice of filters (``key``: their repr): a rerun after a click reads nothing.
+@st.cache_data(max_entries=32, show_spinner=False)
+def matrix(url: str, token: int, key: str, _f: CodingFilter, measure: str, rows: str
+           ) -> pd.DataFrame:
+    return compare.matrix(common.get_store(url), _f, measure, rows)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def excerpts(url: str, token: int, key: str, _f: CodingFilter, city: str, code: str,
+             rows: str) -> list[dict[str, Any]]:
+    return compare.excerpts(common.get_store(url), _f, city, code, rows=rows)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def profile(url: str, token: int, key: str, _f: CodingFilter, place: str, rows: str
+            ) -> pd.DataFrame:
+    return compare.profile(common.get_store(url), _f, place, rows)
+
+
 def profiles(store: Store, f: CodingFilter, wide: pd.DataFrame, rows: str) -> None:
     """One row's profile (its top themes, obstacles and recommendations against the
     corpus), or two side by side."""
@@ -93,7 +116,7 @@ def profiles(store: Store, f: CodingFilter, wide: pd.DataFrame, rows: str) -> No
                                format_func=lambda o: "nothing" if o is None else str(o))
     shown = [r for r in (first, second) if r is not None]
     for place, col in zip(shown, st.columns(len(shown)), strict=True):
-        table = compare.profile(store, f, place, rows)
+        table = profile(store.url, store.change_token(), repr(f), f, place, rows)
         with col:
             st.markdown(f"**{common.literal(str(place))}**: share of its coded segments "
                         "per code, against the corpus")
