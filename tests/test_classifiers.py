@@ -77,3 +77,24 @@ def test_word_features_from_token_arrays_equal_the_vectorizer():
     slow = model.vectorizer.transformer_list[0][1].transform(probe)
     assert fast.shape == slow.shape and fast.nnz == slow.nnz > 0
     assert np.allclose(fast.toarray(), slow.toarray())
+
+
+def test_fits_at_once_are_the_fits_one_after_another():
+    import numpy as np
+    from sklearn.linear_model import LogisticRegression
+
+    from workbench.classifiers.base import fit_each
+
+    rng = np.random.default_rng(3)
+    X, Y = rng.normal(size=(300, 20)), (rng.random((300, 7)) < 0.2).astype(int)
+    Y[:, 6] = 0  # one class only: no fit
+
+    def fit_one(j):
+        if len(set(Y[:, j].tolist())) < 2:
+            return None
+        return LogisticRegression(max_iter=500).fit(X, Y[:, j])
+
+    one, two = fit_each(fit_one, 7, workers=1), fit_each(fit_one, 7, workers=2)
+    assert [m is None for m in two] == [False] * 6 + [True]
+    for a, b in zip(one[:6], two[:6], strict=True):
+        assert np.allclose(a.coef_, b.coef_) and np.allclose(a.intercept_, b.intercept_)

@@ -344,3 +344,40 @@ def test_the_matrix_csv_defuses_formulas_in_its_labels_and_cells():
                          index=pd.Index(["@SUM(1+1)"], name="city"))
     text = csv_file.table_csv(table)
     assert text.splitlines() == ["city,'=cmd|' /C calc'!A0,FP01", "'@SUM(1+1),1,2"]
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl"])
+def test_a_streamed_file_is_the_file_built_in_memory(demo_store, tmp_path, monkeypatch, fmt):
+    from workbench.store import analysis
+
+    f = CodingFilter(statuses=("accepted", "suggested"))
+    whole = export.export_bytes(demo_store, fmt, f)
+    # batches of 50: the demo's 600 accepted codings cross many batch boundaries
+    real = analysis.Analysis.coded_rows_in_batches
+    monkeypatch.setattr(analysis.Analysis, "coded_rows_in_batches",
+                        lambda self, f, size=5000: real(self, f, size=50))
+    path = tmp_path / f"out.{fmt}"
+    assert export.export_file(demo_store, fmt, f, path) == len(whole)
+    assert path.read_bytes() == whole
+    assert len(whole.splitlines()) > 10 * 50
+
+
+def test_a_stream_that_fails_leaves_the_old_file_and_no_other(demo_store, tmp_path,
+                                                              monkeypatch):
+    from workbench.store import analysis
+
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    path = folder / "out.csv"
+    path.write_text("the export of yesterday\n", encoding="utf-8")
+    real = analysis.Analysis.coded_rows_in_batches
+
+    def broken(self, f, size=5000):
+        yield from list(real(self, f, size=100))[:3]
+        raise OSError("disk full")
+
+    monkeypatch.setattr(analysis.Analysis, "coded_rows_in_batches", broken)
+    with pytest.raises(OSError, match="disk full"):
+        export.export_file(demo_store, "csv", CodingFilter(), path)
+    assert path.read_text(encoding="utf-8") == "the export of yesterday\n"
+    assert [p.name for p in folder.iterdir()] == ["out.csv"]

@@ -26,7 +26,7 @@ from ..codebook import CodeDef
 from ..indicators import Hits
 from ..tokens import Tokenised
 from . import register
-from .base import ScoringModel
+from .base import ScoringModel, fit_each
 
 if TYPE_CHECKING:
     from ..store import Store
@@ -115,19 +115,24 @@ class EmbeddingModel(ScoringModel):
         intercept = np.full(len(codes), -10.0)
         trained = np.zeros(len(codes), dtype=bool)
         weight = float(params["codebook_weight"])
-        for j in range(len(codes)):
+
+        def fit_one(j: int) -> Any:
             known = Y[:, j] >= 0
             X = np.vstack([V[known], B])
             y = np.r_[Y[known, j], B_y[:, j]]
             if len(set(y.tolist())) < 2:
-                continue
+                return None
             clf = LogisticRegression(C=params["C"], class_weight=params["class_weight"],
                                      max_iter=500)
             clf.fit(X, y, sample_weight=np.r_[np.ones(int(known.sum())),
                                               np.full(len(B), weight)])
-            coef[:, j] = clf.coef_[0]
-            intercept[j] = clf.intercept_[0]
-            trained[j] = True
+            return clf
+
+        for j, clf in enumerate(fit_each(fit_one, len(codes))):
+            if clf is not None:
+                coef[:, j] = clf.coef_[0]
+                intercept[j] = clf.intercept_[0]
+                trained[j] = True
         evidence = []
         for j in range(len(codes)):
             rows = [n for n, (_t, k, _w) in enumerate(book) if book_codes[k] == j]

@@ -20,7 +20,7 @@ from .. import tokens
 from ..codebook import CodeDef
 from ..indicators import Hits
 from . import register
-from .base import ScoringModel
+from .base import ScoringModel, fit_each
 
 TOKEN = r"(?u)\b[^\W\d_][\w\-]+\b"  # models trained before "tokens": "spacy"
 WORD = re.compile(r"[^\W\d_][\w\-]+")
@@ -142,17 +142,22 @@ class TfidfModel(ScoringModel):
         coef = np.zeros((X.shape[1], len(codes)))
         intercept = np.full(len(codes), -10.0)
         trained = np.zeros(len(codes), dtype=bool)
-        for j in range(len(codes)):
+
+        def fit_one(j: int) -> Any:
             known = Y[:, j] >= 0
             y = Y[known, j]
             if known.sum() < 2 or len(set(y.tolist())) < 2:
-                continue
+                return None
             clf = LogisticRegression(C=params["C"], class_weight=params.get("class_weight"),
                                      solver="liblinear", max_iter=200, tol=1e-3)
             clf.fit(X[known], y)
-            coef[:, j] = clf.coef_[0]
-            intercept[j] = clf.intercept_[0]
-            trained[j] = True
+            return clf
+
+        for j, clf in enumerate(fit_each(fit_one, len(codes))):
+            if clf is not None:
+                coef[:, j] = clf.coef_[0]
+                intercept[j] = clf.intercept_[0]
+                trained[j] = True
         model.coef, model.intercept, model.trained = coef, intercept, trained
         return model
 

@@ -66,17 +66,14 @@ def export_cmd(
     try:
         f = coding_filter(status, code, group, city, country, document, kind, coder, origin,
                           size)
-        data = export.export_bytes(store, fmt, f, title=title)  # checks the filter first
+        # checks the filter first; CSV and JSON lines stream, a batch of rows at a time
+        written = export.export_file(store, fmt, f, out_file, title=title)
     except InvalidInput as exc:  # a filter value or setting: the command line's fault
         raise fail(str(exc), code=2) from exc
-    except WorkbenchError as exc:
-        raise fail(f"{out_file}: {exc}") from exc
-    try:
-        out_file.write_bytes(data)
-    except OSError as exc:
+    except (WorkbenchError, OSError) as exc:
         raise fail(f"{out_file}: {exc}") from exc
     what = export.describe(f) if FORMATS[fmt].excerpts else "codebook"
-    typer.echo(f"wrote {out_file} ({fmt}, {len(data):,} bytes; {what})")
+    typer.echo(f"wrote {out_file} ({fmt}, {written:,} bytes; {what})")
 
 
 @app.command("import")

@@ -13,13 +13,15 @@ from __future__ import annotations
 import functools
 import importlib
 import pkgutil
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import IO, TYPE_CHECKING, Any, NamedTuple
 
 from ..errors import InvalidInput
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     import pandas as pd
 
     from ..store import CodingFilter, Store
@@ -91,6 +93,9 @@ class ExportFormat(NamedTuple):
     excerpts: bool = True  # False: the format holds something else (the codebook)
     order: int = 100  # where the app and the help list it
     name: str = ""  # what --format calls it, where not its extension (two share .csv)
+    # writes batches of excerpt rows to a text file as they come, where the format can
+    # (one row after another): a million codings in the memory of one batch
+    stream: Callable[[Iterable[Sequence[Row]], IO[str]], None] | None = None
 
 
 @functools.cache
@@ -123,16 +128,25 @@ FORMATS: Mapping[str, ExportFormat] = _Formats()
 
 def excerpt_rows(store: Store, f: CodingFilter, limit: int | None = None
                  ) -> list[dict[str, Any]]:
-    out = []
-    for r in store.coded_rows(f, limit):
-        meta = r.get("document_meta") or {}
-        authors = meta.get("authors") or []
-        row = {**r, "authors": "; ".join(authors) if isinstance(authors, list) else
-               str(authors), "year": meta.get("year"),
-               # as a player shows it, to find the moment in the recording
-               "time_start": clock(r.get("time_start")), "time_end": clock(r.get("time_end"))}
-        out.append({k: row.get(k) for k in COLUMNS})
-    return out
+    return [_excerpt(r) for r in store.coded_rows(f, limit)]
+
+
+def excerpt_batches(store: Store, f: CodingFilter) -> Iterator[list[dict[str, Any]]]:
+    """The excerpts a batch at a time (see ``Store.coded_rows_in_batches``)."""
+    for batch in store.coded_rows_in_batches(f):
+        yield [_excerpt(r) for r in batch]
+
+
+def _excerpt(r: Any) -> dict[str, Any]:
+    """A store row as an export row: the export's columns, authors and year from the
+    document's metadata, times as a player shows them."""
+    meta = r.get("document_meta") or {}
+    authors = meta.get("authors") or []
+    row = {**r, "authors": "; ".join(authors) if isinstance(authors, list) else
+           str(authors), "year": meta.get("year"),
+           # as a player shows it, to find the moment in the recording
+           "time_start": clock(r.get("time_start")), "time_end": clock(r.get("time_end"))}
+    return {k: row.get(k) for k in COLUMNS}
 
 
 def clock(seconds: float | None) -> str | None:
@@ -200,6 +214,39 @@ def render(fmt: str, rows: Sequence[Row], *, matrix: pd.DataFrame | None = None,
     """A format written from rows at hand (no store): what the tests and scripts call."""
     return _get(fmt).write(ExportJob(title=title, given_rows=rows, given_matrix=matrix,
                                      given_codes=codes, filters_text=filters_text))
+
+
+def export_file(store: Store, fmt: str, f: CodingFilter, path: Path,
+                title: str = "Coded excerpts") -> int:
+    """The file for one format written to ``path`` (its size returned): streamed where
+    the format allows, into a temporary file beside it that replaces ``path`` only when
+    complete, so a failure leaves no half-written export."""
+    import os
+    import tempfile
+    from pathlib import Path
+
+    chosen = _get(fmt)
+    if chosen.stream is None:
+        data = export_bytes(store, fmt, f, title)
+        # the same all-or-nothing write as a stream's
+        batches: Any = None
+    else:
+        check_filter(store, f)
+        batches = excerpt_batches(store, f)
+    handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        if batches is None:
+            with os.fdopen(handle, "wb") as out:
+                out.write(data)
+        else:
+            with os.fdopen(handle, "w", encoding="utf-8", newline="") as text:
+                assert chosen.stream is not None
+                chosen.stream(batches, text)
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+    return path.stat().st_size
 
 
 def export_bytes(store: Store, fmt: str, f: CodingFilter, title: str = "Coded excerpts",

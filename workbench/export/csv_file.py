@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterable, Sequence
+from typing import IO, TYPE_CHECKING, Any
 
 from . import COLUMNS, ExportFormat, Row
 from .cells import FORMULA_START
@@ -19,11 +19,16 @@ def to_csv(rows: Sequence[Row]) -> str:
     quoting "=HYPERLINK(...)" from a PDF) starts with an apostrophe, as OWASP advises for
     CSV injection; spreadsheets show the text, and JSONL keeps every text exactly."""
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=COLUMNS, extrasaction="ignore")
-    writer.writeheader()
-    for row in rows:
-        writer.writerow({k: _csv_value(row.get(k)) for k in COLUMNS})
+    write_csv([rows], buffer)
     return buffer.getvalue()
+
+
+def write_csv(batches: Iterable[Sequence[Row]], out: IO[str]) -> None:
+    """``to_csv`` written batch by batch."""
+    writer = csv.DictWriter(out, fieldnames=COLUMNS, extrasaction="ignore")
+    writer.writeheader()
+    for rows in batches:
+        writer.writerows({k: _csv_value(row.get(k)) for k in COLUMNS} for row in rows)
 
 
 def table_csv(table: pd.DataFrame) -> str:
@@ -49,4 +54,5 @@ def _csv_value(value: Any) -> Any:
 
 
 FORMAT = ExportFormat(".csv", "text/csv", "CSV (spreadsheet, one row per excerpt)",
-                      lambda job: to_csv(job.rows()).encode("utf-8"), order=10)
+                      lambda job: to_csv(job.rows()).encode("utf-8"), order=10,
+                      stream=write_csv)

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import BigInteger, delete, func, insert, literal, select, update
+from sqlalchemy import cast as sa_cast
 from sqlalchemy.engine import Connection
 from sqlmodel import col
 
@@ -480,21 +481,26 @@ class Documents(StoreCore):
         learning): scoring every unreviewed segment of a million to pick ten took a
         minute in bench/scale.py; a sample keeps the queue's cost flat as the corpus grows.
         """
-        import random
+        import zlib
 
         done = select(col(t.Review.segment_id)).where(col(t.Review.coder) == coder)
+        open_ = select(col(t.Segment.id)).where(col(t.Segment.kind).in_(BODY_KINDS),
+                                                col(t.Segment.id).not_in(done))
+        if pool is not None:
+            # a random sample drawn in the query itself, the same for the same seed: the
+            # ids in the order of a multiplicative hash (Knuth's), a little more than the
+            # pool (short segments are dropped next); only the sample's texts are read
+            salt = zlib.crc32(str(seed).encode("utf-8"))
+            big = sa_cast(col(t.Segment.id), BigInteger)  # the product overflows 32 bits
+            open_ = open_.order_by(
+                (big * literal(2654435761, BigInteger) + literal(salt, BigInteger))
+                % literal(4294967296, BigInteger), col(t.Segment.id)).limit(pool * 5 // 4)
+        q = (select(col(t.Segment.id), col(t.Segment.text), col(t.Segment.document_id))
+             .where(col(t.Segment.id).in_(open_),
+                    func.length(col(t.Segment.text)) >= min_chars)
+             .order_by(col(t.Segment.id)))
         with self.engine.connect() as conn:
-            ids = [r[0] for r in conn.execute(
-                select(col(t.Segment.id))
-                .where(col(t.Segment.kind).in_(BODY_KINDS))
-                .where(col(t.Segment.id).not_in(done))
-                .order_by(col(t.Segment.id))).all()]
-            if pool is not None and len(ids) > pool:
-                # a little more than the pool: short segments are dropped below
-                ids = sorted(random.Random(seed).sample(ids, min(len(ids), pool * 5 // 4)))
-            rows = [(r[0], r[1], r[2]) for r in self._segment_rows(
-                conn, ids, col(t.Segment.text), col(t.Segment.document_id),
-                where=func.length(col(t.Segment.text)) >= min_chars)]
+            rows = [(int(r[0]), r[1], int(r[2])) for r in conn.execute(q).all()]
         return rows[:pool] if pool is not None else rows
 
     def counts(self) -> dict[str, int]:
