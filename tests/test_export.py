@@ -359,6 +359,9 @@ def test_a_streamed_file_is_the_file_built_in_memory(demo_store, tmp_path, monke
     path = tmp_path / f"out.{fmt}"
     assert export.export_file(demo_store, fmt, f, path) == len(whole)
     assert path.read_bytes() == whole
+    plain = tmp_path / "plain"
+    plain.write_bytes(b"")
+    assert path.stat().st_mode == plain.stat().st_mode  # the umask's, not a temp file's
     assert len(whole.splitlines()) > 10 * 50
 
 

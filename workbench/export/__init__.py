@@ -234,7 +234,10 @@ def export_file(store: Store, fmt: str, f: CodingFilter, path: Path,
         check_filter(store, f)
         batches = excerpt_batches(store, f)
     handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    mask = os.umask(0)
+    os.umask(mask)
     try:
+        os.chmod(temp, 0o666 & ~mask)  # as a file written in place would be, not 0600
         if batches is None:
             with os.fdopen(handle, "wb") as out:
                 out.write(data)
