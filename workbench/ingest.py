@@ -594,8 +594,10 @@ def _ingest_parallel(store: Store, todo: list[tuple[Path, dict[str, Any]]],
     # a callback cannot cross into a worker: progress there is one step per file
     quiet = dataclasses.replace(base, progress=None)
     results: list[IngestResult] = []
-    with ProcessPoolExecutor(max_workers=min(workers, len(todo)),
-                             mp_context=_FORK) as pool:
+    # a forked worker must not use or close the connections it inherits (SQLAlchemy's
+    # advice for a pool across fork): it forgets them at start
+    with ProcessPoolExecutor(max_workers=min(workers, len(todo)), mp_context=_FORK,
+                             initializer=store.engine.dispose, initargs=(False,)) as pool:
         pending: list[tuple[Path, IngestOptions, str | IngestResult,
                             Future[ParsedDocument | str] | None]] = []
         first_of: set[str] = set()
