@@ -152,6 +152,10 @@ def test_a_towns_name_inside_another_name_is_not_the_town():
     assert _places("Heilbronn is a city in Baden-Wurttemberg.") == ["Heilbronn"]
     assert _places("Toronto-based projects share practice.") == ["Toronto"]
     assert _places("support in the Heilbronn district and the Province of Torino") == []
+    # an agency's unit named after the town it sits in; a lower-case office is the town's
+    assert _places("contact Ian Won, Manager, Seattle ACO Branch, FAA.") == []
+    assert _places("The Denver Field Office and the Lyon Regional Directorate") == []
+    assert _places("Staff at the Milan office met families in Milan.") == ["Milan", "Milan"]
     # a postcode before a town is its address
     assert _places("Pilatus Aircraft Ltd., CH-6371 Stans, Switzerland") == [
         "Stans", "Switzerland"]

@@ -546,12 +546,20 @@ _AREA_BEFORE = re.compile(r"\b(?:Province|County|District|Region|Landkreis|Kreis
                           r"Provincia|Département|Canton)\s+(?:of\s+|de\s+|di\s+)?$",
                           re.IGNORECASE)
 
+# an agency's unit named after the city it sits in ("Seattle ACO Branch", "Denver Field
+# Office", "Lyon Regional Directorate"): an institution's name; case-sensitive, so that
+# "the Milan office" stays the city
+_UNIT_AFTER = re.compile(r"\s+(?:[A-Z]{2,6}\s+)*(?:(?:Field|Regional|District|Area|Local)\s+)?"
+                         r"(?:Branch|Division|Bureau|Directorate)\b|"
+                         r"\s+(?:[A-Z]{2,6}\s+)*(?:Field|Regional|District|Area|Local)\s+Office\b")
+
 
 def _part_of_another_name(text: str, start: int, end: int) -> bool:
     """A town's name inside a longer name that is not the town: a street ("2600
     Westminster Blvd.", "chemin Old Chelsea"; a postcode before it is an address of the
     town, "CH-6371 Stans"), a hyphenated region ("Baden-Württemberg"),
-    an area named after it ("Heilbronn district", "Province of Torino"), or the part of
+    an area named after it ("Heilbronn district", "Province of Torino"), an agency's unit
+    named after it ("Seattle ACO Branch"), or the part of
     a reference entry after its authors and year (publishers' cities)."""
     before, after = text[max(0, start - 40): start], text[end: end + 20]
     if re.match(r"-[A-ZÀ-Þ]", after) or re.search(r"[^\W\d_]-$", before):
@@ -559,6 +567,8 @@ def _part_of_another_name(text: str, start: int, end: int) -> bool:
     if _STREET_AFTER.match(after) or _STREET_BEFORE.search(before):
         return True
     if _AREA_AFTER.match(after) or _AREA_BEFORE.search(before):
+        return True
+    if _UNIT_AFTER.match(text, end):
         return True
     if re.match(r"\s*:\s*[A-Z]{2,}\b", after):  # "Brussels: CIDOB", a publisher's place
         return True
