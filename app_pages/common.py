@@ -33,7 +33,10 @@ def highlighted(text: str, terms: list[str]) -> str:
     """Literal text with the search terms in bold."""
     if not terms:
         return literal(text)
-    pattern = re.compile("|".join(re.escape(t) for t in terms if t), re.IGNORECASE)
+    from workbench.search_query import loose_pattern
+
+    # accents as the search folds them: "Malmo" marks "Malmö"
+    pattern = re.compile("|".join(loose_pattern(t) for t in terms if t), re.IGNORECASE)
     out, last = [], 0
     for m in pattern.finditer(text):
         out.append(literal(text[last:m.start()]))

@@ -100,3 +100,32 @@ def test_no_query_ever_raises_a_database_error(corpus, query):
         corpus.search(query)
     except SearchSyntaxError as exc:
         assert "nothing to search for" in str(exc) or "only excludes" in str(exc)
+
+
+def test_postgresql_folds_by_the_table_its_migration_holds():
+    import importlib
+    import unicodedata
+
+    from workbench.search_query import PG_FOLD_FROM, PG_FOLD_TO, pg_fold
+
+    migration = importlib.import_module(
+        "workbench.store.migrations.versions.0011_search_folds_accents")
+    assert (migration.FROM, migration.TO) == (PG_FOLD_FROM, PG_FOLD_TO)
+    assert len(PG_FOLD_FROM) == len(PG_FOLD_TO) == len(set(PG_FOLD_FROM))
+    for accented, plain in zip(PG_FOLD_FROM, PG_FOLD_TO, strict=True):
+        base = "".join(c for c in unicodedata.normalize("NFKD", accented)
+                       if not unicodedata.combining(c))
+        assert base == plain or accented in "øØłŁđĐı", accented
+    assert pg_fold("Malmö, Kraków, Zürich, Łódź, São Paulo") == \
+        "Malmo, Krakow, Zurich, Lodz, Sao Paulo"
+
+
+def test_hits_are_marked_with_accents_folded_as_the_search_folds_them():
+    import re
+
+    from workbench.search_query import loose_pattern
+
+    for term, text in (("Malmo", "in Malmö today"), ("krakow", "KRAKÓW"),
+                       ("Zürich", "Zurich"), ("C++", "C++ code")):
+        assert re.search(loose_pattern(term), text, re.IGNORECASE), term
+    assert not re.search(loose_pattern("Malmo"), "Malma", re.IGNORECASE)

@@ -47,6 +47,18 @@ def test_full_text_search_and_delete(store, generated):
     assert store.counts()["segments"] == 0
 
 
+def test_search_folds_accents_on_both_backends(store, tmp_path):
+    path = tmp_path / "malmo.txt"
+    path.write_text("Volunteers in Malmö and Kraków welcome newcomers.\n\n"
+                    "Zurich is written without its umlaut here.\n", encoding="utf-8")
+    ingest_file(store, path)
+    for query, found in (("Malmo", "Malmö"), ("malmö", "Malmö"), ("Krakow", "Kraków"),
+                         ("Zürich", "Zurich"), ('"malmo and krakow"', "Malmö"),
+                         ("Krak*", "Kraków")):
+        hits = store.search(query)
+        assert len(hits) == 1 and found in hits[0][2], query
+
+
 def test_foreign_keys_enforced(store):
     import pytest
     from sqlalchemy.exc import IntegrityError

@@ -150,14 +150,55 @@ def lexeme_terms(groups: list[Group]) -> list[Term]:
     return list(seen)
 
 
+# Accented Latin letters and their base letters (NFKD without the marks, and o, l, d, i
+# for ø, ł, đ, ı): PostgreSQL's index is built over ``translate(text, FROM, TO)``
+# (migration 0011, which holds its own copy) and every term is folded the same way, so
+# that ``Malmo`` finds ``Malmö`` as on SQLite, without the ``unaccent`` extension.
+PG_FOLD_FROM = (
+    "ÀÁÂÃÄÅÇÈÉÊËÌÍÎÏÑÒÓÔÕÖÙÚÛÜÝàáâãäåçèéêëìíîïñòóôõöùúûüýÿĀāĂăĄąĆ"
+    "ćĈĉĊċČčĎďĒēĔĕĖėĘęĚěĜĝĞğĠġĢģĤĥĨĩĪīĬĭĮįİĴĵĶķĹĺĻļĽľŃńŅņŇňŌōŎŏŐő"
+    "ŔŕŖŗŘřŚśŜŝŞşŠšŢţŤťŨũŪūŬŭŮůŰűŲųŴŵŶŷŸŹźŻżŽžſƠơƯưǍǎǏǐǑǒǓǔǕǖǗǘǙǚ"
+    "ǛǜǞǟǠǡǦǧǨǩǪǫǬǭǰǴǵǸǹǺǻȀȁȂȃȄȅȆȇȈȉȊȋȌȍȎȏȐȑȒȓȔȕȖȗȘșȚțȞȟȦȧȨȩȪȫȬȭȮ"
+    "ȯȰȱȲȳøØłŁđĐı"
+)
+PG_FOLD_TO = (
+    "AAAAAACEEEEIIIINOOOOOUUUUYaaaaaaceeeeiiiinooooouuuuyyAaAaAaC"
+    "cCcCcCcDdEeEeEeEeEeGgGgGgGgHhIiIiIiIiIJjKkLlLlLlNnNnNnOoOoOo"
+    "RrRrRrSsSsSsSsTtTtUuUuUuUuUuUuWwYyYZzZzZzsOoUuAaIiOoUuUuUuUu"
+    "UuAaAaGgKkOoOojGgNnAaAaAaEeEeIiIiOoOoRrRrUuUuSsTtHhAaEeOoOoO"
+    "oOoYyoOlLdDi"
+)
+_PG_FOLD = str.maketrans(PG_FOLD_FROM, PG_FOLD_TO)
+
+
+def pg_fold(text: str) -> str:
+    return text.translate(_PG_FOLD)
+
+
+_ACCENTED: dict[str, str] = {}
+for _accented, _plain in zip(PG_FOLD_FROM, PG_FOLD_TO, strict=True):
+    _ACCENTED[_plain] = _ACCENTED.get(_plain, "") + _accented
+
+
+def loose_pattern(term: str) -> str:
+    """A regular expression for ``term`` with each letter also matching its accented
+    forms, as the search itself does: the hits of ``Malmo`` show ``Malmö`` in bold."""
+    out = []
+    for ch in pg_fold(term):
+        variants = _ACCENTED.get(ch, "")
+        out.append(f"[{re.escape(ch)}{variants}]" if variants else re.escape(ch))
+    return "".join(out)
+
+
 def pg_term(term: Term, name: str, config: str = "english") -> tuple[str, str]:
     """A term as a tsquery over the bound parameter ``name``, and the parameter's value:
     a phrase for ``phraseto_tsquery``, or for a prefix ("one-stop*") ``one <-> stop:*``
     for ``to_tsquery`` (only word characters reach it)."""
+    text = pg_fold(term.text)
     if term.prefix:
         return (f"to_tsquery('{config}', :{name})",
-                " <-> ".join(re.findall(r"\w+", term.text)) + ":*")
-    return f"phraseto_tsquery('{config}', :{name})", term.text
+                " <-> ".join(re.findall(r"\w+", text)) + ":*")
+    return f"phraseto_tsquery('{config}', :{name})", text
 
 
 def tsquery(groups: list[Group], config: str = "english",
