@@ -60,7 +60,7 @@ LISTED = 200  # disagreements offered at once: a team's store holds tens of thou
 
 
 @st.cache_resource(max_entries=4, show_spinner=False)  # 40 MB at 100,000 x 36 x 5
-def figures(url: str, token: int, coders: tuple[str, ...], codes: tuple[str, ...]
+def figures(url: str, token: tuple[int, int], coders: tuple[str, ...], codes: tuple[str, ...]
             ) -> tuple[agreement.AgreementReport, agreement.Disputes]:
     """The report and the disagreements, computed once per change to the store (the
     token: the audit log's last entry) and choice of coders and codes, so a rerun after

@@ -88,19 +88,19 @@ def render(store: Store) -> None:
 # What the page shows, read once per change to the store (the token: the audit log's last
 # entry) and choice of filters (``key``: their repr): a rerun after a click reads nothing.
 @st.cache_data(max_entries=32, show_spinner=False)
-def matrix(url: str, token: int, key: str, _f: CodingFilter, measure: str, rows: str
+def matrix(url: str, token: tuple[int, int], key: str, _f: CodingFilter, measure: str, rows: str
            ) -> pd.DataFrame:
     return compare.matrix(common.get_store(url), _f, measure, rows)
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
-def excerpts(url: str, token: int, key: str, _f: CodingFilter, city: str, code: str,
+def excerpts(url: str, token: tuple[int, int], key: str, _f: CodingFilter, city: str, code: str,
              rows: str) -> list[dict[str, Any]]:
     return compare.excerpts(common.get_store(url), _f, city, code, rows=rows)
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
-def profile(url: str, token: int, key: str, _f: CodingFilter, place: str, rows: str
+def profile(url: str, token: tuple[int, int], key: str, _f: CodingFilter, place: str, rows: str
             ) -> pd.DataFrame:
     return compare.profile(common.get_store(url), _f, place, rows)
 

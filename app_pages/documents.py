@@ -84,6 +84,7 @@ def start_ingest(store: Store, job: common.Job, files: list[Any], kind: str | No
         return False
     token = uuid.uuid4().hex
     st.session_state["_ingest_token"] = token
+    st.session_state["_ingest_seen"] = "running"  # its end reruns the page once
     folder = Path(tempfile.mkdtemp(prefix="workbench-upload-"))
     todo: list[tuple[Path, str]] = []
     try:
@@ -153,7 +154,8 @@ def ingest_status(job: common.Job) -> None:
     """The running upload's progress; when it ends, a line per file for the session that
     started it, and the page read again once (the table above holds the new documents)."""
     mine = (job.result or {}).get("token") == st.session_state.get("_ingest_token")
-    st.session_state.setdefault("_ingest_seen", (job.status, job.message))
+    if job.status == "running":  # another session's upload: its end reruns this page too
+        st.session_state["_ingest_seen"] = "running"
 
     @st.fragment(run_every=1.0 if job.status == "running" else None)
     def status() -> None:
@@ -166,8 +168,8 @@ def ingest_status(job: common.Job) -> None:
                 {"failed": st.error, "skipped": st.warning}.get(state, st.success)(line)
             if job.status == "failed":
                 st.error(job.message)
-        if st.session_state.get("_ingest_seen") != (job.status, job.message):
-            st.session_state["_ingest_seen"] = (job.status, job.message)
+        if st.session_state.get("_ingest_seen") == "running":  # it ended since
+            st.session_state["_ingest_seen"] = job.status
             st.rerun(scope="app")
 
     status()

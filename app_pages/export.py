@@ -69,7 +69,7 @@ PREVIEW = 200  # excerpts shown on the page; the file holds every one
 
 
 @st.cache_data(max_entries=16, show_spinner="counting the coded excerpts")
-def matching(url: str, token: int, key: str, _f: CodingFilter
+def matching(url: str, token: tuple[int, int], key: str, _f: CodingFilter
              ) -> tuple[int, list[dict[str, Any]]]:
     """How many excerpts the filters match and the first of them, read once per change
     to the store (the token) and filter (``key``, its repr): a rerun after a click reads

@@ -384,3 +384,26 @@ def test_a_stream_that_fails_leaves_the_old_file_and_no_other(demo_store, tmp_pa
         export.export_file(demo_store, "csv", CodingFilter(), path)
     assert path.read_text(encoding="utf-8") == "the export of yesterday\n"
     assert [p.name for p in folder.iterdir()] == ["out.csv"]
+
+
+def test_an_export_to_a_link_or_a_pipe_writes_where_it_points(demo_store, tmp_path):
+    import os
+    import threading
+
+    whole = export.export_bytes(demo_store, "jsonl", CodingFilter())
+    target = tmp_path / "kept.jsonl"
+    target.write_text("old\n", encoding="utf-8")
+    target.chmod(0o640)
+    link = tmp_path / "latest.jsonl"
+    link.symlink_to(target)
+    assert export.export_file(demo_store, "jsonl", CodingFilter(), link) == len(whole)
+    assert link.is_symlink() and target.read_bytes() == whole
+    assert target.stat().st_mode & 0o777 == 0o640  # the file keeps its own mode
+    pipe = tmp_path / "pipe"
+    os.mkfifo(pipe)
+    got: list[bytes] = []
+    reader = threading.Thread(target=lambda: got.append(pipe.read_bytes()))
+    reader.start()
+    assert export.export_file(demo_store, "jsonl", CodingFilter(), pipe) == -1
+    reader.join(30)
+    assert got == [whole]

@@ -435,3 +435,29 @@ def test_default_workers_is_one_per_core_and_no_more_than_files():
     assert default_workers(1) == 1
     assert default_workers(0) == 1
     assert default_workers(1000) == (os.cpu_count() or 1)
+
+
+def test_readers_come_from_a_fork_server_while_other_threads_run(generated, tmp_path):
+    """In the app's server other threads hold locks a fork would copy as they stand: the
+    readers then come from a fork server, and store the same documents."""
+    import threading
+
+    from workbench.store import Store
+
+    folder = _mixed_folder(generated, tmp_path)
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait, daemon=True)
+    other.start()
+    try:
+        store = Store(f"sqlite:///{tmp_path / 'threads.db'}")
+        results = [(r.path.name, r.status, r.document_id)
+                   for r in ingest_paths(store, [folder], workers=2)]
+        stored = _stored(store)
+        store.close()
+    finally:
+        stop.set()
+    serial = Store(f"sqlite:///{tmp_path / 'serial.db'}")
+    assert results == [(r.path.name, r.status, r.document_id)
+                       for r in ingest_paths(serial, [folder], workers=1)]
+    assert stored == _stored(serial)
+    serial.close()

@@ -510,9 +510,12 @@ def _check(store: Store, path: Path, options: IngestOptions) -> str | IngestResu
             raise IngestError("not a regular file (a pipe, device or socket)")
         check_file_size(path, options.limits)
         sha = sha256_file(path)
+        existing = store.document_by_sha(sha)
     except (IngestError, OSError) as exc:
         return IngestResult(path, "failed", reason=str(exc) or type(exc).__name__)
-    existing = store.document_by_sha(sha)
+    except Exception as exc:  # the store unreachable or locked: this file's line, not the run's
+        first = (str(exc).strip().splitlines() or [""])[0][:200]
+        return IngestResult(path, "failed", reason=f"{type(exc).__name__}: {first}")
     if existing is not None:
         return _already(path, existing)
     return sha
@@ -594,10 +597,7 @@ def _ingest_parallel(store: Store, todo: list[tuple[Path, dict[str, Any]]],
     # a callback cannot cross into a worker: progress there is one step per file
     quiet = dataclasses.replace(base, progress=None)
     results: list[IngestResult] = []
-    # a forked worker must not use or close the connections it inherits (SQLAlchemy's
-    # advice for a pool across fork): it forgets them at start
-    with ProcessPoolExecutor(max_workers=min(workers, len(todo)), mp_context=_FORK,
-                             initializer=store.engine.dispose, initargs=(False,)) as pool:
+    with _pool(min(workers, len(todo)), store) as pool:
         pending: list[tuple[Path, IngestOptions, str | IngestResult,
                             Future[ParsedDocument | str] | None]] = []
         first_of: set[str] = set()
@@ -632,12 +632,28 @@ def _ingest_parallel(store: Store, todo: list[tuple[Path, dict[str, Any]]],
     return results
 
 
-# fork: a worker starts with the loaded code, in milliseconds, as bounded.run does
-_FORK = multiprocessing.get_context("fork") if hasattr(os, "fork") else None
+def _pool(workers: int, store: Store | None = None) -> ProcessPoolExecutor:
+    """Reader processes. Forked where this process runs one thread (the command line): a
+    worker starts with the loaded code in milliseconds, and forgets the store's pooled
+    connections it inherits (SQLAlchemy's advice across fork). Where other threads run
+    (the app's server), from a fork server instead: a fork copies every lock as it
+    stands, and one held by another thread at that instant would never be released in
+    the worker."""
+    import threading
+
+    if threading.active_count() > 1:
+        return ProcessPoolExecutor(max_workers=workers,
+                                   mp_context=multiprocessing.get_context("forkserver"))
+    if store is None:
+        return ProcessPoolExecutor(max_workers=workers,
+                                   mp_context=multiprocessing.get_context("fork"))
+    return ProcessPoolExecutor(max_workers=workers,
+                               mp_context=multiprocessing.get_context("fork"),
+                               initializer=store.engine.dispose, initargs=(False,))
 
 
 def _read_alone(path: Path, options: IngestOptions, sha: str) -> ParsedDocument | str:
-    with ProcessPoolExecutor(max_workers=1, mp_context=_FORK) as pool:
+    with _pool(1) as pool:
         try:
             return pool.submit(_read, path, options, sha).result()
         except BrokenProcessPool:

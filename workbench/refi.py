@@ -437,6 +437,11 @@ def _read_archive(archive: zipfile.ZipFile) -> Project:
                 if found.created is None:
                     found.created = _datetime(selection.get("creationDateTime"))
                 project.codings.append(found)
+        if holder is not element:  # a recording's own codings are not of its transcript
+            for coding in element.findall(_q("Coding")):
+                project.skipped.append(f"coding {coding.get('guid')} in {shown!r}: it codes "
+                                       "the recording, not its transcript")
+            continue
         for coding in element.findall(_q("Coding")):  # the whole source is coded
             project.codings.append(_coding(coding, source.guid, 0, len(text), None))
 

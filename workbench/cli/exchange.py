@@ -73,7 +73,8 @@ def export_cmd(
     except (WorkbenchError, OSError) as exc:
         raise fail(f"{out_file}: {exc}") from exc
     what = export.describe(f) if FORMATS[fmt].excerpts else "codebook"
-    typer.echo(f"wrote {out_file} ({fmt}, {written:,} bytes; {what})")
+    length = f"{written:,} bytes; " if written >= 0 else ""
+    typer.echo(f"wrote {out_file} ({fmt}, {length}{what})", err=written < 0)
 
 
 @app.command("import")

@@ -15,13 +15,12 @@ import importlib
 import pkgutil
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, NamedTuple
 
 from ..errors import InvalidInput
 
 if TYPE_CHECKING:
-    from pathlib import Path
-
     import pandas as pd
 
     from ..store import CodingFilter, Store
@@ -218,12 +217,11 @@ def render(fmt: str, rows: Sequence[Row], *, matrix: pd.DataFrame | None = None,
 
 def export_file(store: Store, fmt: str, f: CodingFilter, path: Path,
                 title: str = "Coded excerpts") -> int:
-    """The file for one format written to ``path`` (its size returned): streamed where
-    the format allows, into a temporary file beside it that replaces ``path`` only when
-    complete, so a failure leaves no half-written export."""
+    """The file for one format written to ``path`` (its size returned, -1 for a pipe or
+    a device): streamed where the format allows, into a temporary file beside it that
+    replaces ``path`` only when complete, so a failure leaves no half-written export."""
     import os
     import tempfile
-    from pathlib import Path
 
     chosen = _get(fmt)
     if chosen.stream is None:
@@ -233,23 +231,47 @@ def export_file(store: Store, fmt: str, f: CodingFilter, path: Path,
     else:
         check_filter(store, f)
         batches = excerpt_batches(store, f)
-    handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    mask = os.umask(0)
-    os.umask(mask)
-    try:
-        os.chmod(temp, 0o666 & ~mask)  # as a file written in place would be, not 0600
+    def write(handle: int) -> None:
         if batches is None:
             with os.fdopen(handle, "wb") as out:
                 out.write(data)
-        else:
-            with os.fdopen(handle, "w", encoding="utf-8", newline="") as text:
-                assert chosen.stream is not None
-                chosen.stream(batches, text)
+            return
+        with os.fdopen(handle, "w", encoding="utf-8", newline="") as text:
+            assert chosen.stream is not None
+            chosen.stream(batches, text)
+
+    if path.is_symlink() or (path.exists() and not path.is_file()):
+        # a pipe, a device (/dev/stdout) or a link: written where it points, as asked
+        write(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666))
+        return path.stat().st_size if path.is_file() else -1
+    handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        # the mode a file written in place would get (an existing file keeps its own),
+        # not mkstemp's 0600
+        mode = path.stat().st_mode & 0o7777 if path.exists() else 0o666 & ~_umask()
+        os.chmod(temp, mode)
+        write(handle)
         os.replace(temp, path)
     except BaseException:
         Path(temp).unlink(missing_ok=True)
         raise
     return path.stat().st_size
+
+
+def _umask() -> int:
+    """The process's umask, read without setting it where Linux says it (setting it
+    to read it would change it for every thread meanwhile)."""
+    import os
+
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def export_bytes(store: Store, fmt: str, f: CodingFilter, title: str = "Coded excerpts",

@@ -143,12 +143,15 @@ class StoreCore:
                 s.expunge(r)
             return rows
 
-    def change_token(self) -> int:
-        """The last entry of the audit log: every change the store makes writes one, so a
-        figure computed at one token holds until the token moves (what the app's slow
-        pages cache on)."""
+    def change_token(self) -> tuple[int, int]:
+        """The audit log's last id and its number of entries: every change the store makes
+        writes one, so a figure computed at one token holds until the token moves (what
+        the app's slow pages cache on). The count too, because on PostgreSQL ids are given
+        out before commit: a long write that took id 101 can commit after id 102."""
         with self.engine.connect() as conn:
-            return int(conn.execute(select(func.max(col(tables.AuditEvent.id)))).scalar() or 0)
+            last, count = conn.execute(select(func.max(col(tables.AuditEvent.id)),
+                                              func.count())).one()
+        return int(last or 0), int(count)
 
     def _audit(self, conn: Connection, actor: str | None, action: str, entity: str,
                entity_id: str, before: dict[str, Any] | None, after: dict[str, Any] | None
