@@ -63,7 +63,7 @@ LISTED = 200  # disagreements offered at once: a team's store holds tens of thou
 def figures(url: str, token: tuple[int, int], coders: tuple[str, ...], codes: tuple[str, ...]
             ) -> tuple[agreement.AgreementReport, agreement.Disputes]:
     """The report and the disagreements, computed once per change to the store (the
-    token: the audit log's last entry) and choice of coders and codes, so a rerun after
+    token: ``Store.change_token``) and choice of coders and codes, so a rerun after
     any click does not count a million codings again. Read-only for the page."""
     return agreement.store_figures(common.get_store(url), codes, coders=coders)
 

@@ -72,7 +72,7 @@ def render(store: Store) -> None:
             st.text(ex["text"])
             st.caption(f"coded by {common.literal(', '.join(ex['coders']))}")
 
-    profiles(store, f, wide, rows)
+    profiles(store, f, wide, rows, token)
 
     st.subheader("Code co-occurrence")
     # on request: it reads every (segment, code) pair under the filters
@@ -85,8 +85,8 @@ def render(store: Store) -> None:
         st.dataframe(co, width="stretch")
 
 
-# What the page shows, read once per change to the store (the token: the audit log's last
-# entry) and choice of filters (``key``: their repr): a rerun after a click reads nothing.
+# What the page shows, read once per change to the store (the token: ``change_token``)
+# and choice of filters (``key``: their repr): a rerun after a click reads nothing.
 @st.cache_data(max_entries=32, show_spinner=False)
 def matrix(url: str, token: tuple[int, int], key: str, _f: CodingFilter, measure: str, rows: str
            ) -> pd.DataFrame:
@@ -105,7 +105,8 @@ def profile(url: str, token: tuple[int, int], key: str, _f: CodingFilter, place:
     return compare.profile(common.get_store(url), _f, place, rows)
 
 
-def profiles(store: Store, f: CodingFilter, wide: pd.DataFrame, rows: str) -> None:
+def profiles(store: Store, f: CodingFilter, wide: pd.DataFrame, rows: str,
+             token: tuple[int, int]) -> None:
     """One row's profile (its top themes, obstacles and recommendations against the
     corpus), or two side by side."""
     st.subheader("Profile")
@@ -116,7 +117,7 @@ def profiles(store: Store, f: CodingFilter, wide: pd.DataFrame, rows: str) -> No
                                format_func=lambda o: "nothing" if o is None else str(o))
     shown = [r for r in (first, second) if r is not None]
     for place, col in zip(shown, st.columns(len(shown)), strict=True):
-        table = profile(store.url, store.change_token(), repr(f), f, place, rows)
+        table = profile(store.url, token, repr(f), f, place, rows)
         with col:
             st.markdown(f"**{common.literal(str(place))}**: share of its coded segments "
                         "per code, against the corpus")

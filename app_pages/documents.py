@@ -73,12 +73,13 @@ def start_ingest(store: Store, job: common.Job, files: list[Any], kind: str | No
     """Copy the uploads to a folder of their own and read them in a background thread:
     a scanned report takes seconds a page, and a page must not wait on it."""
     limit = limits_from_env().max_upload_mb
-    refused = []
+    refused, accepted = [], []
     for f in files:
         if f.size > limit * ingest.MB:  # refused before a byte is copied
             refused.append(("failed", f"error: {f.name}: "
                             f"{ingest.too_large_reason(f.size, limit, ENV_MAX_UPLOAD_MB)}"))
-    accepted = [f for f in files if f.size <= limit * ingest.MB]
+        else:
+            accepted.append(f)
     if not common.claim(job):
         st.warning("Another upload is being read: wait for it to finish.")
         return False

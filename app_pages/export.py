@@ -82,11 +82,10 @@ def build_in_background(job: common.Job, store: Store, fmt: str, f: CodingFilter
                         wanted: tuple[Any, ...]) -> None:
     """The file, written in a thread of its own: a million codings take a while, and the
     page (and every other session) goes on meanwhile."""
-    started = time.monotonic()
     try:
         data = export.export_bytes(store, fmt, f)
         job.update(status="done", result=(wanted, data),
-                   message=f"written in {time.monotonic() - started:.1f} s")
+                   message=f"written in {time.monotonic() - job.started:.1f} s")
     except WorkbenchError as exc:
         job.update(status="failed", message=f"The export failed: {exc}")
     except Exception as exc:  # shown on the page: the thread has no one else to tell

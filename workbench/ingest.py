@@ -514,11 +514,17 @@ def _check(store: Store, path: Path, options: IngestOptions) -> str | IngestResu
     except (IngestError, OSError) as exc:
         return IngestResult(path, "failed", reason=str(exc) or type(exc).__name__)
     except Exception as exc:  # the store unreachable or locked: this file's line, not the run's
-        first = (str(exc).strip().splitlines() or [""])[0][:200]
-        return IngestResult(path, "failed", reason=f"{type(exc).__name__}: {first}")
+        return IngestResult(path, "failed", reason=_unexpected(exc))
     if existing is not None:
         return _already(path, existing)
     return sha
+
+
+def _unexpected(exc: Exception) -> str:
+    """One line for an error no rule foresaw (a parser bug, the store unreachable), so
+    that it fails its own file and not the others."""
+    first = (str(exc).strip().splitlines() or [""])[0][:200]
+    return f"unexpected {type(exc).__name__}: {first}"
 
 
 def _already(path: Path, existing: Any) -> IngestResult:
@@ -535,8 +541,7 @@ def _read(path: Path, options: IngestOptions, sha: str) -> ParsedDocument | str:
     except (IngestError, ValueError, OSError) as exc:
         return str(exc) or type(exc).__name__
     except Exception as exc:  # a parser bug must not stop the other files
-        first = (str(exc).strip().splitlines() or [""])[0][:200]
-        return f"unexpected {type(exc).__name__}: {first}"
+        return _unexpected(exc)
 
 
 def _write(store: Store, path: Path, parsed: ParsedDocument | str,
@@ -545,7 +550,8 @@ def _write(store: Store, path: Path, parsed: ParsedDocument | str,
     if isinstance(parsed, str):
         return IngestResult(path, "failed", reason=parsed)
     try:
-        existing = store.document_by_sha(parsed.sha256)  # the same file twice in one run
+        # stored meanwhile by another process (the parse can take minutes)
+        existing = store.document_by_sha(parsed.sha256)
         if existing is not None:
             return _already(path, existing)
         if path.suffix.lower() == ".pdf":
@@ -554,8 +560,7 @@ def _write(store: Store, path: Path, parsed: ParsedDocument | str,
     except (IngestError, ValueError, OSError) as exc:
         return IngestResult(path, "failed", reason=str(exc) or type(exc).__name__)
     except Exception as exc:
-        first = (str(exc).strip().splitlines() or [""])[0][:200]
-        return IngestResult(path, "failed", reason=f"unexpected {type(exc).__name__}: {first}")
+        return IngestResult(path, "failed", reason=_unexpected(exc))
     return IngestResult(path, "ingested", doc_id, pages=parsed.page_count,
                         segments=len(parsed.segments))
 
@@ -624,7 +629,7 @@ def _ingest_parallel(store: Store, todo: list[tuple[Path, dict[str, Any]]],
                 except BrokenProcessPool:
                     # a worker died (killed, out of memory) and took the pool with it; which
                     # file did it is unknown, so each one left is read in a process of its own
-                    parsed = _read_alone(path, options, checked)
+                    parsed = _read_alone(path, options, checked, store)
                 result = _write(store, path, parsed, actor)
             results.append(result)
             if on_result is not None:
@@ -632,7 +637,7 @@ def _ingest_parallel(store: Store, todo: list[tuple[Path, dict[str, Any]]],
     return results
 
 
-def _pool(workers: int, store: Store | None = None) -> ProcessPoolExecutor:
+def _pool(workers: int, store: Store) -> ProcessPoolExecutor:
     """Reader processes. Forked where this process runs one thread (the command line): a
     worker starts with the loaded code in milliseconds, and forgets the store's pooled
     connections it inherits (SQLAlchemy's advice across fork). Where other threads run
@@ -644,16 +649,14 @@ def _pool(workers: int, store: Store | None = None) -> ProcessPoolExecutor:
     if threading.active_count() > 1:
         return ProcessPoolExecutor(max_workers=workers,
                                    mp_context=multiprocessing.get_context("forkserver"))
-    if store is None:
-        return ProcessPoolExecutor(max_workers=workers,
-                                   mp_context=multiprocessing.get_context("fork"))
     return ProcessPoolExecutor(max_workers=workers,
                                mp_context=multiprocessing.get_context("fork"),
                                initializer=store.engine.dispose, initargs=(False,))
 
 
-def _read_alone(path: Path, options: IngestOptions, sha: str) -> ParsedDocument | str:
-    with _pool(1) as pool:
+def _read_alone(path: Path, options: IngestOptions, sha: str, store: Store
+                ) -> ParsedDocument | str:
+    with _pool(1, store) as pool:
         try:
             return pool.submit(_read, path, options, sha).result()
         except BrokenProcessPool:

@@ -47,6 +47,22 @@ def fit_each(fit_one: Callable[[int], Any], n: int, workers: int | None = None) 
             delayed(fit_one)(j) for j in range(n)))
 
 
+def fit_per_code(fit_one: Callable[[int], Any], n_codes: int, n_features: int
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(coef, intercept, trained) of one linear classifier per code, fitted by
+    ``fit_one(j)`` (a fitted scikit-learn model, or None where the code cannot be learnt:
+    its intercept stays -10, so it never fires) several at once (``fit_each``)."""
+    coef = np.zeros((n_features, n_codes))
+    intercept = np.full(n_codes, -10.0)
+    trained = np.zeros(n_codes, dtype=bool)
+    for j, clf in enumerate(fit_each(fit_one, n_codes)):
+        if clf is not None:
+            coef[:, j] = clf.coef_[0]
+            intercept[j] = clf.intercept_[0]
+            trained[j] = True
+    return coef, intercept, trained
+
+
 class ScoringModel(ABC):
     """A fitted model. ``trained`` is False for a code the model could not learn (one
     class only): the indicators decide for it."""

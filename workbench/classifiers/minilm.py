@@ -26,7 +26,7 @@ from ..codebook import CodeDef
 from ..indicators import Hits
 from ..tokens import Tokenised
 from . import register
-from .base import ScoringModel, fit_each
+from .base import ScoringModel, fit_per_code
 
 if TYPE_CHECKING:
     from ..store import Store
@@ -111,9 +111,6 @@ class EmbeddingModel(ScoringModel):
         B_y = np.zeros((len(book), len(codes)), dtype=int)
         for n, (_text, j, _what) in enumerate(book):
             B_y[n, book_codes[j]] = 1
-        coef = np.zeros((encoder.DIM, len(codes)))
-        intercept = np.full(len(codes), -10.0)
-        trained = np.zeros(len(codes), dtype=bool)
         weight = float(params["codebook_weight"])
 
         def fit_one(j: int) -> Any:
@@ -128,11 +125,7 @@ class EmbeddingModel(ScoringModel):
                                               np.full(len(B), weight)])
             return clf
 
-        for j, clf in enumerate(fit_each(fit_one, len(codes))):
-            if clf is not None:
-                coef[:, j] = clf.coef_[0]
-                intercept[j] = clf.intercept_[0]
-                trained[j] = True
+        coef, intercept, trained = fit_per_code(fit_one, len(codes), encoder.DIM)
         evidence = []
         for j in range(len(codes)):
             rows = [n for n, (_t, k, _w) in enumerate(book) if book_codes[k] == j]

@@ -20,7 +20,7 @@ from .. import tokens
 from ..codebook import CodeDef
 from ..indicators import Hits
 from . import register
-from .base import ScoringModel, fit_each
+from .base import ScoringModel, fit_per_code
 
 TOKEN = r"(?u)\b[^\W\d_][\w\-]+\b"  # models trained before "tokens": "spacy"
 WORD = re.compile(r"[^\W\d_][\w\-]+")
@@ -139,9 +139,6 @@ class TfidfModel(ScoringModel):
         if not terms:
             params["indicator_weight"] = 0.0
         X = model.features(texts, hits, X_text)
-        coef = np.zeros((X.shape[1], len(codes)))
-        intercept = np.full(len(codes), -10.0)
-        trained = np.zeros(len(codes), dtype=bool)
 
         def fit_one(j: int) -> Any:
             known = Y[:, j] >= 0
@@ -153,12 +150,8 @@ class TfidfModel(ScoringModel):
             clf.fit(X[known], y)
             return clf
 
-        for j, clf in enumerate(fit_each(fit_one, len(codes))):
-            if clf is not None:
-                coef[:, j] = clf.coef_[0]
-                intercept[j] = clf.intercept_[0]
-                trained[j] = True
-        model.coef, model.intercept, model.trained = coef, intercept, trained
+        model.coef, model.intercept, model.trained = fit_per_code(fit_one, len(codes),
+                                                                  X.shape[1])
         return model
 
     def features(self, texts: Sequence[str], hits: Hits | None = None, X_text: Any = None,

@@ -313,8 +313,7 @@ class Analysis(StoreCore):
 
     def coded_rows(self, f: CodingFilter, limit: int | None = None) -> list[CodedRow]:
         """The codings under the filters, with everything an excerpt needs."""
-        q = self._filtered(f).order_by(col(t.Segment.document_id), col(t.Segment.order),
-                                       col(t.Coding.code_id))
+        q = self._excerpts_query(f)
         if limit:
             q = q.limit(limit)
         with self.engine.connect() as conn:
@@ -322,13 +321,17 @@ class Analysis(StoreCore):
             self._with_further_cases(conn, found)
         return found
 
+    def _excerpts_query(self, f: CodingFilter) -> Any:
+        """The codings under the filters in document order: what both readers page."""
+        return self._filtered(f).order_by(col(t.Segment.document_id), col(t.Segment.order),
+                                          col(t.Coding.code_id))
+
     def coded_rows_in_batches(self, f: CodingFilter, size: int = 5000
                               ) -> Iterator[list[CodedRow]]:
         """``coded_rows`` a batch at a time, in the same order, read as they are written
         out (a server-side cursor on PostgreSQL): a million codings export in the memory
         of one batch."""
-        q = self._filtered(f).order_by(col(t.Segment.document_id), col(t.Segment.order),
-                                       col(t.Coding.code_id))
+        q = self._excerpts_query(f)
         with self.engine.connect() as conn:
             result = conn.execution_options(stream_results=True, yield_per=size).execute(q)
             for part in result.partitions(size):
