@@ -225,9 +225,23 @@ def _wait_or_show(page, text: str) -> None:
 
 
 def _goto(page, name: str) -> None:
+    """Open a page from the sidebar once the app is idle. Streamlit folds a click that
+    arrives while a run is pending into that run's request and keeps the newer request's
+    page: a nav click landing just before a progress fragment's tick or its closing
+    ``st.rerun`` is dropped (seen in CI after an upload's error). A user clicks again;
+    so does this, once, and then the page must come."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    _settle(page)
     nav = page.locator("[data-testid='stSidebarNav']")
+    heading = page.get_by_role("heading", name=name).first
     nav.get_by_role("link", name=name, exact=True).click()
-    page.get_by_role("heading", name=name).first.wait_for()
+    try:
+        heading.wait_for(timeout=15_000)
+    except PlaywrightTimeout:
+        _settle(page)
+        nav.get_by_role("link", name=name, exact=True).click()
+        heading.wait_for()
 
 
 def test_upload_accept_compare_export(server, page, generated, tmp_path):
