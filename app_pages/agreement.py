@@ -3,6 +3,8 @@ coders, per code and overall; the disagreements to adjudicate; the model as a co
 
 from __future__ import annotations
 
+import threading
+
 import altair as alt
 import pandas as pd
 import streamlit as st
@@ -26,7 +28,7 @@ def render(store: Store) -> None:
                                  [c for c in facets["coders"] if c != AGREED], key="agr_coders")
     codes = [c.id for c in store.codes() if not groups or c.group in groups]
     with st.spinner("counting the coders' decisions"):
-        report, found = figures(store.url, store.change_token(), tuple(coders), tuple(codes))
+        report, found = figures(store.url, tuple(coders), tuple(codes))
     if report.overall.n_segments == 0:
         st.info("Agreement needs two or more coders on the same segments. Ask a colleague "
                 "to code the documents you coded (the Code page records their name), or load "
@@ -59,13 +61,41 @@ def render(store: Store) -> None:
 LISTED = 200  # disagreements offered at once: a team's store holds tens of thousands
 
 
-@st.cache_resource(max_entries=4, show_spinner=False)  # 40 MB at 100,000 x 36 x 5
-def figures(url: str, token: tuple[int, int], coders: tuple[str, ...], codes: tuple[str, ...]
+class _Live:
+    """One store's counts, shared by every session of this server and brought up to
+    date under a lock (two sessions refreshing at once would read the same rows twice)."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.counts: agreement.Counts | None = None
+
+
+@st.cache_resource(show_spinner=False)  # 30 MB at 100,000 segments x 36 codes
+def _live(url: str) -> _Live:
+    return _Live()
+
+
+def figures(url: str, coders: tuple[str, ...], codes: tuple[str, ...]
             ) -> tuple[agreement.AgreementReport, agreement.Disputes]:
-    """The report and the disagreements, computed once per change to the store (the
-    token: ``Store.change_token``) and choice of coders and codes, so a rerun after
-    any click does not count a million codings again. Read-only for the page."""
-    return agreement.store_figures(common.get_store(url), codes, coders=coders)
+    """The report and the disagreements. The counts are read once per server and then
+    follow the audit log: after a coder's decision only its segment is read again, so
+    the page is not a million codings counted after every click."""
+    live = _live(url)
+    with live.lock:
+        store = common.get_store(url)
+        if live.counts is None:
+            live.counts = agreement.Counts(store)
+        else:
+            live.counts.refresh(store)
+        return _figures_at(live.counts, live.counts.token, coders, codes)
+
+
+@st.cache_resource(max_entries=8, show_spinner=False, hash_funcs={agreement.Counts: id})
+def _figures_at(counts: agreement.Counts, token: tuple[int, int], coders: tuple[str, ...],
+            codes: tuple[str, ...]) -> tuple[agreement.AgreementReport, agreement.Disputes]:
+    """The figures of one choice of coders and codes at one token: a rerun after any
+    click shows them without counting again. Read-only for the page."""
+    return counts.figures(codes, coders)
 
 
 def adjudicate(store: Store, disputes: agreement.Disputes) -> None:

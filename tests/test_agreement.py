@@ -244,3 +244,83 @@ def test_figures_from_the_stores_rows_are_those_from_its_decisions(demo_store):
             assert [d.segment_id for d in disputes.first(code)] == [
                 d.segment_id for d in ag.disagreements(decisions, codes) if code in d.disputed]
     assert ag.store_figures(demo_store, codes)[0].overall.n_segments == 190
+
+
+def test_kappa_and_alpha_from_counts_match_sklearn_and_krippendorff_with_many_coders():
+    """Six coders who each skip a third of 80 segments: the figures computed from counts
+    are those the reference libraries give from one row per unit, for every pair."""
+    rng = random.Random(11)
+    coders = [f"c{i}" for i in range(6)]
+    decisions = {s: {c: frozenset(k for k in CODES if rng.random() < 0.3)
+                     for c in coders if rng.random() < 0.67} for s in range(80)}
+    report = ag.agreement(decisions, CODES)
+    for item, code in zip(report.per_code, CODES, strict=True):
+        segments = [s for s in sorted(decisions) if len(decisions[s]) >= 2]
+        matrix = [[float(code in decisions[s][c]) if c in decisions[s] else np.nan
+                   for s in segments] for c in report.coders]
+        assert item.alpha == pytest.approx(krippendorff.alpha(
+            reliability_data=matrix, level_of_measurement="nominal"))
+        for a, b in item.kappa:
+            both = [s for s in segments if a in decisions[s] and b in decisions[s]]
+            assert item.kappa[(a, b)] == pytest.approx(cohen_kappa_score(
+                [code in decisions[s][a] for s in both], [code in decisions[s][b] for s in both]))
+
+
+def test_counts_follow_each_decision(demo_store):
+    """The app's counts after an accept, a reject, a review by a new coder, a removal,
+    an agreed code and an undo are those read afresh."""
+    from workbench import annotations
+    from workbench.kinds import AGREED
+
+    from .conftest import CORPUS
+
+    annotations.load(demo_store, CORPUS / "annotations" / "second.jsonl")
+    codes = [c.id for c in demo_store.codes()]
+    counts = ag.Counts(demo_store)
+
+    def same_as_fresh() -> None:
+        for coders in ((), ("second", "starter"), ("second", AGREED)):
+            fresh = ag.Counts(demo_store).figures(codes, coders)
+            mine = counts.figures(codes, coders)
+            assert mine[0] == fresh[0] == ag.agreement(
+                ag.store_decisions(demo_store, coders=coders), codes)
+            assert mine[1].first() == fresh[1].first()
+
+    shared = ag.disagreements(ag.store_decisions(demo_store), codes)
+    seg, other = shared[0].segment_id, shared[1].segment_id
+    steps = [
+        lambda: demo_store.decide(seg, shared[0].disputed[0], "second", "accepted"),
+        lambda: demo_store.decide(seg, codes[5], "starter", "rejected"),
+        lambda: demo_store.mark_reviewed(other, "third"),  # a coder the counts lack
+        lambda: demo_store.decide(other, codes[2], "second", "accepted"),
+        lambda: demo_store.remove_coding(demo_store.codings_for(other)[-1].id, "second"),
+        lambda: demo_store.set_agreed(seg, shared[0].disputed[:1], "lead"),
+        lambda: demo_store.undo_last("second"),
+    ]
+    for step in steps:
+        step()
+        assert counts.refresh(demo_store)
+        same_as_fresh()
+    assert not counts.refresh(demo_store)  # nothing changed since
+
+
+def test_counts_read_again_only_the_segment_a_decision_changed(demo_store, monkeypatch):
+    from workbench import annotations
+
+    from .conftest import CORPUS
+
+    annotations.load(demo_store, CORPUS / "annotations" / "second.jsonl")
+    codes = [c.id for c in demo_store.codes()]
+    counts = ag.Counts(demo_store)
+    reads: list[object] = []
+    real = demo_store.decision_array
+    monkeypatch.setattr(demo_store, "decision_array", lambda *a, **k: (
+        reads.append(a[2] if len(a) > 2 else k.get("segment_ids")), real(*a, **k))[1])
+    first = ag.disagreements(ag.store_decisions(demo_store), codes)[0]
+    demo_store.decide(first.segment_id, codes[0], "second", "accepted")
+    demo_store.mark_reviewed(first.segment_id, "starter")
+    assert counts.refresh(demo_store)
+    assert reads == [[first.segment_id]]
+    reads.clear()
+    demo_store.undo_last("second")  # an undo may touch anything: all is read again
+    assert counts.refresh(demo_store) and reads == [None]

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any, TypedDict, cast
+from itertools import chain
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from sqlalchemy import case, delete, func, insert, literal, select, update
 from sqlalchemy.engine import Connection
@@ -21,6 +22,18 @@ from ..errors import Conflict, InvalidInput
 from ..kinds import AGREED, BODY_KINDS, DECIDED, CodingOrigin, CodingStatus
 from . import tables as t
 from .core import StoreCore, row_dict
+
+if TYPE_CHECKING:
+    import numpy as np
+
+
+# log entries about one segment's decisions, with the segment in the row they keep
+_ONE_SEGMENT = frozenset({"coding.accepted", "coding.rejected", "coding.suggested",
+                          "coding.memo", "coding.remove", "review.add"})
+# log entries that change no decision and no code: a model, a user, a document added or
+# described, the model's pending suggestions
+_NO_DECISION = frozenset({"model.add", "model.activate", "user.add", "user.update",
+                          "document.add", "document.update", "suggestions.replace"})
 
 
 class _Taken(Exception):
@@ -259,27 +272,84 @@ class Codings(StoreCore):
                     codes.add(code)
         return {seg: {c: frozenset(v) for c, v in by.items()} for seg, by in out.items()}
 
-    def coder_decision_rows(self, documents: tuple[int, ...] = (),
-                            coders: tuple[str, ...] = ()) -> list[tuple[int, str, str | None]]:
-        """What ``coder_decisions`` is made of, as flat rows: (segment, coder, the code
-        accepted, or None for a review or a rejection), for a caller that counts over a
-        million of them in arrays rather than sets."""
-        reviews = select(col(t.Review.segment_id), col(t.Review.coder),
-                         literal(None).label("code"))
-        decided = select(col(t.Coding.segment_id), col(t.Coding.coder),
-                         case((col(t.Coding.status) == CodingStatus.ACCEPTED,
-                               col(t.Coding.code_id)), else_=None)
+    def decision_coders(self) -> list[str]:
+        """Everyone who reviewed or decided on a segment (the agreed codes' name too), in
+        name order: the bits of ``decision_array``'s masks."""
+        reviews = select(col(t.Review.coder)).distinct()
+        # every coding's coder, suggestions' too: the coder index answers this alone,
+        # and a bit for a coder without decisions costs nothing
+        decided = select(col(t.Coding.coder)).distinct()
+        with self.engine.connect() as conn:
+            return sorted({*conn.execute(reviews).scalars(), *conn.execute(decided).scalars()})
+
+    def decision_array(self, coders: list[str], codes: list[str],
+                       segment_ids: Iterable[int] | None = None,
+                       documents: tuple[int, ...] = ()) -> np.ndarray:
+        """What ``coder_decisions`` is made of, as an integer array of (segment, index of
+        the coder in ``coders`` or -1 for another, index of the code accepted in ``codes``
+        or -1 for a review, a rejection or another code), for a caller that counts over a
+        million of them: the database turns names into numbers, Python never sees a name.
+        ``segment_ids``: only these segments' rows."""
+        import numpy as np
+
+        who = case({c: i for i, c in enumerate(coders)}, value=col(t.Coding.coder), else_=-1)
+        what = case({c: i for i, c in enumerate(codes)}, value=col(t.Coding.code_id),
+                    else_=-1)
+        decided = select(col(t.Coding.segment_id), who,
+                         case((col(t.Coding.status) == CodingStatus.ACCEPTED, what), else_=-1)
                          ).where(col(t.Coding.status).in_(DECIDED))
+        reviews = select(col(t.Review.segment_id),
+                         case({c: i for i, c in enumerate(coders)}, value=col(t.Review.coder),
+                              else_=-1), literal(-1))
         if documents:
             reviews = reviews.join(t.Segment, col(t.Segment.id) == col(t.Review.segment_id)
                                    ).where(col(t.Segment.document_id).in_(documents))
             decided = decided.where(col(t.Coding.document_id).in_(documents))
-        if coders:
-            reviews = reviews.where(col(t.Review.coder).in_(coders))
-            decided = decided.where(col(t.Coding.coder).in_(coders))
-        with self.engine.connect() as conn:  # rows as they come: a million of them
-            return cast(list[tuple[int, str, str | None]],
-                        [*conn.execute(reviews).all(), *conn.execute(decided).all()])
+        if segment_ids is None:
+            queries = [reviews, decided]
+        else:
+            ids, queries = sorted(set(segment_ids)), []
+            for start in range(0, len(ids), 900):  # SQLite's limit on bound parameters
+                part = ids[start:start + 900]
+                queries += [reviews.where(col(t.Review.segment_id).in_(part)),
+                            decided.where(col(t.Coding.segment_id).in_(part))]
+        with self.engine.connect() as conn:
+            # the values straight into the array: numpy asking each of a million row
+            # objects for its length and items takes ten times as long
+            values = np.fromiter(chain.from_iterable(
+                chain.from_iterable(conn.execute(q) for q in queries)), dtype=np.int64)
+        return values.reshape(-1, 3)
+
+    def decision_changes(self, token: tuple[int, int]
+                         ) -> tuple[tuple[int, int], list[int] | None]:
+        """The change token now, and the segments whose decisions the log's entries since
+        ``token`` changed: None when one of them could change any (an import, an undo, a
+        removed document), or an entry committed late below the token's id (PostgreSQL
+        gives ids out before commit)."""
+        entries = select(col(t.AuditEvent.action), col(t.AuditEvent.entity_id),
+                         col(t.AuditEvent.before), col(t.AuditEvent.after)
+                         ).where(col(t.AuditEvent.id) > token[0])
+        with self.engine.connect() as conn:
+            last, count = conn.execute(select(func.max(col(t.AuditEvent.id)),
+                                              func.count())).one()
+            rows = conn.execute(entries.where(col(t.AuditEvent.id) <= (last or 0))).all()
+        now = (int(last or 0), int(count))
+        if now[1] - len(rows) != token[1]:
+            return now, None
+        segments: set[int] = set()
+        for action, entity_id, before, after in rows:
+            if action in _NO_DECISION:
+                continue
+            if action == "coding.agree":
+                segments.add(int(entity_id))
+                continue
+            if action not in _ONE_SEGMENT:
+                return now, None
+            row = after or before or {}
+            if "segment_id" not in row:
+                return now, None
+            segments.add(int(row["segment_id"]))
+        return now, sorted(segments)
 
     def set_agreed(self, segment_id: int, codes: list[str], actor: str) -> None:
         """Record the codes coders agreed on for a segment after discussing it; they are
