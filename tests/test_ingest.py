@@ -461,3 +461,68 @@ def test_readers_come_from_a_fork_server_while_other_threads_run(generated, tmp_
                        for r in ingest_paths(serial, [folder], workers=1)]
     assert stored == _stored(serial)
     serial.close()
+
+
+class _Recorded:
+    """A reader pool that notes every file handed to it, and can refuse after a few
+    submissions as a broken pool does."""
+
+    def __init__(self, pool, events: list[str], refuse_after: int | None = None) -> None:
+        self.pool, self.events, self.refuse_after = pool, events, refuse_after
+
+    def __enter__(self):
+        self.pool.__enter__()
+        return self
+
+    def __exit__(self, *exc):
+        return self.pool.__exit__(*exc)
+
+    def submit(self, fn, path, *args):
+        from concurrent.futures.process import BrokenProcessPool
+
+        if self.refuse_after is not None and self.events.count("read") >= self.refuse_after:
+            raise BrokenProcessPool("a worker died")
+        self.events.append("read")
+        return self.pool.submit(fn, path, *args)
+
+
+def _text_folder(tmp_path, n: int):
+    folder = tmp_path / "notes"
+    folder.mkdir()
+    for i in range(n):
+        (folder / f"note-{i:02}.txt").write_text(f"Field note {i} on housing in Hilden.\n",
+                                                  encoding="utf-8")
+    return folder
+
+
+def test_parallel_ingest_reads_only_a_few_files_ahead_of_the_writer(store, tmp_path,
+                                                                    monkeypatch):
+    """Parsed documents wait in memory until written: with 2 workers no more than 4
+    files are read ahead, however many the folder holds."""
+    from workbench import ingest
+
+    events: list[str] = []
+    real = ingest._pool
+    monkeypatch.setattr(ingest, "_pool", lambda workers, st: _Recorded(real(workers, st),
+                                                                       events))
+    results = ingest_paths(store, [_text_folder(tmp_path, 12)], workers=2,
+                           on_result=lambda r: events.append("write"))
+    assert [r.status for r in results] == ["ingested"] * 12
+    ahead = 0
+    for event in events:
+        ahead += 1 if event == "read" else -1
+        assert ahead <= 5  # the window (4) and the one just submitted
+    assert events.count("read") == events.count("write") == 12
+
+
+def test_a_pool_that_breaks_before_a_submission_reads_the_rest_alone(store, tmp_path,
+                                                                      monkeypatch):
+    from workbench import ingest
+
+    events: list[str] = []
+    real = ingest._pool
+    monkeypatch.setattr(ingest, "_pool", lambda workers, st: _Recorded(
+        real(workers, st), events, refuse_after=3) if workers > 1 else real(workers, st))
+    results = ingest_paths(store, [_text_folder(tmp_path, 6)], workers=2)
+    assert [r.status for r in results] == ["ingested"] * 6
+    assert store.counts()["documents"] == 6

@@ -16,7 +16,7 @@ import os
 import re
 import time
 import tomllib
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -602,20 +602,29 @@ def _ingest_parallel(store: Store, todo: list[tuple[Path, dict[str, Any]]],
     # a callback cannot cross into a worker: progress there is one step per file
     quiet = dataclasses.replace(base, progress=None)
     results: list[IngestResult] = []
+    window = 2 * workers  # reads ahead of the writer: parsed documents wait in memory
     with _pool(min(workers, len(todo)), store) as pool:
-        pending: list[tuple[Path, IngestOptions, str | IngestResult,
-                            Future[ParsedDocument | str] | None]] = []
+        pending: deque[tuple[Path, IngestOptions, str | IngestResult,
+                             Future[ParsedDocument | str] | None]] = deque()
         first_of: set[str] = set()
-        for path, entry in todo:
-            options = options_for(quiet, entry)
-            checked = _check(store, path, options)
-            if isinstance(checked, IngestResult) or checked in first_of:
-                pending.append((path, options, checked, None))  # a copy: skipped at writing
-            else:
-                first_of.add(checked)
-                pending.append((path, options, checked,
-                                pool.submit(_read, path, options, checked)))
-        for path, options, checked, job in pending:
+        reading = 0
+        broken = False
+
+        def submit(path: Path, options: IngestOptions, sha: str
+                   ) -> Future[ParsedDocument | str]:
+            nonlocal broken
+            if not broken:
+                try:
+                    return pool.submit(_read, path, options, sha)
+                except BrokenProcessPool:  # a worker died before: the pool takes no more
+                    broken = True
+            done: Future[ParsedDocument | str] = Future()
+            done.set_result(_read_alone(path, options, sha, store))
+            return done
+
+        def finish() -> None:
+            nonlocal reading
+            path, options, checked, job = pending.popleft()
             if isinstance(checked, IngestResult):
                 result = checked
             elif job is None:
@@ -624,6 +633,7 @@ def _ingest_parallel(store: Store, todo: list[tuple[Path, dict[str, Any]]],
                           IngestResult(path, "failed", reason="its copy earlier in this "
                                        "run could not be read"))
             else:
+                reading -= 1
                 try:
                     parsed = job.result()
                 except BrokenProcessPool:
@@ -634,6 +644,20 @@ def _ingest_parallel(store: Store, todo: list[tuple[Path, dict[str, Any]]],
             results.append(result)
             if on_result is not None:
                 on_result(result)
+
+        for path, entry in todo:
+            options = options_for(quiet, entry)
+            checked = _check(store, path, options)
+            if isinstance(checked, IngestResult) or checked in first_of:
+                pending.append((path, options, checked, None))  # a copy: skipped at writing
+            else:
+                first_of.add(checked)
+                pending.append((path, options, checked, submit(path, options, checked)))
+                reading += 1
+            while reading > window:
+                finish()
+        while pending:
+            finish()
     return results
 
 
