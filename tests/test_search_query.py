@@ -129,3 +129,12 @@ def test_hits_are_marked_with_accents_folded_as_the_search_folds_them():
                        ("Zürich", "Zurich"), ("C++", "C++ code")):
         assert re.search(loose_pattern(term), text, re.IGNORECASE), term
     assert not re.search(loose_pattern("Malmo"), "Malma", re.IGNORECASE)
+
+
+def test_a_headline_marked_over_folded_text_is_shown_in_the_text_as_written():
+    from workbench.store.search import unfolded_headline
+
+    text = "In Malmö [sic] and Kraków, newcomers"
+    marked = "In \x02Malmo\x03 [sic] and \x02Krakow\x03, newcomers"
+    assert unfolded_headline(marked, text) == "In [Malmö] [sic] and [Kraków], newcomers"
+    assert unfolded_headline("\x02Malmo\x03 elsewhere", text) == "[Malmo] elsewhere"

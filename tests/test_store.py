@@ -57,6 +57,8 @@ def test_search_folds_accents_on_both_backends(store, tmp_path):
                          ("Krak*", "Kraków")):
         hits = store.search(query)
         assert len(hits) == 1 and found in hits[0][2], query
+        if " " not in query:  # the hit is marked in the text as written
+            assert f"[{found}]" in hits[0][3], (query, hits[0][3])
 
 
 def test_foreign_keys_enforced(store):

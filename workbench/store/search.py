@@ -22,7 +22,7 @@ class Search(StoreCore):
         database syntax. The snippet marks matches with [brackets] around the hit, for a
         terminal. SearchSyntaxError only for a query with nothing to look for.
         """
-        from ..search_query import fts5, parse, tsquery
+        from ..search_query import PG_FOLD_FROM, PG_FOLD_TO, fts5, parse, tsquery
 
         groups = parse(query)
         params: dict[str, object] = {"n": limit}
@@ -40,16 +40,22 @@ class Search(StoreCore):
             sql = (f"WITH q AS (SELECT {rank} AS q), "
                    "top AS (SELECT s.id, ts_rank(s.segment_fts_vector, q.q) AS r FROM segment s, "
                    f"q WHERE {where} ORDER BY r DESC, s.id LIMIT :n) "
-                   "SELECT s.id, s.document_id, s.text, ts_headline('english', s.text, q.q, "
-                   "'StartSel=[, StopSel=], MaxWords=24, MinWords=12') "
+                   # marked over the folded text, where the folded terms are found,
+                   # with marks no text holds; put back over the text as written below
+                   "SELECT s.id, s.document_id, s.text, ts_headline('english', "
+                   "translate(s.text, :fold_from, :fold_to), q.q, "
+                   "'StartSel=\x02, StopSel=\x03, MaxWords=24, MinWords=12') "
                    "FROM top JOIN segment s ON s.id = top.id, q ORDER BY top.r DESC, s.id")
+            params.update(fold_from=PG_FOLD_FROM, fold_to=PG_FOLD_TO)
         try:
             with self.engine.connect() as conn:
                 rows = conn.execute(text(sql), params).all()
         except DatabaseError as exc:  # not expected: kept so that none ever shows raw
             reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
             raise SearchSyntaxError(f"cannot search for {query!r}: {reason}") from exc
-        return [(r[0], r[1], r[2], r[3]) for r in rows]
+        if self.is_sqlite:
+            return [(r[0], r[1], r[2], r[3]) for r in rows]
+        return [(r[0], r[1], r[2], unfolded_headline(r[3], r[2])) for r in rows]
 
     def _stop_word_terms(self, groups: list[Any]) -> frozenset[Any]:
         """The query's terms PostgreSQL's English configuration reduces to nothing (stop
@@ -66,3 +72,24 @@ class Search(StoreCore):
         with self.engine.connect() as conn:
             counts = conn.execute(text(f"SELECT {', '.join(asked)}"), values).one()
         return frozenset(t for t, n in zip(terms, counts, strict=True) if not n)
+
+
+def unfolded_headline(marked: str, text: str) -> str:
+    """A headline PostgreSQL marked (\\x02 before a hit, \\x03 after) over the folded
+    text, as brackets in the text as written: folding maps each letter to one letter, so
+    the excerpt sits at the same place in both. Where it cannot be found there (the
+    parser changed a character), the folded excerpt is shown rather than none."""
+    from ..search_query import pg_fold
+
+    plain = marked.replace("\x02", "").replace("\x03", "")
+    at = pg_fold(text).find(plain)
+    if at < 0:
+        return marked.replace("\x02", "[").replace("\x03", "]")
+    out, n = [], at
+    for ch in marked:
+        if ch in "\x02\x03":
+            out.append("[" if ch == "\x02" else "]")
+        else:
+            out.append(text[n])
+            n += 1
+    return "".join(out)
