@@ -106,6 +106,7 @@ def main() -> None:
         if now is None:
             sign_in(store)
             return
+    common.live_counts(store.url)  # agreement counts start reading in the background
     pages = [st.Page(FOLDER / f"{m.__name__.rsplit('.', 1)[1]}.py", title=m.TITLE,
                      url_path=m.__name__.rsplit(".", 1)[1], default=i == 0)
              for i, m in enumerate(page_modules()) if common.allowed(m.ACTION)]

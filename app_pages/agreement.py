@@ -3,8 +3,6 @@ coders, per code and overall; the disagreements to adjudicate; the model as a co
 
 from __future__ import annotations
 
-import threading
-
 import altair as alt
 import pandas as pd
 import streamlit as st
@@ -61,38 +59,22 @@ def render(store: Store) -> None:
 LISTED = 200  # disagreements offered at once: a team's store holds tens of thousands
 
 
-class _Live:
-    """One store's counts, shared by every session of this server and brought up to
-    date under a lock (two sessions refreshing at once would read the same rows twice)."""
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.counts: agreement.Counts | None = None
-
-
-@st.cache_resource(show_spinner=False)  # 30 MB at 100,000 segments x 36 codes
-def _live(url: str) -> _Live:
-    return _Live()
-
-
 def figures(url: str, coders: tuple[str, ...], codes: tuple[str, ...]
             ) -> tuple[agreement.AgreementReport, agreement.Disputes]:
-    """The report and the disagreements. The counts are read once per server and then
-    follow the audit log: after a coder's decision only its segment is read again, so
-    the page is not a million codings counted after every click."""
-    live = _live(url)
+    """The report and the disagreements. The counts are read once per server (in the
+    background from its start, ``common.live_counts``) and then follow the audit log:
+    after a coder's decision only its segment is read again, so the page is not a
+    million codings counted after every click."""
+    live = common.live_counts(url)
     with live.lock:
-        store = common.get_store(url)
-        if live.counts is None:
-            live.counts = agreement.Counts(store)
-        else:
-            live.counts.refresh(store)
-        return _figures_at(live.counts, live.counts.token, coders, codes)
+        counts = live.current(common.get_store(url))
+        return _figures_at(counts, counts.token, coders, codes)
 
 
 @st.cache_resource(max_entries=8, show_spinner=False, hash_funcs={agreement.Counts: id})
 def _figures_at(counts: agreement.Counts, token: tuple[int, int], coders: tuple[str, ...],
-            codes: tuple[str, ...]) -> tuple[agreement.AgreementReport, agreement.Disputes]:
+                codes: tuple[str, ...]
+                ) -> tuple[agreement.AgreementReport, agreement.Disputes]:
     """The figures of one choice of coders and codes at one token: a rerun after any
     click shows them without counting again. Read-only for the page."""
     return counts.figures(codes, coders)

@@ -7,6 +7,7 @@ Markdown shows those characters literally.
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 from dataclasses import dataclass, field
@@ -14,7 +15,7 @@ from typing import Any
 
 import streamlit as st
 
-from workbench import accounts, sizes
+from workbench import accounts, agreement, sizes
 from workbench import codebook as cb
 from workbench.config import resolve_db_url
 from workbench.errors import WorkbenchError
@@ -50,6 +51,40 @@ def highlighted(text: str, terms: list[str]) -> str:
 def get_store(url: str) -> Store:
     """One store (engine and connection pool) per database for the whole server."""
     return Store(url)
+
+
+class LiveCounts:
+    """One store's agreement counts for the whole server. Read in the background from
+    the first time the server opens the store (a team's million codings take a second),
+    so the Agreement page rarely waits on them; then kept current from the audit log,
+    under a lock, by whichever session asks."""
+
+    def __init__(self, url: str) -> None:
+        self.lock = threading.Lock()
+        self.counts: agreement.Counts | None = None
+        threading.Thread(target=self._fill, args=(url,), name="workbench-agreement",
+                         daemon=True).start()
+
+    def _fill(self, url: str) -> None:
+        with self.lock:
+            if self.counts is None:
+                try:
+                    self.counts = agreement.Counts(get_store(url))
+                except Exception:  # the page reads them itself and shows what fails
+                    logging.getLogger(__name__).exception("reading the agreement counts")
+
+    def current(self, store: Store) -> agreement.Counts:
+        """Up to the store's latest change; the caller holds ``lock``."""
+        if self.counts is None:
+            self.counts = agreement.Counts(store)
+        else:
+            self.counts.refresh(store)
+        return self.counts
+
+
+@st.cache_resource(show_spinner=False)  # 30 MB at 100,000 segments x 36 codes
+def live_counts(url: str) -> LiveCounts:
+    return LiveCounts(url)
 
 
 def current_store() -> Store:

@@ -322,6 +322,20 @@ def test_agreement_page_reports_and_adjudicates(app, demo_store):
     assert not app.exception, [e.value for e in app.exception]
     agreed = demo_store.coder_decisions()[segment][AGREED]
     assert agreed == frozenset({"FP01"})
+
+    # a coder's decision elsewhere moves the figures at once (the counts follow the log)
+    from workbench import agreement
+
+    codes = [c.id for c in demo_store.codes()]
+    before = app.metric[1].value
+    shared = sorted(s for s, by in agreement.store_decisions(demo_store).items()
+                    if len(by) >= 2)
+    missing = next((s, c) for s in shared for c in codes
+                   if c not in agreement.store_decisions(demo_store)[s]["second"])
+    demo_store.decide(missing[0], missing[1], "second", "accepted")
+    app.run()
+    fresh = agreement.store_figures(demo_store, codes)[0].overall.alpha
+    assert app.metric[1].value == f"{fresh:.3f}" != before
     app.toggle(key="agr_model").set_value(True).run()
     assert not app.exception, [e.value for e in app.exception]
     assert "kappa human/model" in app.dataframe[-1].value.columns
