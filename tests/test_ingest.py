@@ -526,3 +526,17 @@ def test_a_pool_that_breaks_before_a_submission_reads_the_rest_alone(store, tmp_
     results = ingest_paths(store, [_text_folder(tmp_path, 6)], workers=2)
     assert [r.status for r in results] == ["ingested"] * 6
     assert store.counts()["documents"] == 6
+
+
+@pytest.mark.parametrize("content, reason", [
+    ("Caf\u00e9 notes\n".encode("cp1252"), "not UTF-8 text (byte 0xe9 at offset 3)"),
+    ("Notes\n".encode("utf-16"), "UTF-16 text: save it as UTF-8"),
+    (b"\x00\x01binary\x00" * 20, "not text (it holds NUL bytes)"),
+])
+def test_a_text_file_that_is_not_utf8_is_refused_as_markdown_is(store, tmp_path, content,
+                                                                 reason):
+    path = tmp_path / "notes.txt"
+    path.write_bytes(content)
+    result = ingest_file(store, path)
+    assert result.status == "failed" and reason in result.reason
+    assert store.counts()["documents"] == 0

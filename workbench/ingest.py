@@ -219,10 +219,12 @@ def _parse(path: Path, options: IngestOptions, sha256: str | None,
         raw = path.read_bytes()
         if not raw.strip():
             raise IngestError("empty file (no text)")
+        from .formats import FormatError, utf8_text
+
         try:
-            text = raw.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            raise IngestError("not UTF-8 text") from None
+            text = utf8_text(raw)
+        except FormatError as exc:
+            raise IngestError(str(exc)) from None
         pdftext.check_deadline(deadline)
         segments = segment.segment_lines(segment.text_segments(text), transcript)
     elif suffix in FORMAT_SUFFIXES:

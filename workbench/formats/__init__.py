@@ -19,6 +19,22 @@ class FormatError(WorkbenchError):
     the caller adds it)."""
 
 
+def utf8_text(data: bytes) -> str:
+    """The text of a file that must be UTF-8 (a byte order mark allowed), or the one-line
+    reason it is not and where: the readers behind it would store Latin-1 as mojibake,
+    or raise a decoding error from somewhere inside."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise FormatError("UTF-16 text: save it as UTF-8 and add it again")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise FormatError(f"not UTF-8 text (byte 0x{data[e.start]:02x} at offset "
+                          f"{e.start})") from None
+    if "\x00" in text:
+        raise FormatError("not text (it holds NUL bytes)")
+    return text
+
+
 @dataclass
 class Block:
     kind: str  # a kinds.SegmentKind

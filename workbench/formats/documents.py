@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from ..kinds import SegmentKind
-from . import Block, FormatError
+from . import Block, FormatError, utf8_text
 
 # suffix -> pandoc's name of the format
 PANDOC_FORMATS = {".docx": "docx", ".odt": "odt", ".rtf": "rtf", ".epub": "epub",
@@ -332,22 +332,7 @@ def read(path: Path, budget_mb: int, deadline: float, entry_limit: int
     if suffix in ARCHIVES:
         check_inflated(path, entry_limit, 5 * entry_limit)
     if suffix in (".md", ".markdown"):
-        _check_utf8(path)
+        utf8_text(path.read_bytes())  # pandoc would read Latin-1 as mojibake
     blocks, title, authors = read_tree(path, PANDOC_FORMATS[suffix], budget_mb, deadline)
     stated_title, stated_authors = package_meta(path)
     return blocks, title or stated_title, authors or stated_authors
-
-
-def _check_utf8(path: Path) -> None:
-    """Pandoc reads text that is not UTF-8 as Latin-1 with a warning, storing mojibake
-    (or a binary file as a document): refused here as a .txt file is."""
-    data = path.read_bytes()
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise FormatError("UTF-16 text: save it as UTF-8 and add it again")
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as e:
-        raise FormatError(f"not UTF-8 text (byte 0x{data[e.start]:02x} at offset "
-                          f"{e.start})") from None
-    if "\x00" in text:
-        raise FormatError("not text (it holds NUL bytes)")

@@ -28,7 +28,7 @@ from webvtt.errors import MalformedCaptionError, MalformedFileError
 from webvtt.models import Caption
 
 from ..kinds import SegmentKind
-from . import Block, FormatError
+from . import Block, FormatError, utf8_text
 
 Format = Literal["vtt", "srt"]
 SUFFIXES: dict[str, Format] = {".vtt": "vtt", ".srt": "srt"}
@@ -66,7 +66,7 @@ def read_cues(path: Path) -> list[Cue]:
     fmt = SUFFIXES.get(path.suffix.lower())
     if fmt is None:
         raise FormatError(f"not a subtitle file: '{path.suffix}' is neither .vtt nor .srt")
-    text = _decoded(path.read_bytes())
+    text = utf8_text(path.read_bytes())
     if not text.strip():
         raise FormatError("no cues: the file is empty")
     lines = LINE_BREAK.split(text.removeprefix("\ufeff"))
@@ -131,16 +131,6 @@ def format_time(seconds: float) -> str:
     minutes, second = divmod(int(seconds), 60)
     hours, minute = divmod(minutes, 60)
     return f"{hours:02d}:{minute:02d}:{second:02d}"
-
-
-def _decoded(data: bytes) -> str:
-    """The text, or why it is not UTF-8 and where, as the library would only raise
-    a decoding error from somewhere in its reader."""
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        raise FormatError(f"not UTF-8 text: byte 0x{data[error.start]:02x} at offset "
-                          f"{error.start} cannot be decoded") from None
 
 
 def _shown(line: str) -> str:
