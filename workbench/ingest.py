@@ -34,7 +34,7 @@ from .config import (
 )
 from .errors import WorkbenchError
 from .kinds import DOCUMENT_KINDS, CaseOrigin, DocumentKind, PlaceKind, SegmentKind
-from .parsed import ParsedDocument, ParsedPage, PlaceRef
+from .parsed import ParsedDocument, ParsedPage, PlaceRef, stated_authors
 
 if TYPE_CHECKING:
     from .store import Store
@@ -392,11 +392,7 @@ def _pdf_info(path: Path) -> tuple[str | None, list[str]]:
     except Exception:
         return None, []
     title = (info.get("Title") or "").strip()
-    author = (info.get("Author") or "").strip()
-    # ";" or " & " between people; " and " stays (a ministry "of Labour and Social Affairs")
-    authors = [a.strip() for a in re.split(r";|\s&\s", author) if a.strip()]
-    if any(a.lower() in {"user", "admin", "administrator", "owner"} for a in authors):
-        authors = []
+    authors = stated_authors(info.get("Author") or "")
     if len(title) < 4 or title.lower() in {"untitled", "microsoft word"} or re.fullmatch(
         r"\S+\.[A-Za-z0-9]{2,4}", title
     ):

@@ -6,8 +6,23 @@ fail) before the store is touched, which is what makes an ingest all-or-nothing.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
+
+PLACEHOLDER_AUTHORS = frozenset({"user", "admin", "administrator", "owner"})
+
+
+def stated_authors(field_text: str) -> list[str]:
+    """The people a file's author property names: ";" or " & " between them, while
+    " and " stays (a ministry "of Labour and Social Affairs"); none where it holds an
+    editor's placeholder (Word's "User", a PC's "Administrator"), which no citation
+    should carry."""
+    authors = [a.strip() for a in re.split(r";|\s&\s", " ".join(field_text.split()))
+               if a.strip()]
+    if any(a.lower() in PLACEHOLDER_AUTHORS for a in authors):
+        return []
+    return authors
 
 
 @dataclass(frozen=True)

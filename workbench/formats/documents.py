@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from ..kinds import SegmentKind
+from ..parsed import stated_authors
 from . import Block, FormatError, utf8_text
 
 # suffix -> pandoc's name of the format
@@ -318,8 +319,7 @@ def package_meta(path: Path) -> tuple[str | None, list[str]]:
     except Exception:  # no such part, or one that is not XML: no metadata, not an error
         return None, []
     title = " ".join((root.findtext(f".//{title_tag}") or "").split()) or None
-    author = " ".join((root.findtext(f".//{author_tag}") or "").split())
-    return title, [a.strip() for a in re.split(r";|\s&\s", author) if a.strip()]
+    return title, stated_authors(root.findtext(f".//{author_tag}") or "")
 
 
 def read(path: Path, budget_mb: int, deadline: float, entry_limit: int
