@@ -292,28 +292,20 @@ def _read_archive(archive: zipfile.ZipFile) -> Project:
     from defusedxml import ElementTree as SafeET
     from defusedxml.common import DefusedXmlException
 
-    from .config import ENV_MAX_FILE_MB, limits_from_env
+    from .archives import InflateBudget, Inflated
+    from .config import limits_from_env
 
     members = {safe_member(info.filename): info for info in archive.infolist()}
     qde = next((n for n in members if n.lower() == "project.qde"), None)
     if qde is None:
         raise RefiError("no project.qde in the archive")
-    # what an entry inflates to, counted as it is read: a ZIP's stated sizes can lie, and
-    # a 1 MB archive can hold a gigabyte of XML
-    limit = int(limits_from_env().max_file_mb * (1 << 20))
-    budget = [5 * limit]  # every entry together
+    budget = InflateBudget(int(limits_from_env().max_file_mb * (1 << 20)))
 
     def inflated(entry: str) -> bytes:
-        with archive.open(members[entry]) as fh:
-            data = fh.read(min(limit, budget[0]) + 1)
-        if len(data) > limit:
-            raise RefiError(f"{entry} inflates to more than {limit >> 20} MB "
-                            f"({ENV_MAX_FILE_MB} sets the limit)")
-        budget[0] -= len(data)
-        if budget[0] < 0:
-            raise RefiError(f"the archive inflates to more than {5 * limit >> 20} MB in all "
-                            f"(five times {ENV_MAX_FILE_MB})")
-        return data
+        try:
+            return budget.read(archive, members[entry])
+        except Inflated as exc:
+            raise RefiError(str(exc)) from None
 
     try:
         root = SafeET.fromstring(inflated(qde))

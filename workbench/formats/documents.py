@@ -74,25 +74,17 @@ def sniff(path: Path, head: bytes) -> None:
                           "wrong extension")
 
 
-def check_inflated(path: Path, entry_limit: int, total_limit: int) -> None:
+def check_inflated(path: Path, entry_limit: int) -> None:
     """Inflate each entry, counting bytes, keeping none: a ZIP's stated sizes can lie."""
+    from ..archives import InflateBudget, Inflated
+
     try:
         with zipfile.ZipFile(path) as archive:
-            total = 0
+            budget = InflateBudget(entry_limit)
             for info in archive.infolist():
-                size = 0
-                with archive.open(info) as fh:
-                    while chunk := fh.read(1 << 20):
-                        size += len(chunk)
-                        total += len(chunk)
-                        if size > entry_limit:
-                            raise FormatError(f"{info.filename} inflates to more than "
-                                              f"{entry_limit >> 20} MB (WORKBENCH_MAX_FILE_MB "
-                                              "sets the limit)")
-                        if total > total_limit:
-                            raise FormatError(f"the archive inflates to more than "
-                                              f"{total_limit >> 20} MB in all (five times "
-                                              "WORKBENCH_MAX_FILE_MB)")
+                budget.read(archive, info, keep=False)
+    except Inflated as e:
+        raise FormatError(str(e)) from None
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError, zlib.error,
             OSError) as e:
         raise FormatError(f"a damaged archive ({e})") from None
@@ -330,7 +322,7 @@ def read(path: Path, budget_mb: int, deadline: float, entry_limit: int
         head = fh.read(16)
     sniff(path, head)
     if suffix in ARCHIVES:
-        check_inflated(path, entry_limit, 5 * entry_limit)
+        check_inflated(path, entry_limit)
     if suffix in (".md", ".markdown"):
         utf8_text(path.read_bytes())  # pandoc would read Latin-1 as mojibake
     blocks, title, authors = read_tree(path, PANDOC_FORMATS[suffix], budget_mb, deadline)
