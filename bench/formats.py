@@ -15,27 +15,18 @@ from __future__ import annotations
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.timing import best  # noqa: E402
 from workbench import places  # noqa: E402
 from workbench.formats.documents import pandoc_path  # noqa: E402
 from workbench.ingest import IngestOptions, parse_file  # noqa: E402
 
 REPORT = ROOT / "corpus" / "pdfs" / "002-cor-medium-small-cities-rural-areas.pdf"
-
-
-def best(work: Callable[[], object], runs: int = 3) -> float:
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        work()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def report_markdown() -> str:

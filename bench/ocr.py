@@ -17,8 +17,6 @@ import argparse
 import os
 import sys
 import tempfile
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pypdfium2 as pdfium
@@ -27,21 +25,13 @@ import pytesseract
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.timing import best  # noqa: E402
 from tests.test_ocr import scanned_pdf  # noqa: E402
 from workbench import ocr  # noqa: E402
 
 DEFAULT = ROOT / "corpus" / "pdfs" / "001-resoma-comprehensive-approach-brief.pdf"
 PAGES = [2, 3, 4]
 REPEATS = 2
-
-
-def best(run: Callable[[], None]) -> float:
-    times = []
-    for _ in range(REPEATS):
-        start = time.perf_counter()
-        run()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def main() -> None:
@@ -70,12 +60,12 @@ def main() -> None:
             for image in images:
                 pytesseract.image_to_string(image)
 
-        t_ours = best(ours)
-        t_bare = best(bare)
+        t_ours = best(ours, REPEATS)
+        t_bare = best(bare, REPEATS)
         ours_env = pytesseract.pytesseract.environ
         pytesseract.pytesseract.environ = os.environ
         try:
-            t_threads = best(bare)
+            t_threads = best(bare, REPEATS)
         finally:
             pytesseract.pytesseract.environ = ours_env
     print(f"  workbench ocr_page            {n / t_ours:6.3f} pages/s")
