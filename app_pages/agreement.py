@@ -9,6 +9,7 @@ import streamlit as st
 
 from app_pages import common
 from workbench import agreement
+from workbench.errors import WorkbenchError
 from workbench.kinds import AGREED
 from workbench.store import Store
 
@@ -19,14 +20,18 @@ ACTION = None
 
 def render(store: Store) -> None:
     st.header(TITLE)
-    facets = store.facet_values()
+    facets = common.facet_values(store)
     cols = st.columns(2)
     groups = cols[0].multiselect("Code group", facets["groups"], key="agr_groups")
     coders = cols[1].multiselect("Coders (all when empty)",
                                  [c for c in facets["coders"] if c != AGREED], key="agr_coders")
     codes = [c.id for c in store.codes() if not groups or c.group in groups]
-    with st.spinner("counting the coders' decisions"):
-        report, found = figures(store.url, tuple(coders), tuple(codes))
+    try:
+        with st.spinner("counting the coders' decisions"):
+            report, found = figures(store.url, tuple(coders), tuple(codes))
+    except WorkbenchError as exc:  # more coders than one count holds, with none chosen
+        st.error(str(exc))
+        return
     if report.overall.n_segments == 0:
         st.info("Agreement needs two or more coders on the same segments. Ask a colleague "
                 "to code the documents you coded (the Code page records their name), or load "
@@ -65,19 +70,7 @@ def figures(url: str, coders: tuple[str, ...], codes: tuple[str, ...]
     background from its start, ``common.live_counts``) and then follow the audit log:
     after a coder's decision only its segment is read again, so the page is not a
     million codings counted after every click."""
-    live = common.live_counts(url)
-    with live.lock:
-        counts = live.current(common.get_store(url))
-        return _figures_at(counts, counts.token, coders, codes)
-
-
-@st.cache_resource(max_entries=8, show_spinner=False, hash_funcs={agreement.Counts: id})
-def _figures_at(counts: agreement.Counts, token: tuple[int, int], coders: tuple[str, ...],
-                codes: tuple[str, ...]
-                ) -> tuple[agreement.AgreementReport, agreement.Disputes]:
-    """The figures of one choice of coders and codes at one token: a rerun after any
-    click shows them without counting again. Read-only for the page."""
-    return counts.figures(codes, coders)
+    return common.live_counts(url).figures(common.get_store(url), coders, codes)
 
 
 def adjudicate(store: Store, disputes: agreement.Disputes) -> None:

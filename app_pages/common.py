@@ -11,7 +11,7 @@ import logging
 import re
 import threading
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import streamlit as st
 
@@ -20,6 +20,7 @@ from workbench import codebook as cb
 from workbench.config import resolve_db_url
 from workbench.errors import WorkbenchError
 from workbench.store import CodingFilter, Store
+from workbench.store.analysis import Facets
 from workbench.suggest import Suggester, active_suggester
 
 PUNCT = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~\"'$&%:;=?@^,/])")
@@ -57,11 +58,15 @@ class LiveCounts:
     """One store's agreement counts for the whole server. Read in the background from
     the first time the server opens the store (a team's million codings take a second),
     so the Agreement page rarely waits on them; then kept current from the audit log,
-    under a lock, by whichever session asks."""
+    under a lock, by whichever session asks. The figures of the last few choices of
+    coders and codes are kept for the latest change only (each holds its disputes)."""
+
+    KEPT = 4  # choices of coders and codes whose figures are kept
 
     def __init__(self, url: str) -> None:
         self.lock = threading.Lock()
         self.counts: agreement.Counts | None = None
+        self.kept: dict[Any, tuple[tuple[int, int], Any]] = {}
         threading.Thread(target=self._fill, args=(url,), name="workbench-agreement",
                          daemon=True).start()
 
@@ -73,13 +78,22 @@ class LiveCounts:
                 except Exception:  # the page reads them itself and shows what fails
                     logging.getLogger(__name__).exception("reading the agreement counts")
 
-    def current(self, store: Store) -> agreement.Counts:
-        """Up to the store's latest change; the caller holds ``lock``."""
-        if self.counts is None:
-            self.counts = agreement.Counts(store)
-        else:
-            self.counts.refresh(store)
-        return self.counts
+    def figures(self, store: Store, coders: tuple[str, ...], codes: tuple[str, ...]
+                ) -> tuple[agreement.AgreementReport, agreement.Disputes]:
+        """The figures as of the store's latest change; read-only for the caller."""
+        with self.lock:
+            if self.counts is None:
+                self.counts = agreement.Counts(store)
+            else:
+                self.counts.refresh()
+            token, key = self.counts.token, (coders, codes)
+            hit = self.kept.get(key)
+            if hit is not None and hit[0] == token:
+                return cast(tuple[agreement.AgreementReport, agreement.Disputes], hit[1])
+            result = self.counts.figures(codes, coders)
+            fresh = {k: v for k, v in self.kept.items() if v[0] == token}
+            self.kept = {**dict(list(fresh.items())[-(self.KEPT - 1):]), key: (token, result)}
+            return result
 
 
 @st.cache_resource(show_spinner=False)  # 30 MB at 100,000 segments x 36 codes
@@ -192,10 +206,21 @@ def offer_codebook(store: Store) -> None:
         st.rerun()
 
 
+def facet_values(store: Store) -> Facets:
+    """What the filters can choose from, read once per change to the store: at a team's
+    100,000 segments the distinct cities and coders take a few hundred milliseconds."""
+    return _facet_values(store.url, store.change_token())
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def _facet_values(url: str, token: tuple[int, int]) -> Facets:
+    return get_store(url).facet_values()
+
+
 def filters(store: Store, prefix: str, every: bool = False) -> CodingFilter:
     """The filters of a comparison or an export; ``every``: all an excerpt can be chosen
     by (the export), not only those a comparison needs."""
-    facets = store.facet_values()
+    facets = facet_values(store)
     with st.expander("Filters", expanded=False):
         groups = st.multiselect("Code group", facets["groups"], key=f"{prefix}_groups")
         kinds = st.multiselect("Document kind", facets["kinds"], key=f"{prefix}_kinds")

@@ -124,9 +124,9 @@ def agreement_figures(store: Store, path: Path) -> None:
     seg = int(counts.masks.segments[0])
     store.decide(seg, codes[0], "ana", "accepted")
     store.decide(seg, codes[1], "ben", "rejected")
-    _, refresh_ms = clock(lambda: counts.refresh(store))
+    _, refresh_ms = clock(counts.refresh)
     (report, disputes), again_ms = clock(lambda: counts.figures(codes))
-    _, idle_ms = clock(lambda: counts.refresh(store))
+    _, idle_ms = clock(counts.refresh)
     print(f"\nagreement: {report.overall.n_segments:,} shared segments, {len(codes)} codes, "
           f"{len(report.coders)} coders, {disputes.count():,} disputed segments")
     print(f"  first read of every decision (Counts): {read_ms:.0f} ms")

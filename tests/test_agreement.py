@@ -299,9 +299,9 @@ def test_counts_follow_each_decision(demo_store):
     ]
     for step in steps:
         step()
-        assert counts.refresh(demo_store)
+        assert counts.refresh()
         same_as_fresh()
-    assert not counts.refresh(demo_store)  # nothing changed since
+    assert not counts.refresh()  # nothing changed since
 
 
 def test_counts_read_again_only_the_segment_a_decision_changed(demo_store, monkeypatch):
@@ -319,8 +319,50 @@ def test_counts_read_again_only_the_segment_a_decision_changed(demo_store, monke
     first = ag.disagreements(ag.store_decisions(demo_store), codes)[0]
     demo_store.decide(first.segment_id, codes[0], "second", "accepted")
     demo_store.mark_reviewed(first.segment_id, "starter")
-    assert counts.refresh(demo_store)
+    assert counts.refresh()
     assert reads == [[first.segment_id]]
     reads.clear()
     demo_store.undo_last("second")  # an undo may touch anything: all is read again
-    assert counts.refresh(demo_store) and reads == [None]
+    assert counts.refresh() and reads == [None]
+
+
+def test_counts_that_fail_to_read_are_read_again_next_time(demo_store, monkeypatch):
+    """A read that fails half-way (the database gone a moment) changes nothing: the
+    next refresh reads the change it missed."""
+    from workbench import annotations
+
+    from .conftest import CORPUS
+
+    counts = ag.Counts(demo_store)
+    codes = [c.id for c in demo_store.codes()]
+    annotations.load(demo_store, CORPUS / "annotations" / "second.jsonl")
+    real = demo_store.decision_array
+
+    def gone(*args, **kwargs):
+        raise OSError("the database went away")
+
+    monkeypatch.setattr(demo_store, "decision_array", gone)
+    with pytest.raises(OSError):
+        counts.refresh()
+    monkeypatch.setattr(demo_store, "decision_array", real)
+    assert counts.refresh()
+    assert counts.figures(codes)[0] == ag.agreement(ag.store_decisions(demo_store), codes)
+
+
+def test_more_coders_than_a_mask_holds_are_compared_a_chosen_few_at_a_time(demo_store):
+    from workbench import annotations
+    from workbench.errors import InvalidInput
+
+    from .conftest import CORPUS
+
+    annotations.load(demo_store, CORPUS / "annotations" / "second.jsonl")
+    codes = [c.id for c in demo_store.codes()]
+    segment = ag.disagreements(ag.store_decisions(demo_store), codes)[0].segment_id
+    for n in range(ag.MAX_CODERS + 1):  # a class of students, each reviewing one segment
+        demo_store.mark_reviewed(segment, f"student{n:02}")
+    counts = ag.Counts(demo_store)
+    with pytest.raises(InvalidInput, match="choose the coders to compare"):
+        counts.figures(codes)
+    for chosen in (("second", "starter"), ("second", "student03", "starter")):
+        assert counts.figures(codes, chosen)[0] == ag.agreement(
+            ag.store_decisions(demo_store, coders=chosen), codes)

@@ -457,3 +457,18 @@ def test_text_from_documents_and_people_is_shown_literally_on_every_page(app, de
         interpreted += [(page, text) for text in _shown(app)
                         if "](http" in text or re.search(r"(?<!\\)<img", text)]
     assert interpreted == []
+
+
+@pytest.mark.parametrize("codebook", [False, True])
+def test_agreement_page_on_a_store_without_codings(store, monkeypatch, codebook):
+    """Before anyone codes (and before a codebook): the page explains, nothing fails."""
+    from workbench import codebook as cb
+
+    if codebook:
+        store.load_codebook(cb.load())
+    monkeypatch.setenv("WORKBENCH_DB", store.url)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.run()
+    goto(at, "Agreement")
+    assert not at.exception, [e.value for e in at.exception]
+    assert "two or more coders" in at.info[0].value

@@ -427,43 +427,65 @@ class Counts:
     """The store's decisions as masks, kept current from the audit log: after a coder's
     accept, reject or review only those segments are read again (milliseconds), after
     anything else (an import, an undo, a codebook, a removed document) everything is
-    (about a second at a million codings). The app keeps one per store."""
+    (about a second at a million codings). The app keeps one per store.
+
+    A store with more coders than a mask holds (``MAX_CODERS``) keeps no masks: each
+    choice of up to that many coders is read on its own when asked for."""
 
     def __init__(self, store: Any, documents: tuple[int, ...] = ()) -> None:
+        self.store = store
         self.documents = documents
-        self._read(store)
+        self._read()
 
-    def _read(self, store: Any) -> None:
+    def _read(self) -> None:
+        """Everything again; the counts change only once all of it has been read."""
+        store = self.store
         # the token first: a change made while reading is read again by the next refresh
-        self.token: tuple[int, int] = store.change_token()
+        token: tuple[int, int] = store.change_token()
         coders = store.decision_coders()
+        if len(coders) > MAX_CODERS:  # the model's suggestions may be all that is over
+            coders = store.decision_coders(exact=True)
         codes = [c.id for c in store.codes()]
-        self.masks = _Masks.from_arrays(coders, codes, store.decision_array(
-            coders, codes, documents=self.documents))
+        masks = None
+        if len(coders) <= MAX_CODERS:
+            masks = _Masks.from_arrays(coders, codes, store.decision_array(
+                coders, codes, documents=self.documents))
+        self.token, self.codes, self.masks = token, codes, masks
 
-    def refresh(self, store: Any) -> bool:
+    def refresh(self) -> bool:
         """Bring the masks up to the store's latest change; False when nothing changed."""
-        token, changed = store.decision_changes(self.token)
+        token, changed = self.store.decision_changes(self.token)
         if token == self.token:
             return False
-        if changed is None:
-            self._read(store)
+        if changed is None or self.masks is None:
+            self._read()
             return True
-        rows = store.decision_array(self.masks.coders, self.masks.codes, changed,
-                                    documents=self.documents)
+        masks = self.masks
+        rows = self.store.decision_array(masks.coders, masks.codes, changed,
+                                         documents=self.documents)
         if (rows[:, 1] < 0).any():  # a coder the masks have no bit for
-            self._read(store)
+            self._read()
             return True
-        fresh = _Masks.from_arrays(self.masks.coders, self.masks.codes, rows)
-        self.masks = self.masks.replaced(np.array(changed, dtype=np.int64), fresh)
-        self.token = token
+        fresh = _Masks.from_arrays(masks.coders, masks.codes, rows)
+        self.token, self.masks = token, masks.replaced(np.array(changed, dtype=np.int64),
+                                                       fresh)
         return True
 
     def figures(self, codes: Iterable[str], coders: Iterable[str] = ()
                 ) -> tuple[AgreementReport, Disputes]:
         """The report and the disputes of these codes between these coders (all but the
         agreed codes when none are named)."""
-        view = self.masks.selection(coders, list(dict.fromkeys(codes)))
+        codes, chosen = list(dict.fromkeys(codes)), sorted(set(coders))
+        masks = self.masks
+        if masks is None:  # too many coders for one mask: these alone
+            if not chosen or len(chosen) > MAX_CODERS:
+                from .errors import InvalidInput
+
+                raise InvalidInput(f"agreement compares up to {MAX_CODERS} coders at once: "
+                                   "choose the coders to compare")
+            rows = self.store.decision_array(chosen, self.codes, documents=self.documents)
+            masks = _Masks.from_arrays(chosen, self.codes, rows[rows[:, 1] >= 0])
+        view = masks.selection(chosen, codes)
         return _report(view), Disputes(view)
 
 

@@ -272,13 +272,15 @@ class Codings(StoreCore):
                     codes.add(code)
         return {seg: {c: frozenset(v) for c, v in by.items()} for seg, by in out.items()}
 
-    def decision_coders(self) -> list[str]:
-        """Everyone who reviewed or decided on a segment (the agreed codes' name too), in
-        name order: the bits of ``decision_array``'s masks."""
+    def decision_coders(self, exact: bool = False) -> list[str]:
+        """Who reviewed or coded a segment (the agreed codes' name too), in name order:
+        the bits of ``decision_array``'s masks. By default every coding's coder, the
+        model's pending suggestions' too, which the coder index answers alone; ``exact``:
+        only those with a decision or a review (a scan of the codings)."""
         reviews = select(col(t.Review.coder)).distinct()
-        # every coding's coder, suggestions' too: the coder index answers this alone,
-        # and a bit for a coder without decisions costs nothing
         decided = select(col(t.Coding.coder)).distinct()
+        if exact:
+            decided = decided.where(col(t.Coding.status).in_(DECIDED))
         with self.engine.connect() as conn:
             return sorted({*conn.execute(reviews).scalars(), *conn.execute(decided).scalars()})
 
@@ -292,15 +294,17 @@ class Codings(StoreCore):
         ``segment_ids``: only these segments' rows."""
         import numpy as np
 
-        who = case({c: i for i, c in enumerate(coders)}, value=col(t.Coding.coder), else_=-1)
-        what = case({c: i for i, c in enumerate(codes)}, value=col(t.Coding.code_id),
-                    else_=-1)
-        decided = select(col(t.Coding.segment_id), who,
+        def index(column: Any, names: list[str]) -> Any:
+            # no names (no coder yet, no codebook): CASE without a WHEN is not SQL
+            return (case({n: i for i, n in enumerate(names)}, value=column, else_=-1)
+                    if names else literal(-1))
+
+        what = index(col(t.Coding.code_id), codes)
+        decided = select(col(t.Coding.segment_id), index(col(t.Coding.coder), coders),
                          case((col(t.Coding.status) == CodingStatus.ACCEPTED, what), else_=-1)
                          ).where(col(t.Coding.status).in_(DECIDED))
-        reviews = select(col(t.Review.segment_id),
-                         case({c: i for i, c in enumerate(coders)}, value=col(t.Review.coder),
-                              else_=-1), literal(-1))
+        reviews = select(col(t.Review.segment_id), index(col(t.Review.coder), coders),
+                         literal(-1))
         if documents:
             reviews = reviews.join(t.Segment, col(t.Segment.id) == col(t.Review.segment_id)
                                    ).where(col(t.Segment.document_id).in_(documents))

@@ -77,19 +77,26 @@ class Search(StoreCore):
 def unfolded_headline(marked: str, text: str) -> str:
     """A headline PostgreSQL marked (\\x02 before a hit, \\x03 after) over the folded
     text, as brackets in the text as written: folding maps each letter to one letter, so
-    the excerpt sits at the same place in both. Where it cannot be found there (the
-    parser changed a character), the folded excerpt is shown rather than none."""
+    each character of the excerpt has its place in the text. Found as it stands, or,
+    where the parser changed it (a tag-like ``<laughs>`` becomes a space), aligned with
+    the text by difflib; a character with no place in the text is shown as it came."""
+    from difflib import SequenceMatcher
+
     from ..search_query import pg_fold
 
     plain = marked.replace("\x02", "").replace("\x03", "")
-    at = pg_fold(text).find(plain)
-    if at < 0:
-        return marked.replace("\x02", "[").replace("\x03", "]")
-    out, n = [], at
+    folded = pg_fold(text)
+    at = folded.find(plain)
+    if at >= 0:
+        place = {i: at + i for i in range(len(plain))}
+    else:
+        match = SequenceMatcher(None, plain, folded, autojunk=False)
+        place = {a + i: b + i for a, b, n in match.get_matching_blocks() for i in range(n)}
+    out, n = [], 0
     for ch in marked:
         if ch in "\x02\x03":
             out.append("[" if ch == "\x02" else "]")
         else:
-            out.append(text[n])
+            out.append(text[place[n]] if n in place else ch)
             n += 1
     return "".join(out)
