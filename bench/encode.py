@@ -3,10 +3,11 @@
     python bench/encode.py [--repeat 3]
 
 Encodes every segment of the demo corpus (629, from the starter annotations) with
-``workbench.encoder.Encoder`` (tokenizer, length-sorted batches of 32, the graph built
-from the checked weights), and runs the bare session on the same batches already
-tokenized; prints segments per second for both and their ratio, one segment's latency,
-and the start-up with and without the cached graph.
+``workbench.encoder.Encoder`` (tokenizer, length-sorted batches of ``encoder.BATCH``, the
+graph built from the checked weights), and runs the bare session on the same batches
+already tokenized; prints segments per second for both and their ratio, the same for
+other batch sizes (what chose ``BATCH``), one segment's latency, and the start-up with
+and without the cached graph.
 """
 
 from __future__ import annotations
@@ -52,28 +53,40 @@ def main() -> None:
     enc = encoder.encoder()
     enc.encode(corpus[:32])
     order = sorted(range(len(corpus)), key=lambda i: len(corpus[i]))
-    batches = []
-    for start in range(0, len(order), 32):
-        encoded = enc.tokenizer.encode_batch([corpus[i] for i in order[start:start + 32]])
-        batches.append({"input_ids": np.array([e.ids for e in encoded], dtype=np.int64),
+
+    def batches_of(size: int) -> list[dict[str, np.ndarray]]:
+        out = []
+        for start in range(0, len(order), size):
+            encoded = enc.tokenizer.encode_batch([corpus[i]
+                                                  for i in order[start:start + size]])
+            out.append({"input_ids": np.array([e.ids for e in encoded], dtype=np.int64),
                         "attention_mask": np.array([e.attention_mask for e in encoded],
                                                    dtype=np.int64)})
-    ours, bare = [], []
-    for _ in range(args.repeat):
-        t = time.perf_counter()
-        enc.encode(corpus)
-        ours.append(time.perf_counter() - t)
-        t = time.perf_counter()
-        for feed in batches:
-            enc.session.run(["embedding"], feed)
-        bare.append(time.perf_counter() - t)
+        return out
+
     n = len(corpus)
-    tokens = sum(int(f["attention_mask"].sum()) for f in batches)
+    sizes = sorted({1, 4, 8, 16, 32, encoder.BATCH})
+    ours: dict[int, list[float]] = {size: [] for size in sizes}
+    bare: dict[int, list[float]] = {size: [] for size in sizes}
+    feeds = {size: batches_of(size) for size in sizes}
+    for _ in range(args.repeat):  # the sizes alternate: the machine's noise falls on all
+        for size in sizes:
+            t = time.perf_counter()
+            enc.encode(corpus, batch_size=size)
+            ours[size].append(time.perf_counter() - t)
+            t = time.perf_counter()
+            for feed in feeds[size]:
+                enc.session.run(["embedding"], feed)
+            bare[size].append(time.perf_counter() - t)
+    tokens = sum(int(f["attention_mask"].sum()) for f in feeds[1])
     print(f"{n} demo segments, {tokens / n:.0f} tokens each on average; {os.cpu_count()} "
           f"cores; best of {args.repeat}")
-    print(f"workbench Encoder.encode:            {n / min(ours):7.1f} segments/s")
-    print(f"bare ONNX Runtime session, same batches: {n / min(bare):7.1f} segments/s "
-          f"(ours / bare: {min(bare) / min(ours):.2f}x)")
+    for size in sizes:
+        mark = "  <- encoder.BATCH" if size == encoder.BATCH else ""
+        print(f"batches of {size:2}: workbench Encoder.encode {n / min(ours[size]):6.1f} "
+              f"segments/s, bare ONNX Runtime session on the same batches "
+              f"{n / min(bare[size]):6.1f}/s (ours / bare: "
+              f"{min(bare[size]) / min(ours[size]):.2f}x){mark}")
     one = []
     for text in corpus[:40]:
         t = time.perf_counter()

@@ -45,6 +45,9 @@ ENV_WEIGHTS = "WORKBENCH_ENCODER_WEIGHTS"  # a model.zip elsewhere (an offline c
 DIM = 384
 MAX_TOKENS = 256  # sentence-transformers' max_seq_length for this model
 GRAPH_VERSION = 2  # bump when build_graph changes, to rebuild cached graphs
+# texts per run of the graph, length-sorted: on 2 cores small batches pad less and keep
+# both threads as busy as large ones (bench/encode.py: 4 about 1.3x 32, the same vectors)
+BATCH = 4
 
 
 class EncoderError(WorkbenchError):
@@ -265,7 +268,7 @@ class Encoder:
         self.session: onnxruntime.InferenceSession = onnxruntime.InferenceSession(
             str(graph_file), options, providers=["CPUExecutionProvider"])
 
-    def encode(self, texts: Sequence[str], batch_size: int = 32,
+    def encode(self, texts: Sequence[str], batch_size: int = BATCH,
                progress: Callable[[int, int], None] | None = None) -> np.ndarray:
         """One unit vector per text (an empty text too: it is the vector of
         ``[CLS] [SEP]``); texts past 256 tokens are cut there, as the reference does."""
