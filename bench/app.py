@@ -146,8 +146,8 @@ def agreement_figures(store: Store, path: Path) -> None:
           f"(the first read is {read_ms / bare_ms:.2f}x)")
 
     view = counts.masks.selection((), codes)
-    m = agreement._popcount(view.coded)
-    present = agreement._popcount(view.given)  # shared segments x codes
+    m = np.bitwise_count(view.coded).astype(np.int64)
+    present = np.bitwise_count(view.given).astype(np.int64)  # shared segments x codes
     value_counts = np.stack([(m[:, None] - present).ravel(), present.ravel()], axis=1)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

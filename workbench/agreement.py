@@ -139,8 +139,7 @@ class _Masks:
         sub = np.uint64(sum(1 << i for i in bits))
         coded = self.coded & sub
         present = [i for i in bits if (coded & np.uint64(1 << i)).any()]
-        counts = _popcount(coded)
-        shared = counts >= 2
+        shared = np.bitwise_count(coded) >= 2
         column = {c: k for k, c in enumerate(self.codes)}
         wanted = list(dict.fromkeys(self.codes if codes is None else codes))
         ks = [column.get(c, -1) for c in wanted]
@@ -154,15 +153,6 @@ class _Masks:
                            int(((coded >> np.uint64(i)) & (coded >> np.uint64(j))
                                 & np.uint64(1)).sum())
                            for i, j in combinations(present, 2)})
-
-
-def _popcount(masks: np.ndarray) -> np.ndarray:
-    out = np.zeros(masks.shape, dtype=np.int64)
-    rest = masks.copy()
-    while rest.any():
-        out += (rest & np.uint64(1)).astype(np.int64)
-        rest >>= np.uint64(1)
-    return out
 
 
 @dataclass
@@ -304,11 +294,6 @@ def report_rows(report: AgreementReport) -> list[dict[str, object]]:
         row["note"] = item.note
         rows.append(row)
     return rows
-
-
-def _shared_segments(decisions: Decisions) -> list[int]:
-    """Segments at least two coders coded: the only ones where agreement can be observed."""
-    return sorted(s for s, by_coder in decisions.items() if len(by_coder) >= 2)
 
 
 def _score(code: str, hist: Mapping[tuple[int, int], int], coders: Mapping[int, str],

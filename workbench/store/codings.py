@@ -330,14 +330,13 @@ class Codings(StoreCore):
         ``token`` changed: None when one of them could change any (an import, an undo, a
         removed document), or an entry committed late below the token's id (PostgreSQL
         gives ids out before commit)."""
+        now = self.change_token()
         entries = select(col(t.AuditEvent.action), col(t.AuditEvent.entity_id),
                          col(t.AuditEvent.before), col(t.AuditEvent.after)
-                         ).where(col(t.AuditEvent.id) > token[0])
+                         ).where((col(t.AuditEvent.id) > token[0])
+                                 & (col(t.AuditEvent.id) <= now[0]))
         with self.engine.connect() as conn:
-            last, count = conn.execute(select(func.max(col(t.AuditEvent.id)),
-                                              func.count())).one()
-            rows = conn.execute(entries.where(col(t.AuditEvent.id) <= (last or 0))).all()
-        now = (int(last or 0), int(count))
+            rows = conn.execute(entries).all()
         if now[1] - len(rows) != token[1]:
             return now, None
         segments: set[int] = set()
