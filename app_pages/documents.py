@@ -59,6 +59,10 @@ def upload(store: Store) -> None:
         "pages, Markdown, text, subtitles (.vtt, .srt)",
         type=sorted(s.lstrip(".") for s in ingest.SUPPORTED), accept_multiple_files=True,
         key="upload")
+    if files:  # drawn by the server: what a click on Ingest will read, not what is uploading
+        names = [f.name for f in files]
+        st.caption(f"Ready to ingest: {', '.join(names)}" if len(names) <= 5 else
+                   f"Ready to ingest: {len(names)} files")
     kind = st.selectbox("Kind", ["(detect)", *DOCUMENT_KINDS], key="upload_kind")
     clicked = st.button("Ingest", key="ingest", disabled=not files or job.status == "running",
                         help="Documents are read in the background, one per core at once: "
