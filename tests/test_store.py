@@ -296,3 +296,25 @@ def test_progress_of_every_document_at_once_is_each_documents_progress(store, ge
         assert store.progress_by_document(coder) == {
             d: store.progress(coder, d) for d in (first, second)}
     assert store.progress_by_document("ana")[second][0] == 2
+
+
+def test_id_lists_longer_than_one_in_clause_are_read_whole(store, generated):
+    """Past SQLite's limit on bound parameters the store asks in chunks: a segment on
+    either side of a chunk's edge is found, and nothing is read twice."""
+    from workbench import codebook
+    from workbench.store.core import BOUND_PARAMETERS, in_chunks
+
+    assert [len(c) for c in in_chunks(list(range(2 * BOUND_PARAMETERS + 1)))] == [
+        BOUND_PARAMETERS, BOUND_PARAMETERS, 1]
+    assert list(in_chunks([])) == []
+    doc = ingest_file(store, generated["text"]).document_id
+    store.load_codebook(codebook.load())
+    first, second = store.segments(doc)[:2]
+    store.code_spans([(first.id, first.char_start, first.char_end)], ["FP01"], "ana")
+    store.code_spans([(second.id, second.char_start, second.char_end)], ["OB09"], "ana")
+    missing = list(range(10**6, 10**6 + 2 * BOUND_PARAMETERS))
+    # the two coded segments land on each side of the first chunk's edge
+    ids = [*missing[:BOUND_PARAMETERS - 1], first.id, second.id, *missing[BOUND_PARAMETERS:]]
+    got = store.codings_on(ids)
+    assert {seg: [c.code_id for c in cs] for seg, cs in got.items()} == {
+        first.id: ["FP01"], second.id: ["OB09"]}

@@ -15,7 +15,7 @@ from sqlmodel import col
 from ..kinds import GENERAL, CodingStatus
 from ..sizes import UNKNOWN, SizeLimits
 from . import tables as t
-from .core import StoreCore
+from .core import StoreCore, in_chunks
 
 UNKNOWN_COUNTRY = "country unknown"
 
@@ -356,11 +356,11 @@ class Analysis(StoreCore):
         if not Analysis._any_further(conn):
             return out
         unique = sorted(set(segment_ids))
-        for chunk in range(0, len(unique), 900):
+        for chunk in in_chunks(unique):
             for segment, name, country in conn.execute(
                 select(col(t.SegmentCase.segment_id), col(t.Place.name), col(t.Place.country))
                 .join(t.Place, col(t.Place.id) == col(t.SegmentCase.place_id))
-                .where(col(t.SegmentCase.segment_id).in_(unique[chunk: chunk + 900]))
+                .where(col(t.SegmentCase.segment_id).in_(chunk))
                 .order_by(col(t.SegmentCase.segment_id), col(t.SegmentCase.rank))
             ).all():
                 out.setdefault(segment, []).append((name, country))

@@ -21,7 +21,7 @@ from sqlmodel import col
 from ..errors import Conflict, InvalidInput
 from ..kinds import AGREED, BODY_KINDS, DECIDED, CodingOrigin, CodingStatus
 from . import tables as t
-from .core import StoreCore, row_dict
+from .core import StoreCore, in_chunks, row_dict
 
 if TYPE_CHECKING:
     import numpy as np
@@ -142,12 +142,12 @@ class Codings(StoreCore):
         return self.codings_on([segment_id]).get(segment_id, [])
 
     def codings_on(self, segment_ids: list[int]) -> dict[int, list[t.Coding]]:
-        """segment id -> its codings, for a page of segments in one query per 900 ids
-        (the reader and the Code page read a whole page at once)."""
+        """segment id -> its codings, for a page of segments in one query per chunk of
+        ids (the reader and the Code page read a whole page at once)."""
         out: dict[int, list[t.Coding]] = {}
-        for chunk in range(0, len(segment_ids), 900):
+        for chunk in in_chunks(segment_ids):
             for c in self._detached(select(t.Coding).where(
-                    col(t.Coding.segment_id).in_(segment_ids[chunk: chunk + 900]))
+                    col(t.Coding.segment_id).in_(chunk))
                     .order_by(col(t.Coding.id))):
                 out.setdefault(c.segment_id, []).append(c)
         return out
@@ -313,8 +313,7 @@ class Codings(StoreCore):
             queries = [reviews, decided]
         else:
             ids, queries = sorted(set(segment_ids)), []
-            for start in range(0, len(ids), 900):  # SQLite's limit on bound parameters
-                part = ids[start:start + 900]
+            for part in in_chunks(ids):
                 queries += [reviews.where(col(t.Review.segment_id).in_(part)),
                             decided.where(col(t.Coding.segment_id).in_(part))]
         with self.engine.connect() as conn:

@@ -11,10 +11,10 @@ from __future__ import annotations
 import os
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine, event, func, insert, select
 from sqlalchemy.engine import Connection
@@ -24,6 +24,15 @@ from sqlmodel import Session, col, create_engine
 from ..config import resolve_db_url
 from ..errors import NotFound, WorkbenchError
 from . import schema, tables
+
+T = TypeVar("T")
+BOUND_PARAMETERS = 900  # ids per IN (...): under SQLite's limit on bound parameters
+
+
+def in_chunks(values: Sequence[T]) -> Iterator[Sequence[T]]:
+    """``values`` in runs short enough for one ``IN (...)`` on every backend."""
+    for start in range(0, len(values), BOUND_PARAMETERS):
+        yield values[start:start + BOUND_PARAMETERS]
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -167,12 +176,12 @@ class StoreCore:
     def _segment_rows(conn: Connection, segment_ids: list[int], *columns: Any,
                       where: Any = None) -> list[Any]:
         """Columns of the segments with these ids (the segment id first), in id order,
-        asked 900 ids at a time (SQLite's limit on bound parameters)."""
+        asked a chunk of ids at a time (``in_chunks``)."""
         t = tables
         rows: list[Any] = []
-        for chunk in range(0, len(segment_ids), 900):
+        for chunk in in_chunks(segment_ids):
             q = (select(col(t.Segment.id), *columns)
-                 .where(col(t.Segment.id).in_(segment_ids[chunk: chunk + 900]))
+                 .where(col(t.Segment.id).in_(chunk))
                  .order_by(col(t.Segment.id)))
             rows += conn.execute(q if where is None else q.where(where)).all()
         return rows

@@ -14,7 +14,7 @@ from ..errors import InvalidInput, NotFound
 from ..kinds import BODY_KINDS, DOCUMENT_KINDS, CaseOrigin, CodingOrigin, CodingStatus, PlaceKind
 from ..parsed import ParsedDocument, PlaceRef
 from . import tables as t
-from .core import StoreCore
+from .core import StoreCore, in_chunks
 
 PlaceKey = tuple[str, str, str | None]
 
@@ -43,11 +43,11 @@ class Documents(StoreCore):
         lengths = sorted({len(text) for text in texts})
         out: dict[str, int] = {}
         with self.engine.connect() as conn:
-            for chunk in range(0, len(lengths), 900):
+            for chunk in in_chunks(lengths):
                 for doc_id, text in conn.execute(
                         select(col(t.Document.id), col(t.Document.text))
                         .where(func.length(col(t.Document.text))
-                               .in_(lengths[chunk: chunk + 900]))
+                               .in_(chunk))
                         .order_by(col(t.Document.id))):
                     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
                     if digest in wanted:

@@ -7,7 +7,7 @@ from sqlalchemy import insert, select
 from sqlmodel import col
 
 from . import tables as t
-from .core import StoreCore
+from .core import StoreCore, in_chunks
 
 
 class Embeddings(StoreCore):
@@ -48,8 +48,7 @@ class Embeddings(StoreCore):
         found = np.zeros(len(segment_ids), dtype=bool)
         where = {sid: i for i, sid in enumerate(segment_ids)}
         with self.engine.connect() as conn:
-            for chunk in range(0, len(segment_ids), 900):
-                part = segment_ids[chunk:chunk + 900]
+            for part in in_chunks(segment_ids):
                 for sid, blob in conn.execute(
                         select(col(t.Embedding.segment_id), col(t.Embedding.vector))
                         .where((col(t.Embedding.encoder) == encoder)
