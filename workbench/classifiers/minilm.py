@@ -112,17 +112,24 @@ class EmbeddingModel(ScoringModel):
         for n, (_text, j, _what) in enumerate(book):
             B_y[n, book_codes[j]] = 1
         weight = float(params["codebook_weight"])
+        # one matrix for every code a coder decided on for every segment (the usual
+        # case): the fits run side by side and would otherwise each hold a copy
+        everything = np.vstack([V, B])
+        all_weights = np.r_[np.ones(len(V)), np.full(len(B), weight)]
 
         def fit_one(j: int) -> Any:
             known = Y[:, j] >= 0
-            X = np.vstack([V[known], B])
+            if known.all():
+                X, w = everything, all_weights
+            else:
+                X = np.vstack([V[known], B])
+                w = np.r_[np.ones(int(known.sum())), np.full(len(B), weight)]
             y = np.r_[Y[known, j], B_y[:, j]]
             if len(set(y.tolist())) < 2:
                 return None
             clf = LogisticRegression(C=params["C"], class_weight=params["class_weight"],
                                      max_iter=500)
-            clf.fit(X, y, sample_weight=np.r_[np.ones(int(known.sum())),
-                                              np.full(len(B), weight)])
+            clf.fit(X, y, sample_weight=w)
             return clf
 
         coef, intercept, trained = fit_per_code(fit_one, len(codes), encoder.DIM)

@@ -147,7 +147,7 @@ class TfidfModel(ScoringModel):
                 return None
             clf = LogisticRegression(C=params["C"], class_weight=params.get("class_weight"),
                                      solver="liblinear", max_iter=200, tol=1e-3)
-            clf.fit(X[known], y)
+            clf.fit(X if known.all() else X[known], y)  # no copy where all are known
             return clf
 
         model.coef, model.intercept, model.trained = fit_per_code(fit_one, len(codes),
