@@ -60,7 +60,7 @@ def upload(store: Store) -> None:
         type=sorted(s.lstrip(".") for s in ingest.SUPPORTED), accept_multiple_files=True,
         key="upload")
     if files:  # drawn by the server: what a click on Ingest will read, not what is uploading
-        names = [f.name for f in files]
+        names = [common.literal(f.name) for f in files]  # a name is not Markdown
         st.caption(f"Ready to ingest: {', '.join(names)}" if len(names) <= 5 else
                    f"Ready to ingest: {len(names)} files")
     kind = st.selectbox("Kind", ["(detect)", *DOCUMENT_KINDS], key="upload_kind")
@@ -170,9 +170,10 @@ def ingest_status(job: common.Job) -> None:
             return
         if job.status in ("done", "failed") and mine:
             for state, line in (job.result or {}).get("lines", []):
-                {"failed": st.error, "skipped": st.warning}.get(state, st.success)(line)
+                show = {"failed": st.error, "skipped": st.warning}.get(state, st.success)
+                show(common.literal(line))  # the line quotes the file's name
             if job.status == "failed":
-                st.error(job.message)
+                st.error(common.literal(job.message))
         if st.session_state.get("_ingest_seen") == "running":  # it ended since
             st.session_state["_ingest_seen"] = job.status
             st.rerun(scope="app")

@@ -316,7 +316,7 @@ def test_upload_accept_compare_export(server, page, generated, tmp_path):
 
 def test_hostile_text_is_shown_literally(server, page, tmp_path):
     url, _db = server
-    hostile = tmp_path / "hostile.txt"
+    hostile = tmp_path / "hostile **not bold** [x](y).txt"  # a file's name is not Markdown
     hostile.write_text("Minutes: <script>window.hacked=1</script> <b>bold?</b> "
                        "![pic](http://127.0.0.1:9/x.png) **not bold** # not a heading\n",
                        encoding="utf-8")
@@ -326,9 +326,9 @@ def test_hostile_text_is_shown_literally(server, page, tmp_path):
     page.goto(url)
     page.get_by_role("heading", name="Documents").wait_for()
     page.locator("input[type='file']").set_input_files(str(hostile))
-    page.get_by_text("Ready to ingest: hostile.txt").wait_for()
+    page.get_by_text(f"Ready to ingest: {hostile.name}").wait_for()
     page.get_by_role("button", name="Ingest").click()
-    page.get_by_text("ingested hostile.txt").wait_for()
+    page.get_by_text(f"ingested {hostile.name}").wait_for()
     _goto(page, "Search")
     box = page.get_by_label("Search the segments", exact=False)
     box.fill("minutes")
