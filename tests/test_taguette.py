@@ -93,3 +93,8 @@ def test_codebooks_both_ways(demo_store: Store, store: Store, tmp_path: Path):
     no_tag.write_text("word,count\nx,1\n", encoding="utf-8")
     with pytest.raises(taguette.TaguetteError, match=r"bad\.csv: needs one 'tag'"):
         taguette.import_file(store, no_tag)
+    latin = tmp_path / "latin.csv"
+    latin.write_bytes("tag\nCaf\u00e9\n".encode("cp1252"))
+    with pytest.raises(taguette.TaguetteError,
+                       match=r"latin\.csv: not UTF-8 text \(byte 0xe9 at offset 7\)"):
+        taguette.import_file(store, latin)

@@ -33,6 +33,7 @@ from .config import (
     limits_from_env,
 )
 from .errors import WorkbenchError
+from .formats import FormatError, utf8_text
 from .kinds import DOCUMENT_KINDS, CaseOrigin, DocumentKind, PlaceKind, SegmentKind
 from .parsed import ParsedDocument, ParsedPage, PlaceRef, stated_authors
 
@@ -219,8 +220,6 @@ def _parse(path: Path, options: IngestOptions, sha256: str | None,
         raw = path.read_bytes()
         if not raw.strip():
             raise IngestError("empty file (no text)")
-        from .formats import FormatError, utf8_text
-
         try:
             text = utf8_text(raw)
         except FormatError as exc:
@@ -228,7 +227,7 @@ def _parse(path: Path, options: IngestOptions, sha256: str | None,
         pdftext.check_deadline(deadline)
         segments = segment.segment_lines(segment.text_segments(text), transcript)
     elif suffix in FORMAT_SUFFIXES:
-        from .formats import FormatError, readers
+        from .formats import readers
         from .formats.segments import to_segments
 
         if path.stat().st_size == 0:

@@ -27,6 +27,7 @@ from typing import Any
 
 from . import refi
 from .errors import WorkbenchError
+from .formats import FormatError, utf8_text
 from .store.backup import SQLITE_MAGIC
 
 TABLES = {"projects", "documents", "tags", "highlights", "highlight_tags"}
@@ -194,9 +195,9 @@ def read_codebook_csv(path: Path) -> refi.Project:
     except OSError as exc:
         raise TaguetteError(f"{path.name}: {exc.strerror or exc}") from None
     try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise TaguetteError(f"{path.name}: not UTF-8 text") from None
+        text = utf8_text(raw)
+    except FormatError as exc:
+        raise TaguetteError(f"{path.name}: {exc}") from None
     rows = list(csv.reader(io.StringIO(text)))
     if not rows:
         raise TaguetteError(f"{path.name}: empty, no header row")
