@@ -66,7 +66,8 @@ def dump(out: Path) -> None:
     print(f"{len(data)} labelled segments, {len(files)} checked weight files -> {out}")
 
 
-def tune(out: Path, folds: list[int] | None, epochs: float, per: int, lr: float) -> None:
+def tune(out: Path, folds: list[str] | None, epochs: float, per: int, lr: float,
+         loss_kind: str = "cosine", tag: str = "") -> None:
     import torch
     from sentence_transformers import SentenceTransformer
 
@@ -75,15 +76,19 @@ def tune(out: Path, folds: list[int] | None, epochs: float, per: int, lr: float)
     texts, codes = data["texts"], data["codes"]
     groups, Y = np.array(data["groups"]), np.array(data["Y"])
     all_book = [t for t, _c in data["book"]["all"]]
-    for d in folds or sorted(set(groups.tolist())):
+    for d in folds or [str(g) for g in sorted(set(groups.tolist()))]:
+        # "1" leaves document 1 out; "1+2" leaves out both (for the inner folds that set
+        # the thresholds of held-out 1 without tuning on the document they are set on)
+        without = [int(g) for g in d.split("+")]
         started = time.perf_counter()
         rnd = random.Random(0)
         torch.manual_seed(0)
         model = SentenceTransformer(str(out / "minilm"), device="cpu")
         model.max_seq_length = 256
         items = [(texts[i], set(np.flatnonzero(Y[i] == 1).tolist()))
-                 for i in np.flatnonzero(groups != d)]
-        items += [(t, {codes.index(c)}) for t, c in data["book"][str(d)]]
+                 for i in np.flatnonzero(~np.isin(groups, without))]
+        kept = set.intersection(*({t for t, _c in data["book"][str(g)]} for g in without))
+        items += [(t, {codes.index(c)}) for t, c in data["book"]["all"] if t in kept]
         by_code: dict[int, list[int]] = {}
         for n, (_t, cs) in enumerate(items):
             for c in cs:
@@ -100,6 +105,11 @@ def tune(out: Path, folds: list[int] | None, epochs: float, per: int, lr: float)
                     pass
                 pairs.append((t, items[m][0], 0.0))
         rnd.shuffle(pairs)
+        if loss_kind == "mnrl":
+            _contrastive(model, items, by_code, rnd, epochs, per, lr)
+            _save(out, model, texts, all_book, f"{tag}fold-{d}")
+            print(f"held-out {d}: mnrl, {time.perf_counter() - started:.0f} s", flush=True)
+            continue
         steps, batch = int(len(pairs) * epochs), 16
         optimiser = torch.optim.AdamW(model.parameters(), lr=lr)
         model.train()
@@ -122,7 +132,56 @@ def tune(out: Path, folds: list[int] | None, epochs: float, per: int, lr: float)
               flush=True)
 
 
-def score(out: Path, folds: list[int] | None) -> None:
+def _contrastive(model: Any, items: list[tuple[str, set[int]]], by_code: dict[int, list[int]],
+                 rnd: random.Random, epochs: float, per: int, lr: float) -> None:
+    """In-batch contrastive loss (MultipleNegativesRankingLoss with the batch's texts that
+    share a code masked out, plus one unlike text per anchor): each coded text is pulled
+    to a text of one of its codes and pushed from everything that shares none."""
+    import torch
+
+    model.max_seq_length = 128  # training at the length the model was trained at: faster
+    anchors = [n for n, (_t, cs) in enumerate(items) if cs] * per
+    rnd.shuffle(anchors)
+    steps, batch = int(len(anchors) * epochs), 16
+    optimiser = torch.optim.AdamW(model.parameters(), lr=lr)
+    model.train()
+    for s in range(0, steps, batch):
+        chunk = [anchors[k % len(anchors)] for k in range(s, min(s + batch, steps))]
+        pos = [rnd.choice([m for m in by_code[rnd.choice(sorted(items[n][1]))] if m != n]
+                          or [n]) for n in chunk]
+        neg = []
+        for n in chunk:
+            while items[m := rnd.randrange(len(items))][1] & items[n][1]:
+                pass
+            neg.append(m)
+        others = pos + neg
+        a = model(model.tokenize([items[n][0] for n in chunk]))["sentence_embedding"]
+        b = model(model.tokenize([items[m][0] for m in others]))["sentence_embedding"]
+        a = torch.nn.functional.normalize(a, dim=1)
+        b = torch.nn.functional.normalize(b, dim=1)
+        logits = 20.0 * a @ b.T
+        mask = torch.tensor([[k != i and bool(items[n][1] & items[m][1])
+                              for k, m in enumerate(others)] for i, n in enumerate(chunk)])
+        logits = logits.masked_fill(mask, float("-inf"))
+        loss = torch.nn.functional.cross_entropy(logits, torch.arange(len(chunk)))
+        optimiser.zero_grad()
+        loss.backward()
+        optimiser.step()
+    model.eval()
+    model.max_seq_length = 256
+
+
+def _save(out: Path, model: Any, texts: list[str], book: list[str], name: str) -> None:
+    import torch
+
+    with torch.no_grad():
+        np.save(out / f"{name}-segments.npy",
+                model.encode(texts, batch_size=16, normalize_embeddings=True))
+        np.save(out / f"{name}-book.npy",
+                model.encode(book, batch_size=16, normalize_embeddings=True))
+
+
+def score(out: Path, folds: list[int] | None, tag: str = "") -> None:
     from suggest import build_store
 
     from workbench import classifiers, encoder, evaluate
@@ -142,9 +201,9 @@ def score(out: Path, folds: list[int] | None) -> None:
 
     def tuned_vectors(d: int) -> Any:
         table = {encoder._key(t): v for t, v in zip(
-            data.texts, np.load(out / f"fold-{d}-segments.npy"), strict=True)}
+            data.texts, np.load(out / f"{tag}fold-{d}-segments.npy"), strict=True)}
         table.update({encoder._key(t): v for t, v in zip(
-            book, np.load(out / f"fold-{d}-book.npy"), strict=True)})
+            book, np.load(out / f"{tag}fold-{d}-book.npy"), strict=True)})
         return lambda texts, *_a, **_k: np.array([table[encoder._key(t)] for t in texts],
                                                  dtype=np.float32)
 
@@ -171,14 +230,16 @@ def main() -> None:
     ap.add_argument("--epochs", type=float, default=1.0)
     ap.add_argument("--pairs", type=int, default=4, help="like and unlike pairs per text")
     ap.add_argument("--lr", type=float, default=2e-5)
+    ap.add_argument("--loss", choices=["cosine", "mnrl"], default="cosine")
+    ap.add_argument("--tag", default="", help="prefix of the vector files written or read")
     args = ap.parse_args()
-    folds = [int(f) for f in args.folds.split(",")] if args.folds else None
+    folds = args.folds.split(",") if args.folds else None
     if args.step == "dump":
         dump(args.dir)
     elif args.step == "tune":
-        tune(args.dir, folds, args.epochs, args.pairs, args.lr)
+        tune(args.dir, folds, args.epochs, args.pairs, args.lr, args.loss, args.tag)
     else:
-        score(args.dir, folds)
+        score(args.dir, [int(f) for f in folds] if folds else None, args.tag)
 
 
 if __name__ == "__main__":
