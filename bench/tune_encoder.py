@@ -123,11 +123,7 @@ def tune(out: Path, folds: list[str] | None, epochs: float, per: int, lr: float,
             loss.backward()
             optimiser.step()
         model.eval()
-        with torch.no_grad():
-            np.save(out / f"fold-{d}-segments.npy",
-                    model.encode(texts, batch_size=16, normalize_embeddings=True))
-            np.save(out / f"fold-{d}-book.npy",
-                    model.encode(all_book, batch_size=16, normalize_embeddings=True))
+        _save(out, model, texts, all_book, f"{tag}fold-{d}")
         print(f"held-out {d}: {len(pairs)} pairs, {time.perf_counter() - started:.0f} s",
               flush=True)
 
