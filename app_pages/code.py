@@ -54,11 +54,9 @@ def render(store: Store) -> None:
     if at is None:
         st.success("Nothing left in your queue.")
         return
-    ready = f"_vectors_{at.doc.id}_{sugg.version}"
-    if at.key is not None and not st.session_state.get(ready):
-        # the document's stored vectors read once: moving through it never waits on them
-        sugg.prepare(store, [s.id for s in at.segs if s.id is not None])
-        st.session_state[ready] = True
+    # the document's stored vectors read and its cut set once (per model): moving through
+    # it never waits on them
+    sugg = common.document_suggester(store, sugg, at.doc.id)
     show_segment(store, at, coder)
     suggestions(store, at.seg, sugg, coder)
     add_code(store, at.seg, sugg, coder)

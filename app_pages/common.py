@@ -15,7 +15,7 @@ from typing import Any, cast
 
 import streamlit as st
 
-from workbench import accounts, agreement, sizes
+from workbench import accounts, agreement, sizes, suggest
 from workbench import codebook as cb
 from workbench.config import resolve_db_url
 from workbench.errors import WorkbenchError
@@ -121,6 +121,17 @@ def suggester(store: Store) -> Suggester:
                 sugg.model = refit.model
         st.session_state["_suggester"] = (key, sugg)
     return st.session_state["_suggester"][1]  # type: ignore[no-any-return]
+
+
+def document_suggester(store: Store, sugg: Suggester, document_id: int) -> Suggester:
+    """``sugg`` cut for the document being coded (where its scores sit as a whole moves
+    each code's cut), worked out once per document and model."""
+    key = (st.session_state.get("_suggester", (None,))[0], id(sugg), document_id)
+    cached = st.session_state.get("_document_suggester")
+    if cached is None or cached[0] != key:
+        cached = (key, suggest.document_suggester(store, sugg, document_id))
+        st.session_state["_document_suggester"] = cached
+    return cached[1]
 
 
 LEARN_EVERY = 5  # decisions between two refits of the model in the background

@@ -65,7 +65,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         store = build_store(Path(tmp))
         defs = codebook_of(store)
-        texts = [t for _i, t in store.segments_for_suggestion()]
+        texts = [t for _i, t, _d in store.segments_for_suggestion()]
         enc = encoder.encoder()
         enc.encode(texts[:64])  # warm up
         start = time.perf_counter()

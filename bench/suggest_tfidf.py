@@ -103,7 +103,7 @@ def main() -> None:
         model, _v = load_active(store)
         suggester = Suggester(defs, model)
 
-        texts = [t for _i, t in store.segments_for_suggestion()]
+        texts = [t for _i, t, _d in store.segments_for_suggestion()]
         batch = (texts * (args.batch // len(texts) + 1))[:args.batch]
         suggester.suggest(batch[:200])  # warm up
         start = time.perf_counter()

@@ -30,3 +30,54 @@ def test_unknown_labels_are_left_out_of_the_rate():
     scores = np.array([[0.9], [0.1], [0.95], [0.97]])
     _b, th = coder_rate(scores, np.zeros_like(scores), Y, {"blend": 1.0, "rate_mix": 1.0})
     assert th[0] == 0.9  # the best known score: one code given among the known
+
+
+def test_a_document_cut_is_half_way_to_the_codes_training_share_on_that_document():
+    from workbench.calibration import document_thresholds
+
+    rng = np.random.default_rng(3)
+    scores = rng.random((80, 3))
+    thresholds = np.array([0.5, 0.5, 0.9])
+    rates = np.array([0.25, 0.0, 1.0])
+    cut = document_thresholds(scores, thresholds, rates)
+    share = np.array([np.quantile(scores[:, j], 1 - max(r, 1e-3))
+                      for j, r in enumerate(rates)])
+    assert np.allclose(cut, np.sqrt(share * thresholds))
+    # a code given to a quarter of the training segments: its cut lands between the
+    # trained one and the one a quarter of this document reaches
+    assert min(0.5, share[0]) <= cut[0] <= max(0.5, share[0])
+
+
+def test_a_document_scored_low_as_a_whole_still_gets_suggestions():
+    """Another kind of report whose scores all sit lower: the trained cut gives it
+    nothing, the document's cut gives it suggestions for the codes coders use."""
+    from workbench.calibration import document_thresholds
+
+    rng = np.random.default_rng(4)
+    scores = rng.random((60, 2)) * 0.4  # every score under the trained cut
+    thresholds = np.array([0.5, 0.5])
+    assert not (scores >= thresholds).any()
+    cut = document_thresholds(scores, thresholds, np.array([0.3, 0.05]))
+    passed = (scores >= cut).sum(axis=0)
+    assert (cut < thresholds).all()
+    assert passed[0] > 0 and passed[0] > passed[1]  # the commoner code comes up more
+    assert passed[0] < 0.3 * len(scores)  # half-way: fewer than the training share
+
+
+def test_a_short_document_or_an_older_model_keeps_the_trained_cut():
+    from workbench.calibration import MIN_DOCUMENT_SEGMENTS, document_thresholds
+
+    thresholds = np.array([0.4, 0.6])
+    few = np.random.default_rng(5).random((MIN_DOCUMENT_SEGMENTS - 1, 2))
+    assert document_thresholds(few, thresholds, np.array([0.5, 0.5])) is thresholds
+    many = np.random.default_rng(5).random((50, 2))
+    assert document_thresholds(many, thresholds, None) is thresholds  # no rates kept
+    assert document_thresholds(many, thresholds, np.array([0.5])) is thresholds  # other codes
+
+
+def test_a_codes_share_counts_only_the_segments_decided_on_for_it():
+    from workbench.calibration import code_rates
+
+    Y = np.array([[1, -1], [0, -1], [1, 1], [-1, 0]])
+    assert code_rates(Y).tolist() == [2 / 3, 1 / 2]
+    assert code_rates(np.full((2, 1), -1)).tolist() == [0.0]

@@ -124,3 +124,39 @@ def test_reason_words_are_the_largest_contributions():
         assert got.get((i, j), []) == expected
         checked += bool(expected)
     assert checked > 300
+
+
+def test_each_stored_document_is_cut_on_its_own_scores(demo_store):
+    """Training keeps each code's share; stored suggestions, the app's (``document_
+    suggester``) and a single text's differ only in where the cut sits."""
+    from workbench import classifiers
+    from workbench.calibration import code_rates
+    from workbench.codebook import codebook_of
+    from workbench.suggest import document_suggester, store_suggestions
+    from workbench.train import dataset_from_store, fit_with_thresholds
+
+    defs = codebook_of(demo_store)
+    data = dataset_from_store(demo_store, defs)
+    classifiers.get(classifiers.DEFAULT_KIND).prepare(demo_store, data.segment_ids)
+    model = fit_with_thresholds(data, np.arange(len(data)), {})
+    assert np.allclose(model.rates, code_rates(data.Y))
+    sugg = Suggester(defs, model)
+    store_suggestions(demo_store, sugg)
+    everything = [i for i, _t, _d in demo_store.segments_for_suggestion()]
+    stored = {seg: {c.code_id for c in found if c.coder == "model"}
+              for seg, found in demo_store.codings_on(everything).items()}
+    moved = 0
+    for doc in demo_store.documents():
+        segments = demo_store.segments_for_suggestion(doc.id)
+        cut = document_suggester(demo_store, sugg, doc.id)
+        assert cut.cut is not None and sugg.cut is None  # the suggester itself is untouched
+        trained = sugg.score_matrix([t for _i, t, _d in segments[:1]])[1]
+        moved += int(not np.allclose(cut.cut, trained))
+        for (seg, _text, _d), row in zip(segments, cut.suggest([t for _i, t, _d in segments]),
+                                         strict=True):
+            assert stored.get(seg, set()) == {s.code for s in row if s.suggested}
+    assert moved == len(demo_store.documents())
+    # a model stored before shares were kept: every document keeps the trained cut
+    model.rates = None
+    old = document_suggester(demo_store, sugg, demo_store.documents()[0].id)
+    assert np.array_equal(old.cut, old.score_matrix(["x"])[1])

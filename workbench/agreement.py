@@ -501,9 +501,16 @@ def model_against_humans(store: Any, suggester: Any, codes: Iterable[str],
     ids = sorted(human)
     texts = store.segment_texts(ids)
     ids = [i for i in ids if i in texts]
+    from .suggest import document_suggester
+
     model: dict[int, frozenset[str]] = {}
-    for start in range(0, len(ids), 500):
-        part = ids[start:start + 500]
-        for seg, found in zip(part, suggester.suggest([texts[i] for i in part]), strict=True):
-            model[seg] = frozenset(s.code for s in found if s.suggested)
+    of_document: dict[int, list[int]] = {}
+    for seg, (doc, _city) in store.segment_context(ids).items():
+        of_document.setdefault(doc, []).append(seg)
+    for doc, in_doc in sorted(of_document.items()):  # each document cut as the app cuts it
+        cut = document_suggester(store, suggester, doc)
+        for start in range(0, len(in_doc), 500):
+            part = in_doc[start:start + 500]
+            for seg, found in zip(part, cut.suggest([texts[i] for i in part]), strict=True):
+                model[seg] = frozenset(s.code for s in found if s.suggested)
     return model_vs_human(model, {i: human[i] for i in ids}, codes)

@@ -9,6 +9,7 @@ for, the indicators alone decide. Any kind of model (``classifiers``) serves.
 
 from __future__ import annotations
 
+import copy
 import functools
 import gc
 import json
@@ -73,11 +74,25 @@ class Suggester:
         self.indicators = Indicators(codes)
         self.model = model if model is not None and model.codes == self.codes else None
         self.version: int | None = None
+        self.cut: np.ndarray | None = None  # per code, set for one document (for_document)
 
     def prepare(self, store: Store, segment_ids: list[int]) -> None:
         """Read the stored features of segments about to be scored (``ScoringModel.prepare``)."""
         if self.model is not None:
             self.model.prepare(store, segment_ids)
+
+    def for_document(self, texts: Sequence[str]) -> Suggester:
+        """This suggester with every code's cut set for one document, whose segments are
+        ``texts`` (all of them, stored features prepared): where its scores sit as a whole
+        moves the cut (``calibration.document_thresholds``). The app, stored suggestions
+        and evaluation all cut a document so; a text on its own (the batch contract, one
+        new segment) keeps the trained cut."""
+        other = copy.copy(self)
+        other.cut = None
+        if self.model is not None and texts:
+            scores, thresholds, _hits, _X = self._score(texts)
+            other.cut = self.model.cut_for_document(scores, thresholds)
+        return other
 
     @_without_gc
     def score_matrix(self, texts: Sequence[str]
@@ -99,6 +114,8 @@ class Suggester:
         trained = self.model.trained
         scores[:, ~trained] = keyword[:, ~trained]
         thresholds = np.where(trained, self.model.thresholds, KEYWORD_THRESHOLD)
+        if self.cut is not None:
+            thresholds = self.cut
         return scores, thresholds, hits, X
 
     def _ranked(self, texts: Sequence[str], reasons_for_top: int
@@ -212,6 +229,14 @@ def active_suggester(store: Store, code_defs: Sequence[CodeDef] | None = None) -
     return suggester
 
 
+def document_suggester(store: Store, suggester: Suggester, document_id: int) -> Suggester:
+    """The suggester cut for one stored document (``Suggester.for_document``), the stored
+    features of its segments read first."""
+    segments = store.segments_for_suggestion(document_id)
+    suggester.prepare(store, [i for i, _t, _d in segments])
+    return suggester.for_document([t for _i, t, _d in segments])
+
+
 def store_suggestions(store: Store, suggester: Suggester, document_id: int | None = None,
                       progress: Callable[[int, int], None] | None = None,
                       chunk: int = 1000, actor: str | None = None) -> tuple[int, int]:
@@ -223,18 +248,25 @@ def store_suggestions(store: Store, suggester: Suggester, document_id: int | Non
     if document_id is not None and store.document(document_id) is None:
         raise NotFound(f"no document {document_id}")
     segments = store.segments_for_suggestion(document_id)
-    suggester.prepare(store, [i for i, _t in segments])
+    suggester.prepare(store, [i for i, _t, _d in segments])
+    by_document: dict[int, list[tuple[int, str]]] = {}
+    for seg_id, text, doc_id in segments:
+        by_document.setdefault(doc_id, []).append((seg_id, text))
     rows: list[CodingRow] = []
-    for start in range(0, len(segments), chunk):
-        part = segments[start:start + chunk]
-        for (seg_id, _text), row in zip(part, suggester.suggest([t for _i, t in part]),
-                                        strict=True):
-            rows.extend({"segment_id": seg_id, "code_id": s.code, "coder": "model",
-                         "score": round(s.score, 4), "model_version_id": suggester.version}
-                        for s in row if s.suggested)
-        if progress:
-            progress(start + len(part), len(segments))
-    return (store.replace_suggestions(rows, [i for i, _t in segments], actor=actor),
+    done = 0
+    for part_of in by_document.values():
+        cut = suggester.for_document([t for _i, t in part_of])
+        for start in range(0, len(part_of), chunk):
+            part = part_of[start:start + chunk]
+            for (seg_id, _text), row in zip(part, cut.suggest([t for _i, t in part]),
+                                            strict=True):
+                rows.extend({"segment_id": seg_id, "code_id": s.code, "coder": "model",
+                             "score": round(s.score, 4), "model_version_id": suggester.version}
+                            for s in row if s.suggested)
+            done += len(part)
+            if progress:
+                progress(done, len(segments))
+    return (store.replace_suggestions(rows, [i for i, _t, _d in segments], actor=actor),
             len(segments))
 
 

@@ -16,7 +16,10 @@ import numpy as np
 
 from . import classifiers
 from .calibration import WAYS as CALIBRATIONS
-from .calibration import tune_thresholds  # noqa: F401  (where callers found it before)
+from .calibration import (
+    code_rates,
+    tune_thresholds,  # noqa: F401  (where callers found it before)
+)
 from .codebook import CodeDef, without_examples_in
 from .errors import InvalidInput
 from .indicators import KEYWORD_THRESHOLD, Hits, Indicators
@@ -158,6 +161,7 @@ def fit_with_thresholds(data: Dataset, idx: np.ndarray, params: dict[str, Any],
     keyword = model.indicators().scores(data.take(idx)[1])
     calibrate = CALIBRATIONS[model_kind.calibration]
     model.blend, model.thresholds = calibrate(oof, keyword, data.Y[idx], params)
+    model.rates = code_rates(data.Y[idx])
     return model
 
 
@@ -241,7 +245,10 @@ def held_out_predictions(data: Dataset, folds: list[tuple[np.ndarray, np.ndarray
         s[:, ~model.trained] = kw[:, ~model.trained]
         th = np.where(model.trained, model.thresholds, KEYWORD_THRESHOLD)
         model_scores[test_idx] = s
-        model_pred[test_idx] = (s >= th).astype(int)
+        for d in np.unique(data.groups[test_idx]):  # each document cut on its own scores
+            rows = data.groups[test_idx] == d
+            cut = model.cut_for_document(s[rows], th)
+            model_pred[test_idx[rows]] = (s[rows] >= cut).astype(int)
     return model_scores, model_pred
 
 
@@ -283,6 +290,7 @@ def adapt(store: Store, model: ScoringModel, code_defs: list[CodeDef]) -> Scorin
     kind.prepare(store, data.segment_ids)
     fresh = _fit(kind, data, np.arange(len(data)), model.params)
     fresh.blend, fresh.thresholds = model.blend.copy(), model.thresholds.copy()
+    fresh.rates = None if model.rates is None else model.rates.copy()
     return fresh
 
 

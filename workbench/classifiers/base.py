@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 import numpy as np
 
+from ..calibration import document_thresholds
 from ..codebook import CodeDef
 from ..indicators import Hits, Indicators
 from ..tokens import Tokenised
@@ -80,6 +81,9 @@ class ScoringModel(ABC):
     trained: np.ndarray  # bool per code
     thresholds: np.ndarray  # per code, chosen by training
     blend: np.ndarray  # per code: weight of the model against the indicators (1 = model)
+    # per code, its share of the training segments (``calibration.code_rates``): set by
+    # training; models stored before it was kept have none and keep their fixed cut
+    rates: np.ndarray | None = None
     indicator_terms: dict[str, list[str]]  # the codebook's terms it was trained with
 
     @classmethod
@@ -151,6 +155,11 @@ class ScoringModel(ABC):
         mixed = blend * probability + (1 - blend) * keyword
         mixed[:, ~self.trained] = keyword[:, ~self.trained]
         return mixed, features
+
+    def cut_for_document(self, scores: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
+        """Per code, where to cut these scores of one document's segments
+        (``calibration.document_thresholds``)."""
+        return document_thresholds(scores, thresholds, self.rates)
 
     def __getstate__(self) -> dict[str, Any]:
         """Caches (names starting with an underscore) are rebuilt on first use."""

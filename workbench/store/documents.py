@@ -436,12 +436,15 @@ class Documents(StoreCore):
         return {(r[0], r[1], r[2]): (r[3], r[4]) for r in rows}
 
     def segments_for_suggestion(self, document_id: int | None = None
-                                ) -> list[tuple[int, str]]:
-        query = select(col(t.Segment.id), col(t.Segment.text)).order_by(col(t.Segment.id))
+                                ) -> list[tuple[int, str, int]]:
+        """(id, text, document id) of a document's segments or of all, in order: the
+        suggester cuts each document on its own scores."""
+        query = select(col(t.Segment.id), col(t.Segment.text),
+                       col(t.Segment.document_id)).order_by(col(t.Segment.id))
         if document_id is not None:
             query = query.where(col(t.Segment.document_id) == document_id)
         with self.engine.connect() as conn:
-            return [(r[0], r[1]) for r in conn.execute(query).all()]
+            return [(r[0], r[1], r[2]) for r in conn.execute(query).all()]
 
     def document_file(self, document_id: int) -> bytes | None:
         """The PDF a document was read from, as it was (None: not kept, e.g. a text file
