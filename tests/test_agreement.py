@@ -366,3 +366,29 @@ def test_more_coders_than_a_mask_holds_are_compared_a_chosen_few_at_a_time(demo_
     for chosen in (("second", "starter"), ("second", "student03", "starter")):
         assert counts.figures(codes, chosen)[0] == ag.agreement(
             ag.store_decisions(demo_store, coders=chosen), codes)
+
+
+def test_the_model_row_is_the_models_suggestions_cut_per_document(demo_store):
+    """The model as a coder says what the reader shows: each document cut on its own
+    scores, compared on the segments humans coded."""
+    from workbench.codebook import codebook_of
+    from workbench.suggest import Suggester, document_suggester
+    from workbench.train import dataset_from_store, fit_with_thresholds
+
+    defs = codebook_of(demo_store)
+    data = dataset_from_store(demo_store, defs)
+    sugg = Suggester(defs, fit_with_thresholds(data, np.arange(len(data)), {}))
+    codes = [c.id for c in defs]
+    human = ag.human_reference(demo_store)
+    expected: dict[int, frozenset[str]] = {}
+    for doc in demo_store.documents():
+        segments = [(i, t) for i, t, _d in demo_store.segments_for_suggestion(doc.id)
+                    if i in human]
+        cut = document_suggester(demo_store, sugg, doc.id)
+        for (seg, _t), row in zip(segments, cut.suggest([t for _i, t in segments]),
+                                  strict=True):
+            expected[seg] = frozenset(s.code for s in row if s.suggested)
+    assert len(expected) > 300
+    want = ag.model_vs_human(expected, human, codes)
+    got = ag.model_against_humans(demo_store, sugg, codes)
+    assert ag.report_rows(got) == ag.report_rows(want)

@@ -152,9 +152,12 @@ def test_each_stored_document_is_cut_on_its_own_scores(demo_store):
         assert cut.cut is not None and sugg.cut is None  # the suggester itself is untouched
         trained = sugg.score_matrix([t for _i, t, _d in segments[:1]])[1]
         moved += int(not np.allclose(cut.cut, trained))
-        for (seg, _text, _d), row in zip(segments, cut.suggest([t for _i, t, _d in segments]),
-                                         strict=True):
+        texts = [t for _i, t, _d in segments]
+        at_once = sugg.suggest(texts, whole_document=True)  # one scoring, the same cut
+        for (seg, _text, _d), row, same in zip(segments, cut.suggest(texts), at_once,
+                                               strict=True):
             assert stored.get(seg, set()) == {s.code for s in row if s.suggested}
+            assert same == row
     assert moved == len(demo_store.documents())
     # a model stored before shares were kept: every document keeps the trained cut
     model.rates = None

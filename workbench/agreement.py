@@ -498,19 +498,20 @@ def model_against_humans(store: Any, suggester: Any, codes: Iterable[str],
     """The active model as one more coder: its suggestions (codes over their threshold)
     against the human reference, on every segment humans coded."""
     human = human_reference(store, documents)
-    ids = sorted(human)
-    texts = store.segment_texts(ids)
-    ids = [i for i in ids if i in texts]
-    from .suggest import document_suggester
-
+    of_document: dict[int, set[int]] = {}
+    for seg, doc in store.segment_documents(sorted(human)).items():
+        of_document.setdefault(doc, set()).add(seg)
     model: dict[int, frozenset[str]] = {}
-    of_document: dict[int, list[int]] = {}
-    for seg, (doc, _city) in store.segment_context(ids).items():
-        of_document.setdefault(doc, []).append(seg)
-    for doc, in_doc in sorted(of_document.items()):  # each document cut as the app cuts it
-        cut = document_suggester(store, suggester, doc)
-        for start in range(0, len(in_doc), 500):
-            part = in_doc[start:start + 500]
-            for seg, found in zip(part, cut.suggest([texts[i] for i in part]), strict=True):
-                model[seg] = frozenset(s.code for s in found if s.suggested)
+    for doc, coded in sorted(of_document.items()):
+        # the whole document scored once and cut on its own scores, as the app cuts it
+        segments = store.segments_for_suggestion(doc)
+        suggester.prepare(store, [i for i, _t, _d in segments])
+        scores, thresholds, _hits = suggester.score_matrix([t for _i, t, _d in segments],
+                                                           whole_document=True)
+        for (seg, _t, _d), passed in zip(segments, (scores >= thresholds).tolist(),
+                                         strict=True):
+            if seg in coded:
+                model[seg] = frozenset(c for c, p in zip(suggester.codes, passed, strict=True)
+                                       if p)
+    ids = sorted(model)
     return model_vs_human(model, {i: human[i] for i in ids}, codes)

@@ -90,19 +90,22 @@ class Suggester:
         other = copy.copy(self)
         other.cut = None
         if self.model is not None and texts:
-            scores, thresholds, _hits, _X = self._score(texts)
-            other.cut = self.model.cut_for_document(scores, thresholds)
+            _scores, other.cut, _hits, _X = other._score(texts, whole_document=True)
         return other
 
     @_without_gc
-    def score_matrix(self, texts: Sequence[str]
+    def score_matrix(self, texts: Sequence[str], whole_document: bool = False
                      ) -> tuple[np.ndarray, np.ndarray, Hits]:
-        """Scores and thresholds (texts x codes) and the indicator hits behind them."""
-        scores, thresholds, hits, _X = self._score(texts)
+        """Scores and thresholds (texts x codes) and the indicator hits behind them;
+        ``whole_document`` as in ``suggest``."""
+        scores, thresholds, hits, _X = self._score(texts, whole_document)
         return scores, thresholds, hits
 
-    def _score(self, texts: Sequence[str]
+    def _score(self, texts: Sequence[str], whole_document: bool = False
                ) -> tuple[np.ndarray, np.ndarray, Hits, Any]:
+        """Scores, cuts, hits and features; with ``whole_document`` the texts are all the
+        segments of one document and are cut on their own scores, as ``for_document``
+        would, without scoring them a second time."""
         tok = tokens.cache().tokenise(texts)
         hits = self.indicators.match_tokens(tok)
         keyword = self.indicators.scores(hits)
@@ -116,13 +119,15 @@ class Suggester:
         thresholds = np.where(trained, self.model.thresholds, KEYWORD_THRESHOLD)
         if self.cut is not None:
             thresholds = self.cut
+        elif whole_document and len(texts):
+            thresholds = self.model.cut_for_document(scores, thresholds)
         return scores, thresholds, hits, X
 
-    def _ranked(self, texts: Sequence[str], reasons_for_top: int
+    def _ranked(self, texts: Sequence[str], reasons_for_top: int, whole_document: bool = False
                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[tuple[int, int], str]]:
         """Scores, passes and the codes in rank order for each text, and a reason for
         every code shown with one: those over their threshold and the top few."""
-        scores, thresholds, hits, X = self._score(texts)
+        scores, thresholds, hits, X = self._score(texts, whole_document)
         order = np.argsort(-scores, axis=1, kind="stable")
         passed = scores >= thresholds
         shown = passed.copy()
@@ -136,9 +141,11 @@ class Suggester:
         return scores, passed, order, reasons
 
     @_without_gc
-    def suggest(self, texts: Sequence[str], reasons_for_top: int = 3
-                ) -> list[list[Suggestion]]:
-        scores, passed, order, reasons = self._ranked(texts, reasons_for_top)
+    def suggest(self, texts: Sequence[str], reasons_for_top: int = 3,
+                whole_document: bool = False) -> list[list[Suggestion]]:
+        """Every code for each text in rank order; ``whole_document``: the texts are one
+        document's segments, all of them, and are cut as that document (``for_document``)."""
+        scores, passed, order, reasons = self._ranked(texts, reasons_for_top, whole_document)
         scores, passed, codes = scores.tolist(), passed.tolist(), self.codes
         return [[Suggestion(codes[j], scores[i][j], passed[i][j], reasons.get((i, j), ""))
                  for j in row_order] for i, row_order in enumerate(order.tolist())]
@@ -239,7 +246,7 @@ def document_suggester(store: Store, suggester: Suggester, document_id: int) -> 
 
 def store_suggestions(store: Store, suggester: Suggester, document_id: int | None = None,
                       progress: Callable[[int, int], None] | None = None,
-                      chunk: int = 1000, actor: str | None = None) -> tuple[int, int]:
+                      actor: str | None = None) -> tuple[int, int]:
     """The suggester's suggestions (codes over their threshold) for a document's segments,
     or every segment, stored with their score and model version in place of the pending
     ones; decisions already made stay. Returns (suggestions stored, segments scored)."""
@@ -254,18 +261,17 @@ def store_suggestions(store: Store, suggester: Suggester, document_id: int | Non
         by_document.setdefault(doc_id, []).append((seg_id, text))
     rows: list[CodingRow] = []
     done = 0
-    for part_of in by_document.values():
-        cut = suggester.for_document([t for _i, t in part_of])
-        for start in range(0, len(part_of), chunk):
-            part = part_of[start:start + chunk]
-            for (seg_id, _text), row in zip(part, cut.suggest([t for _i, t in part]),
-                                            strict=True):
-                rows.extend({"segment_id": seg_id, "code_id": s.code, "coder": "model",
-                             "score": round(s.score, 4), "model_version_id": suggester.version}
-                            for s in row if s.suggested)
-            done += len(part)
-            if progress:
-                progress(done, len(segments))
+    codes = suggester.codes
+    for part in by_document.values():  # each document scored once, cut on its own scores
+        scores, thresholds, _hits = suggester.score_matrix([t for _i, t in part],
+                                                           whole_document=True)
+        for i, j in zip(*(a.tolist() for a in np.nonzero(scores >= thresholds)), strict=True):
+            rows.append({"segment_id": part[i][0], "code_id": codes[j], "coder": "model",
+                         "score": round(float(scores[i, j]), 4),
+                         "model_version_id": suggester.version})
+        done += len(part)
+        if progress:
+            progress(done, len(segments))
     return (store.replace_suggestions(rows, [i for i, _t, _d in segments], actor=actor),
             len(segments))
 

@@ -459,6 +459,11 @@ class Documents(StoreCore):
             return {sid: text for sid, text in self._segment_rows(conn, segment_ids,
                                                                    col(t.Segment.text))}
 
+    def segment_documents(self, segment_ids: list[int]) -> dict[int, int]:
+        """The document of each segment that exists: what cuts a segment's scores."""
+        with self.engine.connect() as conn:
+            return dict(self._segment_rows(conn, segment_ids, col(t.Segment.document_id)))
+
     def segment_context(self, segment_ids: list[int]) -> dict[int, tuple[int, str | None]]:
         """Document id and the document's first case city (or None) for each segment:
         what the queue spreads its picks over."""
