@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from .suggest import Suggester, uncertainty
 
 if TYPE_CHECKING:
@@ -37,7 +39,15 @@ def next_segments(store: Store, suggester: Suggester, coder: str, n: int = 10,
         return []
     suggester.prepare(store, [sid for sid, _t, _d in candidates])
     scores, thresholds, _hits = suggester.score_matrix([text for _i, text, _d in candidates])
-    unsure = uncertainty(scores, thresholds)
+    # each document's own cut, as its reader shows it, estimated from its candidates: a
+    # random draw of its unreviewed segments (no segment is scored twice)
+    cuts = np.tile(thresholds, (len(candidates), 1))
+    rows_of: dict[int, list[int]] = {}
+    for row, (_sid, _text, doc) in enumerate(candidates):
+        rows_of.setdefault(doc, []).append(row)
+    for rows in rows_of.values():
+        cuts[rows] = suggester.cut_of(scores[rows], thresholds)
+    unsure = uncertainty(scores, cuts)
     context = store.segment_context([sid for sid, _t, _d in candidates])
     return mix(
         [QueueItem(sid, doc, context.get(sid, (doc, None))[1], float(u), text)

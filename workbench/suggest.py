@@ -119,9 +119,17 @@ class Suggester:
         thresholds = np.where(trained, self.model.thresholds, KEYWORD_THRESHOLD)
         if self.cut is not None:
             thresholds = self.cut
-        elif whole_document and len(texts):
-            thresholds = self.model.cut_for_document(scores, thresholds)
+        elif whole_document:
+            thresholds = self.cut_of(scores, thresholds)
         return scores, thresholds, hits, X
+
+    def cut_of(self, scores: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
+        """The cut for segments of one document given their scores (``score_matrix``):
+        where the document's scores sit as a whole, as ``for_document`` would set it.
+        A random share of a document's segments gives an estimate of it."""
+        if self.model is None or self.cut is not None or not len(scores):
+            return thresholds
+        return self.model.cut_for_document(scores, thresholds)
 
     def _ranked(self, texts: Sequence[str], reasons_for_top: int, whole_document: bool = False
                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[tuple[int, int], str]]:
