@@ -33,7 +33,7 @@ def test_unknown_labels_are_left_out_of_the_rate():
 
 
 def test_a_document_cut_is_half_way_to_the_codes_training_share_on_that_document():
-    from workbench.calibration import document_thresholds
+    from workbench.calibration import MAX_DOCUMENT_SHIFT, document_thresholds
 
     rng = np.random.default_rng(3)
     scores = rng.random((80, 3))
@@ -42,7 +42,11 @@ def test_a_document_cut_is_half_way_to_the_codes_training_share_on_that_document
     cut = document_thresholds(scores, thresholds, rates)
     share = np.array([np.quantile(scores[:, j], 1 - max(r, 1e-3))
                       for j, r in enumerate(rates)])
-    assert np.allclose(cut, np.sqrt(share * thresholds))
+    half_way = np.sqrt(share * thresholds)
+    assert np.allclose(cut, np.clip(half_way, thresholds / MAX_DOCUMENT_SHIFT,
+                                    thresholds * MAX_DOCUMENT_SHIFT))
+    assert np.isclose(cut[0], half_way[0])  # within the bound: half-way exactly
+    assert np.isclose(cut[2], 0.9 / MAX_DOCUMENT_SHIFT) and half_way[2] < cut[2]
     # a code given to a quarter of the training segments: its cut lands between the
     # trained one and the one a quarter of this document reaches
     assert min(0.5, share[0]) <= cut[0] <= max(0.5, share[0])
@@ -54,7 +58,7 @@ def test_a_document_scored_low_as_a_whole_still_gets_suggestions():
     from workbench.calibration import document_thresholds
 
     rng = np.random.default_rng(4)
-    scores = rng.random((60, 2)) * 0.4  # every score under the trained cut
+    scores = rng.random((60, 2)) * 0.45  # every score under the trained cut
     thresholds = np.array([0.5, 0.5])
     assert not (scores >= thresholds).any()
     cut = document_thresholds(scores, thresholds, np.array([0.3, 0.05]))
@@ -62,6 +66,24 @@ def test_a_document_scored_low_as_a_whole_still_gets_suggestions():
     assert (cut < thresholds).all()
     assert passed[0] > 0 and passed[0] > passed[1]  # the commoner code comes up more
     assert passed[0] < 0.3 * len(scores)  # half-way: fewer than the training share
+
+
+def test_a_document_about_something_else_moves_the_cut_only_so_far():
+    """A court transcript in a store of policy reports: every score is near nothing, and
+    the scores its top segments happen to reach mean nothing either. Its cut comes down
+    by the bound at most, so it gets next to no suggestions, as with the trained cut."""
+    from workbench.calibration import MAX_DOCUMENT_SHIFT, document_thresholds
+
+    rng = np.random.default_rng(6)
+    scores = rng.random((200, 3)) * 0.1
+    scores[:4] += 0.2  # a few segments brush against the topic
+    thresholds = np.array([0.5, 0.45, 0.6])
+    rates = np.array([0.3, 0.2, 0.1])
+    cut = document_thresholds(scores, thresholds, rates)
+    assert np.allclose(cut, thresholds / MAX_DOCUMENT_SHIFT)
+    assert not (scores >= cut).any()
+    half_way = np.sqrt(np.quantile(scores, 1 - rates, axis=0).diagonal() * thresholds)
+    assert (scores[:4] >= half_way).all()  # unbounded, those few would all be suggested
 
 
 def test_a_short_document_or_an_older_model_keeps_the_trained_cut():

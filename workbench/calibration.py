@@ -120,6 +120,11 @@ WAYS = {"per-code-f1": per_code_f1, "coder-rate": coder_rate}
 # one segment in twenty): their cut stays the trained one.
 MIN_DOCUMENT_SEGMENTS = 20
 MIN_RATE = 1e-3
+# How far a document may move a cut, as a factor either way. Unbounded, a document about
+# something else (a court transcript, a trail plan) had its cuts pulled down towards scores
+# that mean nothing and got a suggestion every six segments; bounded, every held-out demo
+# document did as well or better (factors 1.2-1.4 all alike; see docs/benchmarks.md).
+MAX_DOCUMENT_SHIFT = 1.3
 
 
 def code_rates(Y: np.ndarray) -> np.ndarray:
@@ -133,8 +138,9 @@ def document_thresholds(scores: np.ndarray, thresholds: np.ndarray,
                         min_segments: int = MIN_DOCUMENT_SEGMENTS) -> np.ndarray:
     """Each code's cut for the segments of one document (``scores``: segments x codes):
     the geometric mean of the trained cut and the score that as large a share of these
-    segments reaches as the code's share in training (``rates``). Without rates (a model
-    trained before they were kept) or on a short document, the trained cut."""
+    segments reaches as the code's share in training (``rates``), moved from the trained
+    cut by no more than ``MAX_DOCUMENT_SHIFT`` either way. Without rates (a model trained
+    before they were kept) or on a short document, the trained cut."""
     if rates is None or len(scores) < min_segments or len(rates) != scores.shape[1]:
         return thresholds
     at = (1 - np.clip(rates, MIN_RATE, 1)) * (len(scores) - 1)  # np.quantile's "linear"
@@ -143,4 +149,6 @@ def document_thresholds(scores: np.ndarray, thresholds: np.ndarray,
     ordered = np.sort(scores, axis=0)
     columns = np.arange(scores.shape[1])
     share = ordered[low, columns] + (at - low) * (ordered[high, columns] - ordered[low, columns])
-    return np.asarray(np.sqrt(np.maximum(share, 1e-9) * thresholds), dtype=float)
+    cut = np.sqrt(np.maximum(share, 1e-9) * thresholds)
+    return np.asarray(np.clip(cut, thresholds / MAX_DOCUMENT_SHIFT,
+                              thresholds * MAX_DOCUMENT_SHIFT), dtype=float)
