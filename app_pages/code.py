@@ -15,7 +15,7 @@ from workbench.export import clock
 from workbench.kinds import CodingOrigin, CodingStatus, SegmentKind
 from workbench.store import DocumentSummary, Store
 from workbench.store.tables import Segment
-from workbench.suggest import Suggester
+from workbench.suggest import Suggester, language_note
 
 TITLE = "Code"
 ORDER = 20
@@ -57,6 +57,9 @@ def render(store: Store) -> None:
     # the document's stored vectors read and its cut set once (per model): moving through
     # it never waits on them
     sugg = common.document_suggester(store, sugg, at.doc.id)
+    note = language_note(at.doc.language)
+    if note:
+        st.warning(note[0].upper() + note[1:] + ".", icon=":material/translate:")
     show_segment(store, at, coder)
     suggestions(store, at.seg, sugg, coder)
     add_code(store, at.seg, sugg, coder)

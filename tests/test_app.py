@@ -472,3 +472,20 @@ def test_agreement_page_on_a_store_without_codings(store, monkeypatch, codebook)
     goto(at, "Agreement")
     assert not at.exception, [e.value for e in at.exception]
     assert "two or more coders" in at.info[0].value
+
+
+def test_the_code_page_says_when_a_document_is_in_a_language_suggestions_cannot_read(
+        app, demo_store):
+    from workbench.ingest import ingest_paths
+
+    from .conftest import fixture_pdf
+
+    ingest_paths(demo_store, [fixture_pdf("2023-06-20-PV.pdf")])
+    french = next(d for d in demo_store.documents() if d.language == "fr")
+    goto(app, "Code")
+    name(app)
+    assert not [w for w in app.warning if "reads as" in w.value]  # the demo is English
+    app.selectbox(key="code_doc").set_value(french.id).run()
+    assert not app.exception
+    (warning,) = [w.value for w in app.warning if "reads as" in w.value]
+    assert warning.startswith("This document reads as French (fr)")

@@ -97,6 +97,16 @@ def test_fixture_folder_ingest(tmp_path, db_url):
     refused = run("search", "--db", str(db), "--", "-Boeing", cwd=tmp_path)
     assert refused.returncode == 2 and "only excludes words" in refused.stderr
     assert len(refused.stderr.strip().splitlines()) == 1
+    # the two French documents are named as ones suggestions cannot read; no other is
+    assert run("codebook", "load", "--db", str(db), cwd=tmp_path).returncode == 0
+    suggested = run("suggest", "--all", "--db", str(db), cwd=tmp_path)
+    assert suggested.returncode == 0 and "suggestions stored" in suggested.stdout
+    notes = suggested.stderr.strip().splitlines()
+    said = sorted(re.search(r"reads as (\w+ \(\w+\))", n).group(1) for n in notes)
+    assert said == ["Arabic (ar)", "French (fr)", "French (fr)"], notes
+    english = re.search(r"^(\d+)\s+\S+\s+en\s", listing.stdout, re.MULTILINE).group(1)
+    one = run("suggest", "--document", english, "--db", str(db), cwd=tmp_path)
+    assert one.returncode == 0 and "reads as" not in one.stderr
 
 
 @pytest.mark.slow

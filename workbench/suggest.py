@@ -217,6 +217,27 @@ class Suggester:
         return self.model.explain(X, rows, cols)
 
 
+SUGGESTION_LANGUAGE = "en"  # the codebook's indicator terms and the sentence encoder
+
+
+def language_note(language: str) -> str | None:
+    """Why a document's suggestions will be few and weak, when it is in another language
+    than the one they read (None otherwise, or when its language is unknown): the app and
+    the CLI say so rather than leave a researcher wondering why nothing is suggested."""
+    code = language.lower().replace("_", "-").split("-")[0]
+    if code in (SUGGESTION_LANGUAGE, "und", ""):
+        return None
+    try:
+        from spacy.util import get_lang_class
+
+        name = get_lang_class(code).__name__
+    except (ImportError, KeyError, AttributeError):
+        name = code
+    return (f"this document reads as {name} ({code}), but suggestions read English (the "
+            "codebook's indicator terms and the sentence encoder): expect few and weak "
+            "suggestions, and code it by hand")
+
+
 def load_active(store: Store) -> tuple[ScoringModel | None, int | None]:
     """The active model version as a model, and its version id (None, None: no model)."""
     from . import classifiers

@@ -60,6 +60,10 @@ def store_suggestions(store: Store, suggester: Suggester, document: int | None) 
             lambda done, total: bar.update(task, completed=done, total=total))
     source = f"model {suggester.version}" if suggester.version else "indicators (no model yet)"
     typer.echo(f"{stored} suggestions stored for {segments} segments ({source})")
+    for doc in store.documents():
+        note = suggest_mod.language_note(doc.language)
+        if note and document in (None, doc.id):
+            typer.echo(f"note: document {doc.id} ({doc.title[:60]}): {note}", err=True)
 
 
 @app.command()
