@@ -141,10 +141,19 @@ def test_each_stored_document_is_cut_on_its_own_scores(demo_store):
     model = fit_with_thresholds(data, np.arange(len(data)), {})
     assert np.allclose(model.rates, code_rates(data.Y))
     sugg = Suggester(defs, model)
-    store_suggestions(demo_store, sugg)
+    calls: list[tuple[int, int]] = []
+    # given a suggester already cut for one document, each document still gets its own
+    first = document_suggester(demo_store, sugg, demo_store.documents()[0].id)
+    _stored, scored = store_suggestions(demo_store, first, progress=lambda *a: calls.append(a))
     everything = [i for i, _t, _d in demo_store.segments_for_suggestion()]
+    assert scored == len(everything) and calls[-1] == (scored, scored)
+    assert len(calls) == len(demo_store.documents())  # once a document, in order
+    assert [done for done, _n in calls] == sorted(done for done, _n in calls)
+    found_on = demo_store.codings_on(everything)
     stored = {seg: {c.code_id for c in found if c.coder == "model"}
-              for seg, found in demo_store.codings_on(everything).items()}
+              for seg, found in found_on.items()}
+    score_of = {(seg, c.code_id): c.score for seg, found in found_on.items()
+                for c in found if c.coder == "model"}
     moved = 0
     for doc in demo_store.documents():
         segments = demo_store.segments_for_suggestion(doc.id)
@@ -157,6 +166,7 @@ def test_each_stored_document_is_cut_on_its_own_scores(demo_store):
         for (seg, _text, _d), row, same in zip(segments, cut.suggest(texts), at_once,
                                                strict=True):
             assert stored.get(seg, set()) == {s.code for s in row if s.suggested}
+            assert all(score_of[seg, s.code] == round(s.score, 4) for s in row if s.suggested)
             assert same == row
     assert moved == len(demo_store.documents())
     # a model stored before shares were kept: every document keeps the trained cut

@@ -498,6 +498,7 @@ def model_against_humans(store: Any, suggester: Any, codes: Iterable[str],
     """The active model as one more coder: its suggestions (codes over their threshold)
     against the human reference, on every segment humans coded."""
     human = human_reference(store, documents)
+    suggester = suggester.uncut()
     of_document: dict[int, set[int]] = {}
     for seg, doc in store.segment_documents(sorted(human)).items():
         of_document.setdefault(doc, set()).add(seg)

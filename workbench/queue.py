@@ -37,10 +37,14 @@ def next_segments(store: Store, suggester: Suggester, coder: str, n: int = 10,
     candidates = store.queue_candidates(coder, min_chars, pool=pool, seed=f"{coder}:{done}")
     if not candidates:
         return []
+    suggester = suggester.uncut()
     suggester.prepare(store, [sid for sid, _t, _d in candidates])
     scores, thresholds, _hits = suggester.score_matrix([text for _i, text, _d in candidates])
     # each document's own cut, as its reader shows it, estimated from its candidates: a
-    # random draw of its unreviewed segments (no segment is scored twice)
+    # random draw of its unreviewed segments (no segment is scored twice). A document with
+    # fewer candidates than a cut needs (calibration.MIN_DOCUMENT_SEGMENTS: nearly coded,
+    # or one of many in a large store) keeps the trained cut; scoring each such document
+    # whole would cost the queue what the pool saves
     cuts = np.tile(thresholds, (len(candidates), 1))
     rows_of: dict[int, list[int]] = {}
     for row, (_sid, _text, doc) in enumerate(candidates):

@@ -93,6 +93,15 @@ class Suggester:
             _scores, other.cut, _hits, _X = other._score(texts, whole_document=True)
         return other
 
+    def uncut(self) -> Suggester:
+        """This suggester without a document's cut: what cuts many documents, each on its
+        own scores, must start from (a cut set for one would be applied to all)."""
+        if self.cut is None:
+            return self
+        other = copy.copy(self)
+        other.cut = None
+        return other
+
     @_without_gc
     def score_matrix(self, texts: Sequence[str], whole_document: bool = False
                      ) -> tuple[np.ndarray, np.ndarray, Hits]:
@@ -284,6 +293,7 @@ def store_suggestions(store: Store, suggester: Suggester, document_id: int | Non
     if document_id is not None and store.document(document_id) is None:
         raise NotFound(f"no document {document_id}")
     segments = store.segments_for_suggestion(document_id)
+    suggester = suggester.uncut()
     suggester.prepare(store, [i for i, _t, _d in segments])
     by_document: dict[int, list[tuple[int, str]]] = {}
     for seg_id, text, doc_id in segments:
@@ -294,7 +304,9 @@ def store_suggestions(store: Store, suggester: Suggester, document_id: int | Non
     for part in by_document.values():  # each document scored once, cut on its own scores
         scores, thresholds, _hits = suggester.score_matrix([t for _i, t in part],
                                                            whole_document=True)
-        for i, j in zip(*(a.tolist() for a in np.nonzero(scores >= thresholds)), strict=True):
+        rows_, cols = np.nonzero(scores >= thresholds)
+        ranked = np.lexsort((-scores[rows_, cols], rows_))  # a segment's codes, best first
+        for i, j in zip(rows_[ranked].tolist(), cols[ranked].tolist(), strict=True):
             rows.append({"segment_id": part[i][0], "code_id": codes[j], "coder": "model",
                          "score": round(float(scores[i, j]), 4),
                          "model_version_id": suggester.version})
