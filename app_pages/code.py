@@ -140,6 +140,9 @@ def suggestions(store: Store, seg: Segment, sugg: Suggester, coder: str) -> None
     names = {c.id: c.name for c in store.codes()}
     st.subheader("Suggested codes")
     shown = [s for s in row if s.suggested] or row[:3]
+    if shown and not shown[0].suggested:
+        st.caption("No code reaches its threshold on this passage; the three nearest are "
+                   "shown, to accept if one fits.")
     for rank, s in enumerate(shown, start=1):
         status = decided.get(s.code)
         cols = st.columns([5, 1, 1])

@@ -489,3 +489,12 @@ def test_the_code_page_says_when_a_document_is_in_a_language_suggestions_cannot_
     assert not app.exception
     (warning,) = [w.value for w in app.warning if "reads as" in w.value]
     assert warning.startswith("This document reads as French (fr)")
+    # where nothing passes its threshold, the nearest codes are shown and said to be so
+    from workbench.suggest import active_suggester, document_suggester
+
+    passage = int(app.query_params["passage"])
+    seg = [s for s in demo_store.segments(french.id) if s.kind != "footnote"][passage]
+    [row] = document_suggester(demo_store, active_suggester(demo_store), french.id).suggest(
+        [seg.text])
+    said = any("No code reaches its threshold" in c.value for c in app.caption)
+    assert said == (not any(s.suggested for s in row))
