@@ -173,3 +173,35 @@ def test_each_stored_document_is_cut_on_its_own_scores(demo_store):
     model.rates = None
     old = document_suggester(demo_store, sugg, demo_store.documents()[0].id)
     assert np.array_equal(old.cut, old.score_matrix(["x"])[1])
+
+
+def test_storing_suggestions_says_how_far_encoding_new_segments_has_got(demo_store, tmp_path):
+    """A document ingested from the command line has no vectors yet: storing suggestions
+    encodes it first and says so as it goes; the next time there is nothing to encode."""
+    from workbench import encoder
+    from workbench.ingest import ingest_paths
+    from workbench.queue import next_segments
+    from workbench.suggest import store_suggestions
+
+    new = tmp_path / "new-report.txt"
+    new.write_text("\n\n".join(
+        f"Paragraph {i}: the town council set up a language course and a mentoring scheme "
+        f"for newly arrived refugees, run with local volunteers and the employment office."
+        for i in range(30)), encoding="utf-8")
+    ingest_paths(demo_store, [new])
+    missing = len(demo_store.segments_without_embedding(encoder.NAME))
+    assert missing >= 30
+    from workbench.codebook import codebook_of
+    from workbench.train import dataset_from_store, fit_with_thresholds
+
+    defs = codebook_of(demo_store)
+    data = dataset_from_store(demo_store, defs)
+    sugg = Suggester(defs, fit_with_thresholds(data, np.arange(len(data)), {}))
+    heard: list[tuple[int, int]] = []
+    store_suggestions(demo_store, sugg, preparing=lambda *a: heard.append(a))
+    assert heard and heard[-1] == (missing, missing)
+    assert not demo_store.segments_without_embedding(encoder.NAME)
+    again: list[tuple[int, int]] = []
+    store_suggestions(demo_store, sugg, preparing=lambda *a: again.append(a))
+    next_segments(demo_store, sugg, "newcomer", preparing=lambda *a: again.append(a))
+    assert again == []

@@ -7,6 +7,7 @@ session does not dwell on one report.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -31,14 +32,16 @@ POOL = 3000  # unreviewed segments scored per call, drawn at random beyond that
 
 
 def next_segments(store: Store, suggester: Suggester, coder: str, n: int = 10,
-                  min_chars: int = 40, pool: int = POOL) -> list[QueueItem]:
+                  min_chars: int = 40, pool: int = POOL,
+                  preparing: Callable[[int, int], None] | None = None) -> list[QueueItem]:
+    """The ``n`` segments to code next; ``preparing`` hears of candidates encoded first."""
     # the same draw until the coder's reviews change, so a rerun shows the same queue
     done, _total = store.progress(coder)
     candidates = store.queue_candidates(coder, min_chars, pool=pool, seed=f"{coder}:{done}")
     if not candidates:
         return []
     suggester = suggester.uncut()
-    suggester.prepare(store, [sid for sid, _t, _d in candidates])
+    suggester.prepare(store, [sid for sid, _t, _d in candidates], preparing)
     scores, thresholds, _hits = suggester.score_matrix([text for _i, text, _d in candidates])
     # each document's own cut, as its reader shows it, estimated from its candidates: a
     # random draw of its unreviewed segments (no segment is scored twice). A document with

@@ -76,10 +76,12 @@ class Suggester:
         self.version: int | None = None
         self.cut: np.ndarray | None = None  # per code, set for one document (for_document)
 
-    def prepare(self, store: Store, segment_ids: list[int]) -> None:
-        """Read the stored features of segments about to be scored (``ScoringModel.prepare``)."""
+    def prepare(self, store: Store, segment_ids: list[int],
+                progress: Callable[[int, int], None] | None = None) -> None:
+        """Read the stored features of segments about to be scored (``ScoringModel.prepare``);
+        ``progress`` hears of the features computed now (segments never encoded)."""
         if self.model is not None:
-            self.model.prepare(store, segment_ids)
+            self.model.prepare(store, segment_ids, progress)
 
     def for_document(self, texts: Sequence[str]) -> Suggester:
         """This suggester with every code's cut set for one document, whose segments are
@@ -284,17 +286,20 @@ def document_suggester(store: Store, suggester: Suggester, document_id: int) -> 
 
 def store_suggestions(store: Store, suggester: Suggester, document_id: int | None = None,
                       progress: Callable[[int, int], None] | None = None,
-                      actor: str | None = None) -> tuple[int, int]:
+                      actor: str | None = None,
+                      preparing: Callable[[int, int], None] | None = None) -> tuple[int, int]:
     """The suggester's suggestions (codes over their threshold) for a document's segments,
     or every segment, stored with their score and model version in place of the pending
-    ones; decisions already made stay. Returns (suggestions stored, segments scored)."""
+    ones; decisions already made stay. Returns (suggestions stored, segments scored).
+    ``preparing`` hears of segments whose features are computed first (never encoded:
+    minutes on a large new corpus), ``progress`` of the scoring."""
     from .errors import NotFound
 
     if document_id is not None and store.document(document_id) is None:
         raise NotFound(f"no document {document_id}")
     segments = store.segments_for_suggestion(document_id)
     suggester = suggester.uncut()
-    suggester.prepare(store, [i for i, _t, _d in segments])
+    suggester.prepare(store, [i for i, _t, _d in segments], preparing)
     by_document: dict[int, list[tuple[int, str]]] = {}
     for seg_id, text, doc_id in segments:
         by_document.setdefault(doc_id, []).append((seg_id, text))

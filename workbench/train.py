@@ -322,7 +322,8 @@ def train(store: Store, code_defs: list[CodeDef], params: dict[str, Any] | None 
     if len(data) < 10:
         raise InvalidInput(f"only {len(data)} labelled segments: code at least 10 before "
                            "training")
-    model_kind.prepare(store, data.segment_ids)
+    model_kind.prepare(store, data.segment_ids, None if progress is None else (
+        lambda done, total: progress("encoding segments not encoded yet", done, total)))
     metrics = cross_validate(data, code_defs, params, k, progress, kind=model_kind.kind)
     metrics["kind"] = model_kind.kind
     active = store.active_model()

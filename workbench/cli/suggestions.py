@@ -57,7 +57,11 @@ def store_suggestions(store: Store, suggester: Suggester, document: int | None) 
         task = bar.add_task("suggesting", total=None)
         stored, segments = suggest_mod.store_suggestions(
             store, suggester, document,
-            lambda done, total: bar.update(task, completed=done, total=total))
+            lambda done, total: bar.update(task, description="suggesting", completed=done,
+                                           total=total),
+            preparing=lambda done, total: bar.update(
+                task, description="encoding segments not encoded yet", completed=done,
+                total=total))
     source = f"model {suggester.version}" if suggester.version else "indicators (no model yet)"
     typer.echo(f"{stored} suggestions stored for {segments} segments ({source})")
     for doc in store.documents():
@@ -77,7 +81,13 @@ def queue(
     from ..suggest import active_suggester
 
     store = open_store(db)
-    items = queue_mod.next_segments(store, active_suggester(store), coder, n)
+    with progress(True) as bar:
+        task = bar.add_task("choosing the next segments", total=None)
+        items = queue_mod.next_segments(
+            store, active_suggester(store), coder, n,
+            preparing=lambda done, total: bar.update(
+                task, description="encoding segments not encoded yet", completed=done,
+                total=total))
     if not items:
         typer.echo(f"nothing left to code for {coder}")
     for it in items:
