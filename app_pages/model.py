@@ -186,8 +186,13 @@ def stored_suggestions(store: Store) -> None:
         def advance(done: int, total: int) -> None:
             bar.progress(done / max(total, 1), text=f"{done} of {total} segments")
 
+        def encoding(done: int, total: int) -> None:
+            bar.progress(done / max(total, 1),
+                         text=f"encoding segments not encoded yet: {done} of {total}")
+
         stored, segments = suggest.store_suggestions(
-            store, common.suggester(store), None, advance, actor=common.actor())
+            store, common.suggester(store), None, advance, actor=common.actor(),
+            preparing=encoding)
         st.success(f"{stored} suggestions stored for {segments} segments.")
 
 
