@@ -497,21 +497,15 @@ def model_against_humans(store: Any, suggester: Any, codes: Iterable[str],
                          documents: tuple[int, ...] = ()) -> AgreementReport:
     """The active model as one more coder: its suggestions (codes over their threshold)
     against the human reference, on every segment humans coded."""
+    from .suggest import scored_documents
+
     human = human_reference(store, documents)
-    suggester = suggester.uncut()
-    of_document: dict[int, set[int]] = {}
-    for seg, doc in store.segment_documents(sorted(human)).items():
-        of_document.setdefault(doc, set()).add(seg)
+    coded_in = sorted(set(store.segment_documents(sorted(human)).values()))
+    segments = [row for doc in coded_in for row in store.segments_for_suggestion(doc)]
     model: dict[int, frozenset[str]] = {}
-    for doc, coded in sorted(of_document.items()):
-        # the whole document scored once and cut on its own scores, as the app cuts it
-        segments = store.segments_for_suggestion(doc)
-        suggester.prepare(store, [i for i, _t, _d in segments])
-        scores, thresholds, _hits = suggester.score_matrix([t for _i, t, _d in segments],
-                                                           whole_document=True)
-        for (seg, _t, _d), passed in zip(segments, (scores >= thresholds).tolist(),
-                                         strict=True):
-            if seg in coded:
+    for part, scores, thresholds in scored_documents(store, suggester, segments):
+        for (seg, _t), passed in zip(part, (scores >= thresholds).tolist(), strict=True):
+            if seg in human:
                 model[seg] = frozenset(c for c, p in zip(suggester.codes, passed, strict=True)
                                        if p)
     ids = sorted(model)

@@ -48,13 +48,8 @@ def next_segments(store: Store, suggester: Suggester, coder: str, n: int = 10,
     # fewer candidates than a cut needs (calibration.MIN_DOCUMENT_SEGMENTS: nearly coded,
     # or one of many in a large store) keeps the trained cut; scoring each such document
     # whole would cost the queue what the pool saves
-    cuts = np.tile(thresholds, (len(candidates), 1))
-    rows_of: dict[int, list[int]] = {}
-    for row, (_sid, _text, doc) in enumerate(candidates):
-        rows_of.setdefault(doc, []).append(row)
-    for rows in rows_of.values():
-        cuts[rows] = suggester.cut_of(scores[rows], thresholds)
-    unsure = uncertainty(scores, cuts)
+    documents = np.array([doc for _sid, _text, doc in candidates])
+    unsure = uncertainty(scores, suggester.cut_of(scores, thresholds, documents))
     context = store.segment_context([sid for sid, _t, _d in candidates])
     return mix(
         [QueueItem(sid, doc, context.get(sid, (doc, None))[1], float(u), text)

@@ -14,7 +14,7 @@ import functools
 import gc
 import json
 import os
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
@@ -134,12 +134,16 @@ class Suggester:
             thresholds = self.cut_of(scores, thresholds)
         return scores, thresholds, hits, X
 
-    def cut_of(self, scores: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
+    def cut_of(self, scores: np.ndarray, thresholds: np.ndarray,
+               documents: np.ndarray | None = None) -> np.ndarray:
         """The cut for segments of one document given their scores (``score_matrix``):
-        where the document's scores sit as a whole, as ``for_document`` would set it.
-        A random share of a document's segments gives an estimate of it."""
+        where the document's scores sit as a whole, as ``for_document`` would set it;
+        with ``documents`` (one id per row), per row the cut of its own document. A random
+        share of a document's segments gives an estimate of it."""
         if self.model is None or self.cut is not None or not len(scores):
             return thresholds
+        if documents is not None:
+            return self.model.cut_for_documents(scores, thresholds, documents)
         return self.model.cut_for_document(scores, thresholds)
 
     def _ranked(self, texts: Sequence[str], reasons_for_top: int, whole_document: bool = False
@@ -284,6 +288,24 @@ def document_suggester(store: Store, suggester: Suggester, document_id: int) -> 
     return suggester.for_document([t for _i, t, _d in segments])
 
 
+def scored_documents(store: Store, suggester: Suggester, segments: list[tuple[int, str, int]],
+                     preparing: Callable[[int, int], None] | None = None
+                     ) -> Iterator[tuple[list[tuple[int, str]], np.ndarray, np.ndarray]]:
+    """Each document's (segment id, text) rows among ``segments`` (all of its segments:
+    ``store.segments_for_suggestion``), with their scores and cuts: every document scored
+    once, whole, and cut on its own scores, as its reader shows it. ``preparing`` hears
+    of the segments whose features are computed first."""
+    suggester = suggester.uncut()  # a cut set for one document is not every document's
+    suggester.prepare(store, [i for i, _t, _d in segments], preparing)
+    by_document: dict[int, list[tuple[int, str]]] = {}
+    for seg_id, text, doc_id in segments:
+        by_document.setdefault(doc_id, []).append((seg_id, text))
+    for part in by_document.values():
+        scores, thresholds, _hits = suggester.score_matrix([t for _i, t in part],
+                                                           whole_document=True)
+        yield part, scores, thresholds
+
+
 def store_suggestions(store: Store, suggester: Suggester, document_id: int | None = None,
                       progress: Callable[[int, int], None] | None = None,
                       actor: str | None = None,
@@ -298,17 +320,10 @@ def store_suggestions(store: Store, suggester: Suggester, document_id: int | Non
     if document_id is not None and store.document(document_id) is None:
         raise NotFound(f"no document {document_id}")
     segments = store.segments_for_suggestion(document_id)
-    suggester = suggester.uncut()
-    suggester.prepare(store, [i for i, _t, _d in segments], preparing)
-    by_document: dict[int, list[tuple[int, str]]] = {}
-    for seg_id, text, doc_id in segments:
-        by_document.setdefault(doc_id, []).append((seg_id, text))
     rows: list[CodingRow] = []
     done = 0
     codes = suggester.codes
-    for part in by_document.values():  # each document scored once, cut on its own scores
-        scores, thresholds, _hits = suggester.score_matrix([t for _i, t in part],
-                                                           whole_document=True)
+    for part, scores, thresholds in scored_documents(store, suggester, segments, preparing):
         rows_, cols = np.nonzero(scores >= thresholds)
         ranked = np.lexsort((-scores[rows_, cols], rows_))  # a segment's codes, best first
         for i, j in zip(rows_[ranked].tolist(), cols[ranked].tolist(), strict=True):

@@ -245,10 +245,9 @@ def held_out_predictions(data: Dataset, folds: list[tuple[np.ndarray, np.ndarray
         s[:, ~model.trained] = kw[:, ~model.trained]
         th = np.where(model.trained, model.thresholds, KEYWORD_THRESHOLD)
         model_scores[test_idx] = s
-        for d in np.unique(data.groups[test_idx]):  # each document cut on its own scores
-            rows = data.groups[test_idx] == d
-            cut = model.cut_for_document(s[rows], th)
-            model_pred[test_idx[rows]] = (s[rows] >= cut).astype(int)
+        # each document cut on its own scores
+        model_pred[test_idx] = (s >= model.cut_for_documents(s, th, data.groups[test_idx])
+                                ).astype(int)
     return model_scores, model_pred
 
 

@@ -161,6 +161,16 @@ class ScoringModel(ABC):
         (``calibration.document_thresholds``)."""
         return document_thresholds(scores, thresholds, self.rates)
 
+    def cut_for_documents(self, scores: np.ndarray, thresholds: np.ndarray,
+                          documents: np.ndarray) -> np.ndarray:
+        """Per row, the cut of its document (``documents``: one id per row), each document
+        cut on its own rows' scores (``cut_for_document``)."""
+        cuts = np.tile(thresholds, (len(scores), 1))
+        for document in np.unique(documents):
+            rows = documents == document
+            cuts[rows] = self.cut_for_document(scores[rows], thresholds)
+        return cuts
+
     def __getstate__(self) -> dict[str, Any]:
         """Caches (names starting with an underscore) are rebuilt on first use."""
         return {k: v for k, v in self.__dict__.items() if not k.startswith("_")}

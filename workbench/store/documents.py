@@ -467,9 +467,8 @@ class Documents(StoreCore):
     def segment_context(self, segment_ids: list[int]) -> dict[int, tuple[int, str | None]]:
         """Document id and the document's first case city (or None) for each segment:
         what the queue spreads its picks over."""
-        out: dict[int, tuple[int, str | None]] = {}
+        city: dict[int, str] = {}
         with self.engine.connect() as conn:
-            city: dict[int, str] = {}
             for doc_id, name in conn.execute(
                 select(col(t.DocumentPlace.document_id), col(t.Place.name))
                 .join(t.Place, col(t.Place.id) == col(t.DocumentPlace.place_id))
@@ -477,9 +476,8 @@ class Documents(StoreCore):
                 .order_by(col(t.DocumentPlace.mentions).desc())
             ).all():
                 city.setdefault(doc_id, name)
-            for sid, doc_id in self._segment_rows(conn, segment_ids, col(t.Segment.document_id)):
-                out[sid] = (doc_id, city.get(doc_id))
-        return out
+        return {sid: (doc_id, city.get(doc_id))
+                for sid, doc_id in self.segment_documents(segment_ids).items()}
 
     def queue_candidates(self, coder: str, min_chars: int = 40, pool: int | None = None,
                          seed: int | str | None = None) -> list[tuple[int, str, int]]:
