@@ -39,7 +39,13 @@ from workbench.codebook import codebook_of  # noqa: E402
 from workbench.evaluate import evaluate  # noqa: E402
 from workbench.ingest import ingest_paths  # noqa: E402
 from workbench.store import Store  # noqa: E402
-from workbench.suggest import Suggester, load_active, read_batch, write_batch  # noqa: E402
+from workbench.suggest import (  # noqa: E402
+    Suggester,
+    load_active,
+    read_batch,
+    store_suggestions,
+    write_batch,
+)
 from workbench.train import dataset_from_store, fit_with_thresholds, train  # noqa: E402
 
 
@@ -99,6 +105,20 @@ def main() -> None:
         suggester.suggest(batch)
         print(f"whole suggester on remembered vectors, 20,000 segments (indicators, blend, "
               f"thresholds, reasons): {_rate(len(batch), time.perf_counter() - start)}")
+
+        # storing suggestions: each document scored once and cut on its own scores, the
+        # rows written; beside the bare scoring of the same texts (score_matrix, one call)
+        store_suggestions(store, suggester)
+        start = time.perf_counter()
+        stored, scored = store_suggestions(store, suggester)
+        whole = time.perf_counter() - start
+        start = time.perf_counter()
+        suggester.score_matrix(texts)
+        bare_scoring = time.perf_counter() - start
+        print(f"store_suggestions, {scored} segments ({stored} suggestions): "
+              f"{whole * 1000:.0f} ms, of which scoring is at least the bare "
+              f"score_matrix's {bare_scoring * 1000:.0f} ms ({whole / bare_scoring:.1f}x "
+              f"the bare time)")
 
         lat, bare_lat = [], []
         for k, text in enumerate(texts[:200]):
